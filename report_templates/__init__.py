@@ -1,0 +1,1 @@
+"""jinja2 report templates, installed as package data (`smo_audit_templates`)."""

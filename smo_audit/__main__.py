@@ -1,0 +1,3 @@
+from smo_audit.cli import main
+
+main()

@@ -1,0 +1,283 @@
+"""The command line: it only wires options into the pipeline and writers.
+
+Imports of httpx, pydantic models, rich and friends happen inside the commands, so that
+`smo-audit --help` stays well under half a second.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from smo_audit import __version__
+from smo_audit.errors import EXIT_BELOW_THRESHOLD, EXIT_PASSED, SmoAuditError, TargetError, UsageError
+
+if TYPE_CHECKING:
+    from smo_audit.engine.registry import LoadedRules
+    from smo_audit.report.model import Report
+
+app = typer.Typer(
+    name="smo-audit",
+    help="Audit a website's social media optimisation: link previews, share buttons, social sign-in, profiles.",
+    rich_markup_mode=None,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(error: SmoAuditError) -> NoReturn:
+    sys.stderr.write(f"smo-audit: error: {error}\n")
+    raise typer.Exit(error.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"smo-audit {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """smo-audit: how well is a website prepared for social media?"""
+
+
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="Report format: terminal or json.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
+FailUnderOpt = Annotated[float | None, typer.Option("--fail-under", help="Exit 1 when the site score is below N (0-100).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Re-raise rule errors instead of reporting them.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: nearest smo-audit.toml or pyproject.toml [tool.smo-audit]).")]
+RulesDirOpt = Annotated[list[Path] | None, typer.Option("--rules-dir", help="Folder of local rule modules (repeatable).")]
+
+
+@app.command()
+def audit(
+    target: Annotated[str, typer.Argument(help="A URL (https://example.com) or a folder with a built site (./public).")],
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_under: FailUnderOpt = None,
+    max_pages: Annotated[int | None, typer.Option("--max-pages", help="Stop after N pages (default 500).")] = None,
+    max_depth: Annotated[int | None, typer.Option("--max-depth", help="Follow links at most N levels deep (default 10).")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="host (default), domain or prefix.")] = None,
+    include: Annotated[list[str] | None, typer.Option("--include", help="Only crawl paths matching this glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Never crawl paths matching this glob (repeatable).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Requests in flight (default 8).")] = None,
+    ignore_robots: Annotated[bool | None, typer.Option("--ignore-robots", help="Crawl pages robots.txt disallows.")] = None,
+    user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header for the crawl.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds one fetch may take (default 30).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="The production URL (og:url/canonical must live under it).")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rules or categories (repeatable).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules or categories (repeatable).")] = None,
+    rules_dir: RulesDirOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Audit a site (URL) or a static build folder and print a scored report."""
+    flags: dict[str, Any] = {
+        "format": format, "output": output, "fail_under": fail_under, "max_pages": max_pages,
+        "max_depth": max_depth, "scope": scope, "include": include, "exclude": exclude,
+        "concurrency": concurrency, "ignore_robots": ignore_robots, "user_agent": user_agent,
+        "timeout": timeout, "base_url": base_url, "select": select, "ignore": ignore,
+        "rules_dirs": rules_dir, "quiet": quiet or None, "debug": debug or None,
+    }
+    _run(target, flags, config)
+
+
+@app.command()
+def demo(
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_under: FailUnderOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Audit the bundled demo website (served on 127.0.0.1) to see what a report looks like."""
+    from importlib import resources
+
+    site = resources.files("smo_audit_demo").joinpath("site")
+    flags: dict[str, Any] = {"format": format, "output": output, "fail_under": fail_under, "quiet": quiet or None}
+    _run(str(site), flags, None, use_config_files=False)
+
+
+def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_config_files: bool = True) -> None:
+    try:
+        code = _audit(target, flags, config_path, use_config_files)
+    except SmoAuditError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        sys.stderr.write("smo-audit: interrupted\n")
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool) -> int:
+    import asyncio
+    import time
+
+    from smo_audit.config import build_config, find_config
+    from smo_audit.pipeline import Audit, resolve_target
+    from smo_audit.report.json_writer import to_json, write_atomic
+
+    source, file_values = find_config(Path.cwd(), config_path) if use_config_files else (None, {})
+    cfg = build_config(file_values, flags, source)
+    if cfg.render:
+        raise UsageError("rendered mode (render = true) is not available in this version; use static mode")
+    target = resolve_target(target_text)
+    progress = _Progress(enabled=not cfg.quiet and sys.stderr.isatty() and not os.environ.get("CI"))
+    last_write = [time.monotonic()]
+    run: Audit | None = None
+
+    def on_page(_page: object) -> None:
+        # With --output and JSON, keep a valid partial report on disk as the crawl goes.
+        if cfg.output is not None and cfg.format == "json" and run is not None and time.monotonic() - last_write[0] > 2:
+            last_write[0] = time.monotonic()
+            write_atomic(cfg.output, to_json(run.snapshot()))
+
+    run = Audit(target, cfg, on_progress=progress.update, on_page=on_page)
+    with progress:
+        try:
+            report = asyncio.run(run.run())
+        except KeyboardInterrupt:
+            report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "interrupted"})
+    if not report.pages:
+        reason = report.errors[0].message if report.errors else "no page could be fetched"
+        _write_report(report, cfg, run.loaded)
+        raise TargetError(f"nothing could be audited at {target_text}: {reason}")
+    _write_report(report, cfg, run.loaded)
+    return EXIT_PASSED if report.passed else EXIT_BELOW_THRESHOLD
+
+
+def _write_report(report: Report, cfg: Any, loaded: LoadedRules) -> None:
+    from rich.console import Console
+
+    from smo_audit.report.json_writer import to_json, write_atomic
+
+    if cfg.format == "json":
+        text = to_json(report)
+        if cfg.output is not None:
+            write_atomic(cfg.output, text)
+        else:
+            sys.stdout.write(text + "\n")
+    else:
+        from smo_audit.report.terminal import render
+
+        if cfg.output is not None:
+            with cfg.output.open("w", encoding="utf-8") as handle:
+                render(report, loaded.by_id(), Console(file=handle, width=120, color_system=None))
+        else:
+            render(report, loaded.by_id(), Console(file=sys.stdout, highlight=False))
+    if not cfg.quiet and (cfg.format == "json" or cfg.output is not None):
+        score = "n/a" if report.score is None else f"{report.score:.0f}/100"
+        where = f" -> {cfg.output}" if cfg.output else ""
+        sys.stderr.write(
+            f"smo-audit: {len(report.pages)} pages, {len(report.errors)} errors, score {score}"
+            f"{'' if report.passed else ' (below threshold)'}{' (partial)' if report.partial else ''}{where}\n"
+        )
+
+
+class _Progress:
+    """A rich progress line on stderr for interactive terminals; silent in CI and with --quiet."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                console=Console(file=sys.stderr), transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("starting", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def update(self, info: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(
+                self._task,
+                description=f"{info.done} pages · {info.queued} queued · {info.errors} errors · {info.pages_per_second:.0f} pages/s",
+            )
+
+
+def _load_rules(rules_dirs: list[Path] | None) -> LoadedRules:
+    from smo_audit.engine.registry import load_rules
+
+    return load_rules(rules_dirs=rules_dirs or [])
+
+
+@app.command("rules")
+def list_rules(rules_dir: RulesDirOpt = None) -> None:
+    """List every rule with its id, category, severity and scope."""
+    try:
+        loaded = _load_rules(rules_dir)
+    except SmoAuditError as error:
+        _fail(error)
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("Rule", "Category", "Severity", "Scope", "Needs", "Title"):
+        table.add_column(column)
+    for rule in sorted(loaded.rules, key=lambda r: (r.category, r.id)):
+        table.add_row(rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)
+    Console(file=sys.stdout).print(table)
+    for _source, problem in loaded.problems:
+        sys.stderr.write(f"smo-audit: warning: {problem}\n")
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id, e.g. og-image.")],
+    rules_dir: RulesDirOpt = None,
+) -> None:
+    """Explain a rule: what it checks, why it matters, how to fix it."""
+    try:
+        loaded = _load_rules(rules_dir)
+    except SmoAuditError as error:
+        _fail(error)
+    from smo_audit.engine.docs import rule_markdown
+
+    rule = loaded.by_id().get(rule_id)
+    if rule is None:
+        _fail(UsageError(f"no rule named {rule_id!r} (see `smo-audit rules`)"))
+    sys.stdout.write(rule_markdown(rule) + "\n")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the JSON report."""
+    import json
+
+    from smo_audit.report.model import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    try:
+        app()
+    except SmoAuditError as error:  # pragma: no cover - commands handle their own
+        sys.stderr.write(f"smo-audit: error: {error}\n")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("smo-audit: interrupted\n")
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,106 @@
+"""Configuration: defaults < `[tool.smo-audit]` in pyproject.toml or smo-audit.toml < CLI flags.
+
+One flat, documented model (like Scrapy's default settings): every knob has its default and its
+reason here, and a bad value becomes one clear sentence with exit code 2.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from smo_audit.errors import UsageError
+
+CONFIG_FILES = ("smo-audit.toml", "pyproject.toml")
+
+
+class AuditConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    # what to audit and how
+    max_pages: int = Field(500, ge=1, description="Stop after this many pages (the report is marked partial).")
+    max_depth: int = Field(10, ge=0, description="Links followed from the start page at most.")
+    scope: Literal["host", "domain", "prefix"] = Field("host", description="Which URLs belong to the site.")
+    include: list[str] = Field(default_factory=list, description="Glob patterns of paths to crawl (all when empty).")
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns of paths never to crawl.")
+    concurrency: int = Field(8, ge=1, le=64, description="Requests in flight at once.")
+    per_host: int = Field(4, ge=1, le=64, description="Requests in flight per host.")
+    ignore_robots: bool = Field(False, description="Crawl pages robots.txt disallows for smo-audit.")
+    use_sitemaps: bool = Field(True, description="Seed the crawl from robots.txt Sitemap: lines and /sitemap.xml.")
+    user_agent: str | None = Field(None, description="User-Agent header; default names smo-audit and its URL.")
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds one fetch may take in total.")
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest page or image read, after decompression.")
+    max_redirects: int = Field(10, ge=0, le=50, description="Redirects followed per URL.")
+    retries: int = Field(2, ge=0, le=10, description="Retries on 429/5xx and connection errors.")
+    base_url: str | None = Field(None, description="The production URL; og:url/canonical must live under it.")
+    render: bool = Field(False, description="Render pages in headless Chromium (rendered mode).")
+    chromium: str | None = Field(None, description="Path to Chromium for rendered mode.")
+    check_profiles: bool = Field(False, description="Request each social profile URL once to verify it exists.")
+
+    # rules and scoring
+    select: list[str] = Field(default_factory=list, description="Only these rules or categories.")
+    ignore: list[str] = Field(default_factory=list, description="Never these rules or categories.")
+    rules_dirs: list[Path] = Field(default_factory=list, description="Folders of local rule modules.")
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-rule options: {rule-id: {option: value}}.")
+    fail_under: float | None = Field(None, ge=0, le=100, description="Exit 1 when the site score is below this.")
+
+    # output
+    format: Literal["terminal", "json"] = Field("terminal", description="Report format.")
+    output: Path | None = Field(None, description="Write the report here instead of stdout.")
+    quiet: bool = Field(False, description="No progress or summary on stderr.")
+    debug: bool = Field(False, description="Re-raise rule errors instead of reporting them.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL such as https://example.com")
+        return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def find_config(start: Path, explicit: Path | None = None) -> tuple[Path | None, dict[str, Any]]:
+    """The config table and where it came from: an explicit file, else the nearest one upward."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"config file {explicit} does not exist")
+        data = _read_toml(explicit)
+        table = data.get("tool", {}).get("smo-audit", data) if explicit.name == "pyproject.toml" else data
+        return explicit, dict(table)
+    for folder in (start, *start.parents):
+        for name in CONFIG_FILES:
+            path = folder / name
+            if not path.is_file():
+                continue
+            data = _read_toml(path)
+            if name == "pyproject.toml":
+                table = data.get("tool", {}).get("smo-audit")
+                if table is None:
+                    continue
+                return path, dict(table)
+            return path, data
+    return None, {}
+
+
+def build_config(file_values: dict[str, Any], cli_values: dict[str, Any], source: Path | None = None) -> AuditConfig:
+    """Merge file values and CLI flags (flags win) and validate once."""
+    merged = {key.replace("-", "_"): value for key, value in file_values.items()}
+    merged.update({k: v for k, v in cli_values.items() if v is not None})
+    try:
+        return AuditConfig.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "config"
+        origin = f" (in {source})" if source and where.split(".")[0] in file_values else ""
+        raise UsageError(f"invalid setting {where}{origin}: {error['msg']}") from None

@@ -1,0 +1,440 @@
+"""HTTP fetching with hard bounds: size while streaming, decompressed size, time, redirects.
+
+httpx's own decoders inflate a whole network chunk at once (a gzip bomb reaches tens of MB in one
+chunk), so the body is read raw and inflated here with an output limit per step. Redirects are
+followed by hand so the report can show the chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from smo_audit import TOOL_URL, __version__
+from smo_audit.crawl.models import RawResponse, Redirect
+
+DEFAULT_USER_AGENT = f"smo-audit/{__version__} (+{TOOL_URL})"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def is_html_type(content_type: str) -> bool:
+    """True for the media types the crawler parses; "" (no header) counts, the body decides."""
+    return content_type in HTML_TYPES or content_type == ""
+
+
+def looks_like_html(body: bytes) -> bool:
+    """Sniff a body served without Content-Type the way browsers would: markup up front."""
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<title"))
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    connect_timeout: float = 10.0
+    read_timeout: float = 15.0
+    total_timeout: float = 30.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "total_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"FetchLimits.{name} must be positive")
+        if self.max_body_bytes < 1 or self.max_redirects < 0:
+            raise ValueError("FetchLimits.max_body_bytes must be >= 1 and max_redirects >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    limit: int
+    html_only: bool
+    truncate: bool
+    stop_redirect: Callable[[str], bool] | None
+
+
+class FetchFailure(Exception):
+    """A URL that could not be fetched; `kind` is one of the report's error kinds."""
+
+    def __init__(self, url: str, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+
+class _Inflater(Protocol):
+    """Content decoders that never produce more than `limit + 1` bytes per call.
+
+    `pending` is True when output was held back because of the limit: the body is larger than
+    the limit, whatever the size of what came out so far.
+    """
+
+    pending: bool
+
+    def feed(self, data: bytes, limit: int) -> bytes: ...
+    def flush(self, limit: int) -> bytes: ...
+
+
+class _Identity:
+    pending = False
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        return data
+
+    def flush(self, limit: int) -> bytes:
+        return b""
+
+
+class _Zlib:
+    """gzip and deflate (zlib-wrapped or raw, as servers send both under the name "deflate")."""
+
+    def __init__(self, encoding: str) -> None:
+        self._raw_fallback = encoding == "deflate"
+        self._obj = zlib.decompressobj(47)  # 32 + 15: auto-detect gzip or zlib header
+        self._started = False
+        self.pending = False
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        try:
+            out = self._obj.decompress(data, limit + 1)
+        except zlib.error:
+            if self._raw_fallback and not self._started:
+                self._obj = zlib.decompressobj(-15)
+                out = self._obj.decompress(data, limit + 1)
+            else:
+                raise
+        self._started = True
+        self.pending = bool(self._obj.unconsumed_tail)
+        return out
+
+    def flush(self, limit: int) -> bytes:
+        # Only called when nothing is pending: what is left is zlib's small internal window.
+        return self._obj.flush()[: limit + 1]
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        import brotli  # type: ignore[import-untyped,unused-ignore]
+
+        self._obj = brotli.Decompressor()
+        self.pending = False
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        # output_buffer_limit is a soft bound (it may overshoot by one internal block, ~1 MB
+        # for a 1 MB limit); the caller's size check turns that into "too-large".
+        out: bytes = self._obj.process(data, output_buffer_limit=limit + 1)
+        self.pending = not self._obj.is_finished() and not self._obj.can_accept_more_data()
+        return out
+
+    def flush(self, limit: int) -> bytes:
+        if self._obj.is_finished():
+            return b""
+        out: bytes = self._obj.process(b"", output_buffer_limit=limit + 1)
+        return out
+
+
+def _accept_encoding() -> str:
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        return "gzip, deflate"
+    return "gzip, deflate, br"
+
+
+def _inflater(content_encoding: str, url: str) -> _Inflater:
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return _Identity()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _Zlib(encoding)
+    if encoding == "br":
+        return _Brotli()
+    raise FetchFailure(url, "decoding", f"the server used an unsupported content encoding {encoding!r}")
+
+
+async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read a small redirect body so the connection goes back to the pool instead of closing."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > limit:
+            return
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or HTTP-date), None when absent/bad."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
+
+
+def classify_transport_error(url: str, exc: BaseException) -> FetchFailure:
+    """Turn an httpx/OS exception into a report error kind with one readable sentence."""
+    chain: list[BaseException] = []
+    cursor: BaseException | None = exc
+    while cursor is not None and len(chain) < 8:
+        chain.append(cursor)
+        cursor = cursor.__cause__ or cursor.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return FetchFailure(url, "timeout", f"{url} did not answer in time")
+    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service not known" in text or (
+        "nodename nor servname" in text or "temporary failure in name resolution" in text
+    ):
+        return FetchFailure(url, "dns", f"the host of {url} could not be found (DNS lookup failed)")
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text:
+        return FetchFailure(url, "tls", f"the TLS connection to {url} failed: {chain[-1]}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return FetchFailure(url, "invalid-url", f"{url} is not an http(s) URL that can be fetched")
+    if isinstance(exc, httpx.ConnectError | ConnectionError | OSError):
+        return FetchFailure(url, "connect", f"could not connect to {url} ({chain[-1] or 'refused'})")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ProtocolError):
+        return FetchFailure(url, "protocol", f"{url} sent a broken HTTP response ({exc})")
+    return FetchFailure(url, "network", f"fetching {url} failed: {exc}")
+
+
+class Fetcher:
+    """One shared AsyncClient (connection reuse, HTTP/2 when `h2` is installed) with hard limits."""
+
+    def __init__(
+        self,
+        user_agent: str = DEFAULT_USER_AGENT,
+        limits: FetchLimits | None = None,
+        *,
+        max_connections: int = 16,
+    ) -> None:
+        self.user_agent = user_agent
+        self.limits = limits or FetchLimits()
+        self._max_connections = max_connections
+        self._client: httpx.AsyncClient | None = None
+
+    def _get_client(self) -> httpx.AsyncClient:
+        # Built lazily: creating a client loads the CA bundle (~100 ms).
+        if self._client is None:
+            try:
+                import h2  # noqa: F401
+
+                http2 = True
+            except ImportError:
+                http2 = False
+            self._client = httpx.AsyncClient(
+                http2=http2,
+                follow_redirects=False,
+                timeout=httpx.Timeout(
+                    connect=self.limits.connect_timeout,
+                    read=self.limits.read_timeout,
+                    write=self.limits.read_timeout,
+                    pool=self.limits.total_timeout,
+                ),
+                limits=httpx.Limits(
+                    max_connections=self._max_connections,
+                    max_keepalive_connections=self._max_connections,
+                ),
+                headers={"accept-encoding": _accept_encoding()},
+                trust_env=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        user_agent: str | None = None,
+        max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+        html_only: bool = False,
+        truncate: bool = False,
+        stop_redirect: Callable[[str], bool] | None = None,
+    ) -> RawResponse:
+        """Fetch `url`, following redirects by hand; raise FetchFailure with a report kind.
+
+        html_only: a successful (< 400) answer that is not text/html or application/xhtml+xml
+            raises kind "not-html" before its body is read, so a linked 200 MB video costs one
+            round trip. An answer without Content-Type is read and sniffed.
+        truncate: return the first `max_bytes` instead of failing with "too-large" (robots.txt:
+            RFC 9309 asks crawlers to parse at least the first 500 KiB, not to give up).
+        stop_redirect: called with each redirect target before it is requested; when it returns
+            True the chain stops there and the redirect itself is returned (3xx status, empty
+            body, `final_url` = the target not requested). The crawler uses it not to fetch a
+            page it has already audited, or one robots.txt disallows, a second time.
+        """
+        limit = self.limits.max_body_bytes if max_bytes is None else max_bytes
+        started = time.perf_counter()
+        options = _Options(limit, html_only, truncate, stop_redirect)
+        try:
+            async with asyncio.timeout(self.limits.total_timeout):
+                return await self._fetch_chain(url, user_agent, options, headers, follow_redirects, started)
+        except FetchFailure:
+            raise
+        except TimeoutError:
+            raise FetchFailure(
+                url, "timeout", f"{url} took longer than {self.limits.total_timeout:g} s in total"
+            ) from None
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            raise classify_transport_error(url, exc) from None
+
+    async def _fetch_chain(
+        self,
+        url: str,
+        user_agent: str | None,
+        options: _Options,
+        extra_headers: Mapping[str, str] | None,
+        follow_redirects: bool,
+        started: float,
+    ) -> RawResponse:
+        client = self._get_client()
+        request_headers = {"user-agent": user_agent or self.user_agent, "accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        if extra_headers:
+            request_headers.update(extra_headers)
+        chain: list[Redirect] = []
+        seen: set[str] = {url}
+        current = url
+        while True:
+            async with client.stream("GET", current, headers=request_headers) as response:
+                status = response.status_code
+                location = response.headers.get("location")
+                if follow_redirects and status in REDIRECT_STATUSES and location:
+                    chain.append(Redirect(current, status))
+                    target = str(response.url.join(location))
+                    if target in seen:
+                        raise FetchFailure(
+                            url, "redirect-loop",
+                            f"{url} redirects in a loop ({len(chain)} hops, back to {target})",
+                        )
+                    if len(chain) > self.limits.max_redirects:
+                        raise FetchFailure(
+                            url, "too-many-redirects",
+                            f"{url} redirected more than {self.limits.max_redirects} times",
+                        )
+                    if options.stop_redirect is not None and options.stop_redirect(target):
+                        await _drain(response)
+                        return RawResponse(
+                            url=url, final_url=target, status=status, headers=_headers(response),
+                            body=b"", redirects=tuple(chain),
+                            elapsed_ms=(time.perf_counter() - started) * 1000,
+                        )
+                    seen.add(target)
+                    current = target
+                    await _drain(response)
+                    continue
+                content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                if options.html_only and status < 400 and not is_html_type(content_type):
+                    raise FetchFailure(
+                        url, "not-html", f"{current} is {content_type}, not an HTML page", status
+                    )
+                body = await self._read_body(response, current, options.limit, options.truncate)
+                if options.html_only and status < 400 and not content_type and not looks_like_html(body):
+                    raise FetchFailure(
+                        url, "not-html", f"{current} has no Content-Type and does not look like HTML", status
+                    )
+                return RawResponse(
+                    url=url,
+                    final_url=str(response.url),
+                    status=status,
+                    headers=_headers(response),
+                    body=body,
+                    redirects=tuple(chain),
+                    elapsed_ms=(time.perf_counter() - started) * 1000,
+                )
+
+    async def _read_body(self, response: httpx.Response, url: str, limit: int, truncate: bool = False) -> bytes:
+        if truncate:
+            return await self._read_truncated(response, url, limit)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit and not response.headers.get("content-encoding"):
+            raise FetchFailure(url, "too-large", f"{url} is {int(declared):,} bytes, over the {limit:,}-byte limit", response.status_code)
+        inflater = _inflater(response.headers.get("content-encoding", ""), url)
+        parts: list[bytes] = []
+        size = 0
+        raw_size = 0
+        try:
+            async for chunk in response.aiter_raw():
+                raw_size += len(chunk)
+                if raw_size > limit:
+                    raise self._too_large(url, limit, response.status_code)
+                out = inflater.feed(chunk, limit - size)
+                size += len(out)
+                if size > limit or inflater.pending:
+                    raise self._too_large(url, limit, response.status_code)
+                parts.append(out)
+            tail = inflater.flush(limit - size)
+        except zlib.error as exc:
+            raise FetchFailure(url, "decoding", f"{url} sent a corrupt compressed body ({exc})") from None
+        except Exception as exc:  # brotli.error, without importing brotli when it is not used
+            if type(exc).__module__.startswith("brotli"):
+                raise FetchFailure(url, "decoding", f"{url} sent a corrupt brotli body") from None
+            raise
+        size += len(tail)
+        if size > limit:
+            raise self._too_large(url, limit, response.status_code)
+        parts.append(tail)
+        return b"".join(parts)
+
+    async def _read_truncated(self, response: httpx.Response, url: str, limit: int) -> bytes:
+        """The first `limit` decoded bytes; the rest of the body is not downloaded."""
+        inflater = _inflater(response.headers.get("content-encoding", ""), url)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_raw():
+                out = inflater.feed(chunk, limit - size)
+                parts.append(out)
+                size += len(out)
+                if size >= limit or inflater.pending:
+                    break
+            else:
+                parts.append(inflater.flush(max(limit - size, 0)))
+        except zlib.error:
+            pass  # keep what decoded cleanly: this mode is for "best effort" text like robots.txt
+        except Exception as exc:
+            if not type(exc).__module__.startswith("brotli"):
+                raise
+        return b"".join(parts)[:limit]
+
+    @staticmethod
+    def _too_large(url: str, limit: int, status: int) -> FetchFailure:
+        return FetchFailure(url, "too-large", f"{url} is larger than the {limit:,}-byte limit", status)

@@ -1,0 +1,88 @@
+"""The one way a rule gets anything from the network: fetched once per key, cached, bounded.
+
+Rules ask for an og:image's bytes, a page as facebookexternalhit sees it, or robots.txt; two
+rules (or two pages) asking for the same thing share one request, even concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from smo_audit.crawl.fetcher import Fetcher, FetchFailure
+
+HEAD_BYTES = 256 * 1024  # enough for any image header and for "are the tags early enough" checks
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A fetched resource as rules see it: status, type, size and the first bytes of the body."""
+
+    url: str
+    final_url: str
+    status: int | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    head: bytes = b""  # the first HEAD_BYTES of the (decoded) body
+    size: int | None = None  # full decoded size; None when unknown (error, too large)
+    redirects: tuple[str, ...] = ()
+    error_kind: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class ResourceCache:
+    """Deduplicating cache over the shared Fetcher. Keys: (url, user agent, byte limit)."""
+
+    def __init__(self, fetcher: Fetcher, *, max_entries: int = 4096) -> None:
+        self._fetcher = fetcher
+        self._entries: dict[tuple[str, str | None, int | None], asyncio.Future[Resource]] = {}
+        self._max_entries = max_entries
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        user_agent: str | None = None,
+        max_bytes: int | None = None,
+        keep_body: bool = False,
+    ) -> Resource:
+        """Fetch `url` once; later calls with the same key get the same Resource."""
+        key = (url, user_agent, max_bytes)
+        future = self._entries.get(key)
+        if future is None:
+            if len(self._entries) >= self._max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            future = asyncio.get_running_loop().create_future()
+            self._entries[key] = future
+            try:
+                future.set_result(await self._load(url, user_agent, max_bytes, keep_body))
+            except BaseException as exc:  # cancelled: let a later caller try again
+                self._entries.pop(key, None)
+                future.set_exception(exc)
+                future.exception()  # mark retrieved
+                raise
+        return await asyncio.shield(future)
+
+    async def _load(self, url: str, user_agent: str | None, max_bytes: int | None, keep_body: bool) -> Resource:
+        try:
+            response = await self._fetcher.fetch(url, user_agent=user_agent, max_bytes=max_bytes)
+        except FetchFailure as failure:
+            return Resource(url, url, failure.status, error_kind=failure.kind, error=failure.message)
+        body = response.body
+        return Resource(
+            url=url,
+            final_url=response.final_url,
+            status=response.status,
+            headers=dict(response.headers),
+            head=body if keep_body else body[:HEAD_BYTES],
+            size=len(body),
+            redirects=tuple(r.url for r in response.redirects),
+        )

@@ -1,0 +1,162 @@
+"""Runs rules over contexts and turns their outcomes into report findings.
+
+A rule that raises becomes a `rule-error` finding naming the rule and the URL (status "error",
+never scored) and the audit goes on; `--debug` re-raises instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from smo_audit.engine.api import Outcome, PageContext, Rule, SiteContext, Status
+from smo_audit.engine.scoring import ScoringProfile, Scored
+from smo_audit.errors import UsageError
+from smo_audit.report.model import Finding
+
+RULE_ERROR_ID = "rule-error"
+RULE_ERROR_CATEGORY = "engine"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules chosen for a run, with their resolved options and scoring weights."""
+
+    page_rules: tuple[Rule, ...]
+    site_rules: tuple[Rule, ...]
+    options: Mapping[str, Mapping[str, Any]]
+    weights: Mapping[str, float]
+
+    @classmethod
+    def build(
+        cls,
+        rules: Iterable[Rule],
+        profile: ScoringProfile,
+        *,
+        select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
+        rule_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> RuleSet:
+        """Filter by --select/--ignore (rule ids, aliases or categories) and resolve options."""
+        all_rules = list(rules)
+        known = {key for r in all_rules for key in (r.id, *r.aliases, r.category)}
+        select_set, ignore_set = set(select), set(ignore)
+        unknown = sorted((select_set | ignore_set) - known)
+        if unknown:
+            raise UsageError(f"unknown rule or category {unknown[0]!r} (see `smo-audit rules`)")
+        chosen = [
+            r for r in all_rules
+            if (not select_set or select_set & {r.id, r.category, *r.aliases})
+            and not ignore_set & {r.id, r.category, *r.aliases}
+        ]
+        by_key = {key: r for r in all_rules for key in (r.id, *r.aliases)}
+        options: dict[str, dict[str, Any]] = {r.id: {k: o.default for k, o in r.options.items()} for r in chosen}
+        for key, values in (rule_options or {}).items():
+            rule = by_key.get(key)
+            if rule is None:
+                raise UsageError(f"options given for unknown rule {key!r}")
+            for name, value in values.items():
+                if name not in rule.options:
+                    raise UsageError(f"rule {rule.id!r} has no option {name!r} (see `smo-audit explain {rule.id}`)")
+                default = rule.options[name].default
+                if default is not None and not _same_kind(default, value):
+                    raise UsageError(f"option {rule.id}.{name} must be a {type(default).__name__}, got {value!r}")
+                options.setdefault(rule.id, {})[name] = value
+        weights = {r.id: profile.rule_weights.get(r.id, r.weight) for r in chosen}
+        return cls(
+            page_rules=tuple(r for r in chosen if r.scope == "page"),
+            site_rules=tuple(r for r in chosen if r.scope == "site"),
+            options=options,
+            weights=weights,
+        )
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return isinstance(value, type(default))
+
+
+def _outcomes(result: Any) -> list[Outcome]:
+    if result is None:
+        return []
+    if isinstance(result, Outcome):
+        return [result]
+    outcomes = list(result)
+    for item in outcomes:
+        if not isinstance(item, Outcome):
+            raise TypeError(f"rule returned {type(item).__name__}, expected Outcome")
+    return outcomes
+
+
+def to_finding(rule: Rule, outcome: Outcome) -> Finding:
+    return Finding(
+        rule=rule.id,
+        category=rule.category,
+        severity=rule.severity.value,
+        status=outcome.status.value,
+        message=outcome.message,
+        evidence=[str(e)[:2000] for e in outcome.evidence[:50]],
+        title=rule.title,
+        data=dict(outcome.data) if outcome.data else None,
+    )
+
+
+def rule_error(rule: Rule, url: str, exc: BaseException) -> Finding:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
+    return Finding(
+        rule=RULE_ERROR_ID,
+        category=RULE_ERROR_CATEGORY,
+        severity="error",
+        status="error",
+        message=f"rule {rule.id} crashed on {url}: {type(exc).__name__}: {exc}"[:1000],
+        evidence=[rule.id, url, f"{type(exc).__name__}{where}"],
+        title="A rule crashed",
+        data={"rule": rule.id, "url": url},
+    )
+
+
+def scored(findings: Iterable[Finding], weights: Mapping[str, float]) -> list[Scored]:
+    return [Scored(f.rule, f.category, f.status, weights.get(f.rule, 1.0)) for f in findings]
+
+
+class RuleRunner:
+    def __init__(self, rule_set: RuleSet, *, mode: str = "static", debug: bool = False) -> None:
+        self.rule_set = rule_set
+        self.mode = mode
+        self.debug = debug
+
+    async def _run(self, rule: Rule, ctx: Any, url: str) -> list[Finding]:
+        if rule.needs == "rendered" and self.mode != "rendered":
+            return [to_finding(rule, Outcome(Status.SKIP, "needs rendered mode (run with --render)"))]
+        try:
+            result = rule.check(ctx)
+            if inspect.isawaitable(result):
+                result = await result
+            return [to_finding(rule, o) for o in _outcomes(result)]
+        except Exception as exc:
+            if self.debug:
+                raise
+            return [rule_error(rule, url, exc)]
+
+    async def run_page(self, ctx: PageContext) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in self.rule_set.page_rules:
+            findings.extend(await self._run(rule, replace(ctx, options=self.rule_set.options.get(rule.id, {})), ctx.url))
+        return findings
+
+    async def run_site(self, ctx: SiteContext) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in self.rule_set.site_rules:
+            findings.extend(
+                await self._run(rule, replace(ctx, options=self.rule_set.options.get(rule.id, {})), ctx.site.start_url)
+            )
+        return findings

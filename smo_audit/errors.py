@@ -1,0 +1,32 @@
+"""Errors that end a run with a clear sentence and a documented exit code (see DESIGN.md)."""
+
+from __future__ import annotations
+
+EXIT_PASSED = 0
+EXIT_BELOW_THRESHOLD = 1
+EXIT_USAGE = 2
+EXIT_NOT_AUDITABLE = 3
+
+
+class SmoAuditError(Exception):
+    """An error the user can act on: the CLI prints its message (one sentence) and exits."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(SmoAuditError):
+    """Bad arguments, a bad config file, an unknown rule."""
+
+    exit_code = EXIT_USAGE
+
+
+class TargetError(SmoAuditError):
+    """The target cannot be audited at all: unreachable, not HTML, an empty folder."""
+
+    exit_code = EXIT_NOT_AUDITABLE
+
+
+class RuleLoadError(SmoAuditError):
+    """A rule or rule plugin is malformed: duplicate id, bad metadata, missing docs."""
+
+    exit_code = EXIT_USAGE

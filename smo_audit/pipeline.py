@@ -1,0 +1,283 @@
+"""The audit pipeline: target -> crawl -> extract -> page rules -> site rules -> scored Report.
+
+Pages are processed as they arrive and only their facts and findings are kept (the DOM and the
+Document die inside `_on_page`), so memory grows with the number of pages, not their size.
+The CLI only wires options into `run_audit`; everything else happens here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from smo_audit import TOOL_NAME, __version__
+from smo_audit.config import AuditConfig
+from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
+from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
+from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
+from smo_audit.crawl.urls import try_normalize
+from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
+from smo_audit.engine.registry import LoadedRules, load_rules
+from smo_audit.engine.resources import ResourceCache
+from smo_audit.engine.runner import RuleRunner, RuleSet, scored
+from smo_audit.engine.scoring import ScoringProfile, SiteScorer, page_score
+from smo_audit.errors import TargetError
+from smo_audit.extract import Extractor
+from smo_audit.extract.facts import PageFacts
+from smo_audit.report import model as rm
+
+_HOSTNAME = re.compile(r"^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?(/.*)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user asked to audit, resolved: a URL, or a folder served on loopback."""
+
+    text: str
+    url: str | None = None
+    folder: Path | None = None
+
+
+def resolve_target(text: str) -> Target:
+    """Turn the TARGET argument into a URL or a folder, or one clear sentence (exit 3)."""
+    stripped = text.strip()
+    if "://" in stripped:
+        parts = urlsplit(stripped)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise TargetError(f"{text!r} is not an http(s) URL: smo-audit audits web pages over HTTP")
+        try:
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            port_ok = False
+        if not parts.hostname or not port_ok:
+            raise TargetError(f"{text!r} is not a valid URL (no host name, or a bad port)")
+        return Target(text, url=stripped)
+    path = Path(stripped).expanduser()
+    if path.is_dir():
+        return Target(text, folder=path.resolve())
+    if path.is_file():
+        raise TargetError(f"{text!r} is a file: give the folder that contains your built site (e.g. ./public)")
+    if _HOSTNAME.match(stripped) and not stripped.startswith((".", "/", "~")):
+        return Target(text, url="https://" + stripped)
+    raise TargetError(f"{text!r} is neither an http(s) URL nor an existing folder")
+
+
+@dataclass
+class _Collected:
+    pages: list[rm.Page] = field(default_factory=list)
+    records: list[PageRecord] = field(default_factory=list)
+    errors: list[rm.CrawlError] = field(default_factory=list)
+    audited: set[str] = field(default_factory=set)
+
+
+ProgressCallback = Callable[[ProgressInfo], None]
+PageCallback = Callable[[rm.Page], None]
+
+
+class Audit:
+    """One audit run. Build it, `await run()`, get a Report; `snapshot()` works mid-run."""
+
+    def __init__(
+        self,
+        target: Target,
+        config: AuditConfig,
+        *,
+        rules: LoadedRules | None = None,
+        profile: ScoringProfile | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_page: PageCallback | None = None,
+    ) -> None:
+        self.target = target
+        self.config = config
+        self.profile = profile or ScoringProfile.load()
+        self.loaded = rules or load_rules(rules_dirs=config.rules_dirs)
+        self.rule_set = RuleSet.build(
+            self.loaded.rules, self.profile, select=config.select, ignore=config.ignore, rule_options=config.rules
+        )
+        self.mode: str = "rendered" if config.render else "static"
+        self.runner = RuleRunner(self.rule_set, mode=self.mode, debug=config.debug)
+        self.extractor = Extractor()
+        self.on_progress = on_progress
+        self.on_page_done = on_page
+        self.collected = _Collected()
+        self.scorer = SiteScorer(self.profile)
+        self.site_findings: list[rm.Finding] = []
+        self.started_at = datetime.now(UTC)
+        self.partial = False
+        self.stop_reason: str | None = None
+        self._source_path: Callable[[str], str | None] = lambda url: None
+        self._resources: ResourceCache | None = None
+        self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url, target=target.text)
+        for source, problem in self.loaded.problems:
+            self.collected.errors.append(rm.CrawlError(url=source, kind="plugin", message=problem))
+
+    # -- the crawl callbacks ------------------------------------------------------------------
+    async def _on_page(self, raw: RawPage) -> PageLinks:
+        extracted = self.extractor.extract(raw)
+        facts = extracted.facts
+        final = raw.final_url
+        duplicate_of = self._canonical_duplicate(final, facts)
+        source_path = raw.source_path or self._source_path(final)
+        if duplicate_of is not None:
+            self._add_page(rm.Page(url=raw.url, final_url=final, status=raw.response.status, score=None,
+                                   source_path=source_path, duplicate_of=duplicate_of, facts=_facts_model(facts)),
+                           PageRecord(raw.url, final, raw.response.status, facts, source_path, duplicate_of))
+            return extracted.links
+        assert self._resources is not None
+        ctx = PageContext(
+            url=raw.url, final_url=final, status=raw.response.status, headers=raw.response.headers,
+            facts=facts, doc=extracted.document, options={}, settings=self._settings, resources=self._resources,
+        )
+        findings = await self.runner.run_page(ctx)
+        values = scored(findings, self.rule_set.weights)
+        score, _ = page_score(values, self.profile)
+        self.scorer.add(values)
+        self._add_page(
+            rm.Page(url=raw.url, final_url=final, status=raw.response.status, score=score, source_path=source_path,
+                    facts=_facts_model(facts), findings=findings,
+                    redirects=[r.url for r in raw.response.redirects]),
+            PageRecord(raw.url, final, raw.response.status, facts, source_path),
+        )
+        return extracted.links
+
+    def _canonical_duplicate(self, final_url: str, facts: PageFacts) -> str | None:
+        """A page whose canonical names another page of the same site is that page's duplicate."""
+        if not facts.canonical:
+            return None
+        canonical, own = try_normalize(facts.canonical), try_normalize(final_url)
+        if canonical is None or own is None or canonical == own:
+            return None
+        if urlsplit(canonical).netloc != urlsplit(own).netloc:
+            return None  # a canonical on another host (production) is a consistency question, not a duplicate
+        return facts.canonical
+
+    def _add_page(self, page: rm.Page, record: PageRecord) -> None:
+        self.collected.pages.append(page)
+        self.collected.records.append(record)
+        if self.on_page_done is not None:
+            self.on_page_done(page)
+
+    def _on_error(self, error: CrawlError) -> None:
+        self.collected.errors.append(
+            rm.CrawlError(url=error.url, kind=error.kind, message=error.message, status=error.status, referrer=error.referrer)
+        )
+
+    def _on_duplicate(self, url: str, duplicate_of: str) -> None:
+        if any(p.url == url for p in self.collected.pages[-8:]):
+            return  # already recorded by _on_page (canonical duplicates)
+        self.collected.pages.append(
+            rm.Page(url=url, final_url=duplicate_of, status=0, score=None, duplicate_of=duplicate_of, facts=rm.Facts())
+        )
+
+    # -- the run --------------------------------------------------------------------------------
+    def _crawl_settings(self, start_url: str) -> CrawlSettings:
+        c = self.config
+        return CrawlSettings(
+            start_url=start_url, scope=c.scope, include=tuple(c.include), exclude=tuple(c.exclude),
+            max_pages=c.max_pages, max_depth=c.max_depth, concurrency=c.concurrency, per_host=c.per_host,
+            respect_robots=not c.ignore_robots, user_agent=c.user_agent or DEFAULT_USER_AGENT,
+            limits=self._limits(), retries=c.retries, use_sitemaps=c.use_sitemaps,
+        )
+
+    def _limits(self) -> FetchLimits:
+        c = self.config
+        return FetchLimits(
+            connect_timeout=min(10.0, c.timeout), read_timeout=min(15.0, c.timeout), total_timeout=c.timeout,
+            max_body_bytes=c.max_body_bytes, max_redirects=c.max_redirects,
+        )
+
+    async def run(self) -> rm.Report:
+        with ExitStack() as stack:
+            start_url, source_root = self._start(stack)
+            fetcher = Fetcher(self.config.user_agent or DEFAULT_USER_AGENT, self._limits(),
+                              max_connections=max(self.config.concurrency * 2, 8))
+            self._resources = ResourceCache(fetcher)
+            summary: CrawlSummary | None = None
+            try:
+                crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
+                                  on_progress=self.on_progress)
+                try:
+                    summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)
+                except asyncio.CancelledError:
+                    self.partial, self.stop_reason = True, "cancelled"
+                    task = asyncio.current_task()
+                    if task is not None:
+                        task.uncancel()
+                if summary is not None:
+                    self.partial = self.partial or summary.partial
+                    self.stop_reason = self.stop_reason or summary.stop_reason
+                site = SiteInfo(
+                    start_url=start_url,
+                    robots_txt=summary.robots_txt if summary else None,
+                    robots_url=summary.robots_url if summary else None,
+                    sitemaps=summary.sitemaps if summary else (),
+                    sitemap_lastmod=summary.sitemap_lastmod if summary else (),
+                )
+                if self.collected.records:
+                    await self._site_rules(site)
+            finally:
+                await fetcher.aclose()
+        return self.snapshot(finished=True)
+
+    def _start(self, stack: ExitStack) -> tuple[str, Path | None]:
+        if self.target.folder is not None:
+            from smo_audit.crawl.local_server import serve_folder
+
+            folder = self.target.folder
+            if not any(folder.rglob("*.htm*")):
+                raise TargetError(f"the folder {folder} contains no HTML files to audit")
+            server = stack.enter_context(serve_folder(folder))
+            self._source_path = server.source_path
+            return server.base_url, folder
+        assert self.target.url is not None
+        return self.target.url, None
+
+    async def _site_rules(self, site: SiteInfo) -> None:
+        assert self._resources is not None
+        records = [r for r in self.collected.records if r.duplicate_of is None]
+        ctx = SiteContext(pages=records, site=site, options={}, settings=self._settings, resources=self._resources)
+        self.site_findings = await self.runner.run_site(ctx)
+        self.scorer.add(scored(self.site_findings, self.rule_set.weights))
+
+    def snapshot(self, *, finished: bool = False) -> rm.Report:
+        """The report as it stands: valid JSON-contract data even mid-crawl (then partial=true)."""
+        score, categories = self.scorer.result()
+        threshold = self.config.fail_under
+        passed = threshold is None or (score is not None and score >= threshold)
+        ordered = sorted(categories, key=lambda c: list(self.profile.categories).index(c)
+                         if c in self.profile.categories else len(self.profile.categories))
+        return rm.Report(
+            tool=rm.Tool(name=TOOL_NAME, version=__version__),
+            target=self.target.text,
+            mode="rendered" if self.config.render else "static",
+            started_at=self.started_at.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            score=score,
+            passed=passed,
+            fail_under=threshold,
+            categories=[rm.CategoryScore(id=c, title=self.profile.category(c).title, score=round(categories[c] * 100, 1))
+                        for c in ordered],
+            partial=self.partial or not finished,
+            stop_reason=self.stop_reason if finished else (self.stop_reason or "in-progress"),
+            pages=list(self.collected.pages),
+            site_findings=list(self.site_findings),
+            errors=list(self.collected.errors),
+        )
+
+
+def _facts_model(facts: PageFacts) -> rm.Facts:
+    return rm.Facts.model_construct(
+        title=facts.title, canonical=facts.canonical, open_graph=facts.open_graph, twitter=facts.twitter,
+        share_buttons=list(facts.share_buttons), share_widgets=list(facts.share_widgets),
+        profile_links=list(facts.profile_links), sign_in=list(facts.sign_in),
+        social_widgets=list(facts.social_widgets), feeds=list(facts.feeds), description=facts.description,
+        lang=facts.lang, page_type=facts.page_type, json_ld_types=list(facts.json_ld_types),
+        same_as=list(facts.same_as), published_time=facts.published_time, modified_time=facts.modified_time,
+    )
+

@@ -1,0 +1,135 @@
+"""The JSON contract (DESIGN.md). Dashboards depend on these names: add fields, never rename.
+
+`smo-audit schema` prints the JSON Schema generated from these models. Facts are the extraction
+dataclasses themselves, so what rules saw and what the report says cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smo_audit.extract.facts import (
+    Feed,
+    ProfileLink,
+    ShareButton,
+    ShareWidget,
+    SignIn,
+    SocialWidget,
+)
+
+SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tool(_Model):
+    name: str
+    version: str
+
+
+class CategoryScore(_Model):
+    id: str
+    title: str
+    score: float | None = Field(description="0..100; null when nothing in the category was scored")
+
+
+class Finding(_Model):
+    rule: str
+    category: str
+    severity: Literal["error", "warning", "info"]
+    status: Literal["pass", "fail", "warn", "skip", "error"]
+    message: str
+    evidence: list[str] = Field(default_factory=list)
+    title: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class Facts(_Model):
+    """A page's facts: the contract's fields first, then additions (minor-version fields)."""
+
+    title: str | None = None
+    canonical: str | None = None
+    open_graph: dict[str, str] = Field(default_factory=dict)
+    twitter: dict[str, str] = Field(default_factory=dict)
+    share_buttons: list[ShareButton] = Field(default_factory=list)
+    share_widgets: list[ShareWidget] = Field(default_factory=list)
+    profile_links: list[ProfileLink] = Field(default_factory=list)
+    sign_in: list[SignIn] = Field(default_factory=list)
+    social_widgets: list[SocialWidget] = Field(default_factory=list)
+    feeds: list[Feed] = Field(default_factory=list)
+    description: str | None = None
+    lang: str | None = None
+    page_type: str = "other"
+    json_ld_types: list[str] = Field(default_factory=list)
+    same_as: list[str] = Field(default_factory=list)
+    published_time: str | None = None
+    modified_time: str | None = None
+
+
+class PreviewImage(_Model):
+    url: str
+    width: int | None = None
+    height: int | None = None
+    bytes: int | None = None
+    type: str | None = None
+
+
+class Preview(_Model):
+    """What one platform would show for the link."""
+
+    title: str | None = None
+    description: str | None = None
+    image: PreviewImage | None = None
+    verdict: Literal["ok", "degraded", "broken"]
+    notes: list[str] = Field(default_factory=list)
+
+
+class Page(_Model):
+    url: str
+    final_url: str
+    status: int
+    score: float | None
+    source_path: str | None = None
+    duplicate_of: str | None = None
+    facts: Facts
+    preview: dict[str, Preview] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+    redirects: list[str] = Field(default_factory=list)
+
+
+class CrawlError(_Model):
+    url: str
+    kind: str
+    message: str
+    status: int | None = None
+    referrer: str | None = None
+
+
+class Report(_Model):
+    schema_version: str = SCHEMA_VERSION
+    tool: Tool
+    target: str
+    mode: Literal["static", "rendered"]
+    started_at: str
+    finished_at: str
+    score: float | None
+    passed: bool
+    fail_under: float | None = None
+    categories: list[CategoryScore]
+    partial: bool = False
+    stop_reason: str | None = None
+    pages: list[Page]
+    site_findings: list[Finding] = Field(default_factory=list)
+    errors: list[CrawlError] = Field(default_factory=list)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Report.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "smo-audit report"
+    schema["$id"] = f"https://smo-audit.dev/schema/report-{SCHEMA_VERSION}.json"
+    return schema
