@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from smo_audit import __version__
-from smo_audit.errors import EXIT_BELOW_THRESHOLD, EXIT_PASSED, SmoAuditError, TargetError, UsageError
+from smo_audit.errors import (
+    EXIT_BELOW_THRESHOLD,
+    EXIT_PASSED,
+    SmoAuditError,
+    TargetError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from smo_audit.engine.registry import LoadedRules

@@ -113,12 +113,22 @@ class Audit:
         self.stop_reason: str | None = None
         self._source_path: Callable[[str], str | None] = lambda url: None
         self._resources: ResourceCache | None = None
+        self._debug_error: Exception | None = None
         self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url, target=target.text)
         for source, problem in self.loaded.problems:
             self.collected.errors.append(rm.CrawlError(url=source, kind="plugin", message=problem))
 
     # -- the crawl callbacks ------------------------------------------------------------------
     async def _on_page(self, raw: RawPage) -> PageLinks:
+        try:
+            return await self._process(raw)
+        except Exception as exc:
+            # The crawler turns this into a "processing" error for the URL; --debug wants it raw.
+            if self.config.debug and self._debug_error is None:
+                self._debug_error = exc
+            raise
+
+    async def _process(self, raw: RawPage) -> PageLinks:
         extracted = self.extractor.extract(raw)
         facts = extracted.facts
         final = raw.final_url
@@ -204,11 +214,17 @@ class Audit:
                                   on_progress=self.on_progress)
                 try:
                     summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)
+                except TargetError:
+                    if self._debug_error is not None:
+                        raise self._debug_error from None
+                    raise
                 except asyncio.CancelledError:
                     self.partial, self.stop_reason = True, "cancelled"
                     task = asyncio.current_task()
                     if task is not None:
                         task.uncancel()
+                if self._debug_error is not None:
+                    raise self._debug_error
                 if summary is not None:
                     self.partial = self.partial or summary.partial
                     self.stop_reason = self.stop_reason or summary.stop_reason

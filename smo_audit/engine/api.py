@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from smo_audit.extract.facts import Document, PageFacts
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
     WARN = "warn"
@@ -33,7 +33,7 @@ class Status(str, enum.Enum):
     ERROR = "error"  # the rule itself crashed (rule-error findings only); never scored
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from smo_audit.engine.api import Outcome, PageContext, Rule, SiteContext, Status
-from smo_audit.engine.scoring import ScoringProfile, Scored
+from smo_audit.engine.scoring import Scored, ScoringProfile
 from smo_audit.errors import UsageError
 from smo_audit.report.model import Finding
 

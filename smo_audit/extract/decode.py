@@ -49,16 +49,19 @@ def sniff_charset(body: bytes, http_charset: str | None) -> str:
             return meta
     try:
         body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # Mostly valid UTF-8 with a few bad bytes is still UTF-8; otherwise the web's usual fallback.
-        bad_share = 1 - exc.start / max(len(body), 1)
-        return "utf-8" if exc.start > 0 and bad_share < 0.5 and _mostly_utf8(body) else "cp1252"
+    except UnicodeDecodeError:
+        # Mostly valid UTF-8 with a few broken bytes is still UTF-8; otherwise the web's fallback.
+        return "utf-8" if _mostly_utf8(body) else "cp1252"
     return "utf-8"
 
 
+_NON_ASCII = re.compile("[\u0080-\ufffc\ufffe-\U0010ffff]")
+
+
 def _mostly_utf8(body: bytes) -> bool:
+    """More well-formed multi-byte characters than broken sequences."""
     text = body.decode("utf-8", "replace")
-    return text.count("\ufffd") * 50 < max(len(text), 1)
+    return len(_NON_ASCII.findall(text)) > text.count("\ufffd")
 
 
 def decode_html(body: bytes, http_charset: str | None) -> tuple[str, str]:
