@@ -16,6 +16,7 @@ import typer
 from smo_audit import __version__
 from smo_audit.errors import (
     EXIT_BELOW_THRESHOLD,
+    EXIT_INTERRUPTED,
     EXIT_PASSED,
     SmoAuditError,
     TargetError,
@@ -54,33 +55,33 @@ def _root(
     """smo-audit: how well is a website prepared for social media?"""
 
 
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="Report format: terminal or json.")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
-FailUnderOpt = Annotated[float | None, typer.Option("--fail-under", help="Exit 1 when the site score is below N (0-100).")]
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", metavar="terminal|json", help="Report format: terminal or json.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")]
+FailUnderOpt = Annotated[float | None, typer.Option("--fail-under", metavar="N", help="Exit 1 when the site score is below N (0-100).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Re-raise rule errors instead of reporting them.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: nearest smo-audit.toml or pyproject.toml [tool.smo-audit]).")]
-RulesDirOpt = Annotated[list[Path] | None, typer.Option("--rules-dir", help="Folder of local rule modules (repeatable).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", metavar="FILE", help="Config file (default: nearest smo-audit.toml or pyproject.toml [tool.smo-audit]).")]
+RulesDirOpt = Annotated[list[Path] | None, typer.Option("--rules-dir", metavar="DIR", help="Folder of local rule modules (repeatable).")]
 
 
 @app.command()
 def audit(
-    target: Annotated[str, typer.Argument(help="A URL (https://example.com) or a folder with a built site (./public).")],
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="A URL (https://example.com) or a folder with a built site (./public).")],
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_under: FailUnderOpt = None,
-    max_pages: Annotated[int | None, typer.Option("--max-pages", help="Stop after N pages (default 500).")] = None,
-    max_depth: Annotated[int | None, typer.Option("--max-depth", help="Follow links at most N levels deep (default 10).")] = None,
-    scope: Annotated[str | None, typer.Option("--scope", help="host (default), domain or prefix.")] = None,
-    include: Annotated[list[str] | None, typer.Option("--include", help="Only crawl paths matching this glob (repeatable).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Never crawl paths matching this glob (repeatable).")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Requests in flight (default 8).")] = None,
+    max_pages: Annotated[int | None, typer.Option("--max-pages", metavar="N", help="Stop after N pages (default 500).")] = None,
+    max_depth: Annotated[int | None, typer.Option("--max-depth", metavar="N", help="Follow links at most N levels deep (default 10).")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", metavar="host|domain|prefix", help="host (default), domain or prefix.")] = None,
+    include: Annotated[list[str] | None, typer.Option("--include", metavar="GLOB", help="Only crawl paths matching this glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Never crawl paths matching this glob (repeatable).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", metavar="N", help="Requests in flight (default 8).")] = None,
     ignore_robots: Annotated[bool | None, typer.Option("--ignore-robots", help="Crawl pages robots.txt disallows.")] = None,
-    user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header for the crawl.")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds one fetch may take (default 30).")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="The production URL (og:url/canonical must live under it).")] = None,
-    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rules or categories (repeatable).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules or categories (repeatable).")] = None,
+    user_agent: Annotated[str | None, typer.Option("--user-agent", metavar="UA", help="User-Agent header for the crawl.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", metavar="SECONDS", help="Seconds one fetch may take (default 30).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="The production URL (og:url/canonical must live under it).")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", metavar="RULE|CATEGORY", help="Only these rules or categories (repeatable).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="RULE|CATEGORY", help="Skip these rules or categories (repeatable).")] = None,
     rules_dir: RulesDirOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
@@ -119,7 +120,7 @@ def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_co
         _fail(error)
     except KeyboardInterrupt:
         sys.stderr.write("smo-audit: interrupted\n")
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     raise typer.Exit(code)
 
 
@@ -152,11 +153,27 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
             report = asyncio.run(run.run())
         except KeyboardInterrupt:
             report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "interrupted"})
+        except SmoAuditError:
+            raise
+        except Exception as exc:
+            if cfg.debug:
+                raise
+            # Whatever broke, the pages already audited are not lost.
+            report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "crashed"})
+            if report.pages:
+                _write_report(report, cfg, run.loaded)
+            raise TargetError(
+                f"the audit stopped on an internal error ({type(exc).__name__}: {exc}); "
+                f"{len(report.pages)} pages audited so far were written; rerun with --debug for details"
+            ) from None
     if not report.pages:
         reason = report.errors[0].message if report.errors else "no page could be fetched"
         _write_report(report, cfg, run.loaded)
         raise TargetError(f"nothing could be audited at {target_text}: {reason}")
     _write_report(report, cfg, run.loaded)
+    if report.stop_reason in ("cancelled", "interrupted"):
+        sys.stderr.write(f"smo-audit: interrupted; the partial report of {len(report.pages)} pages was written\n")
+        return EXIT_INTERRUPTED
     return EXIT_PASSED if report.passed else EXIT_BELOW_THRESHOLD
 
 
@@ -283,7 +300,7 @@ def main() -> None:
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("smo-audit: interrupted\n")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 __all__ = ["app", "main"]

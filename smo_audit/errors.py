@@ -6,6 +6,7 @@ EXIT_PASSED = 0
 EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
 EXIT_NOT_AUDITABLE = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C: the partial report is still written
 
 
 class SmoAuditError(Exception):
