@@ -55,6 +55,8 @@ def _root(
     """smo-audit: how well is a website prepared for social media?"""
 
 
+DEMO_BASE_URL = "https://northwind-coffee.example"  # the demo site's production address (reserved TLD)
+
 FormatOpt = Annotated[str | None, typer.Option("--format", "-f", metavar="terminal|json", help="Report format: terminal or json.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")]
 FailUnderOpt = Annotated[float | None, typer.Option("--fail-under", metavar="N", help="Exit 1 when the site score is below N (0-100).")]
@@ -109,7 +111,8 @@ def demo(
     from importlib import resources
 
     site = resources.files("smo_audit_demo").joinpath("site")
-    flags: dict[str, Any] = {"format": format, "output": output, "fail_under": fail_under, "quiet": quiet or None}
+    flags: dict[str, Any] = {"format": format, "output": output, "fail_under": fail_under, "quiet": quiet or None,
+                             "base_url": DEMO_BASE_URL}
     _run(str(site), flags, None, use_config_files=False)
 
 

@@ -27,7 +27,7 @@ class AuditConfig(BaseModel):
     include: list[str] = Field(default_factory=list, description="Glob patterns of paths to crawl (all when empty).")
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of paths never to crawl.")
     concurrency: int = Field(8, ge=1, le=64, description="Requests in flight at once.")
-    per_host: int = Field(4, ge=1, le=64, description="Requests in flight per host.")
+    per_host: int | None = Field(None, ge=1, le=64, description="Requests in flight per host (default: concurrency).")
     ignore_robots: bool = Field(False, description="Crawl pages robots.txt disallows for smo-audit.")
     use_sitemaps: bool = Field(True, description="Seed the crawl from robots.txt Sitemap: lines and /sitemap.xml.")
     user_agent: str | None = Field(None, description="User-Agent header; default names smo-audit and its URL.")

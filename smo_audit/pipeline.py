@@ -7,7 +7,6 @@ The CLI only wires options into `run_audit`; everything else happens here.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -21,7 +20,6 @@ from smo_audit.config import AuditConfig
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
-from smo_audit.crawl.urls import try_normalize
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.registry import LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
@@ -30,6 +28,7 @@ from smo_audit.engine.scoring import ScoringProfile, SiteScorer, page_score
 from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
+from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
 
 _HOSTNAME = re.compile(r"^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?(/.*)?$", re.IGNORECASE)
@@ -73,7 +72,7 @@ class _Collected:
     pages: list[rm.Page] = field(default_factory=list)
     records: list[PageRecord] = field(default_factory=list)
     errors: list[rm.CrawlError] = field(default_factory=list)
-    audited: set[str] = field(default_factory=set)
+    index: dict[str, int] = field(default_factory=dict)  # page url -> position in pages/records
 
 
 ProgressCallback = Callable[[ProgressInfo], None]
@@ -106,7 +105,6 @@ class Audit:
         self.on_progress = on_progress
         self.on_page_done = on_page
         self.collected = _Collected()
-        self.scorer = SiteScorer(self.profile)
         self.site_findings: list[rm.Finding] = []
         self.started_at = datetime.now(UTC)
         self.partial = False
@@ -114,7 +112,9 @@ class Audit:
         self._source_path: Callable[[str], str | None] = lambda url: None
         self._resources: ResourceCache | None = None
         self._debug_error: Exception | None = None
-        self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url, target=target.text)
+        self._rewrite: Callable[[str], str] | None = None
+        self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url,
+                                       target=target.text, check_profiles=config.check_profiles)
         for source, problem in self.loaded.problems:
             self.collected.errors.append(rm.CrawlError(url=source, kind="plugin", message=problem))
 
@@ -132,42 +132,30 @@ class Audit:
         extracted = self.extractor.extract(raw)
         facts = extracted.facts
         final = raw.final_url
-        duplicate_of = self._canonical_duplicate(final, facts)
         source_path = raw.source_path or self._source_path(final)
-        if duplicate_of is not None:
-            self._add_page(rm.Page(url=raw.url, final_url=final, status=raw.response.status, score=None,
-                                   source_path=source_path, duplicate_of=duplicate_of, facts=_facts_model(facts)),
-                           PageRecord(raw.url, final, raw.response.status, facts, source_path, duplicate_of))
-            return extracted.links
         assert self._resources is not None
         ctx = PageContext(
             url=raw.url, final_url=final, status=raw.response.status, headers=raw.response.headers,
             facts=facts, doc=extracted.document, options={}, settings=self._settings, resources=self._resources,
         )
         findings = await self.runner.run_page(ctx)
+        # The preview cards read the same cached image fetches as the preview-image rules (one
+        # request per distinct image); with those rules turned off no image is requested.
+        fetch_images = any(r.category == "preview-image" for r in self.rule_set.page_rules)
+        preview = await page_previews(facts, final, base_url=self._settings.base_url,
+                                      resources=self._resources if fetch_images else None)
         values = scored(findings, self.rule_set.weights)
         score, _ = page_score(values, self.profile)
-        self.scorer.add(values)
         self._add_page(
             rm.Page(url=raw.url, final_url=final, status=raw.response.status, score=score, source_path=source_path,
-                    facts=_facts_model(facts), findings=findings,
+                    facts=_facts_model(facts), preview=preview, findings=findings,
                     redirects=[r.url for r in raw.response.redirects]),
             PageRecord(raw.url, final, raw.response.status, facts, source_path),
         )
         return extracted.links
 
-    def _canonical_duplicate(self, final_url: str, facts: PageFacts) -> str | None:
-        """A page whose canonical names another page of the same site is that page's duplicate."""
-        if not facts.canonical:
-            return None
-        canonical, own = try_normalize(facts.canonical), try_normalize(final_url)
-        if canonical is None or own is None or canonical == own:
-            return None
-        if urlsplit(canonical).netloc != urlsplit(own).netloc:
-            return None  # a canonical on another host (production) is a consistency question, not a duplicate
-        return facts.canonical
-
     def _add_page(self, page: rm.Page, record: PageRecord) -> None:
+        self.collected.index[page.url] = len(self.collected.pages)
         self.collected.pages.append(page)
         self.collected.records.append(record)
         if self.on_page_done is not None:
@@ -179,18 +167,33 @@ class Audit:
         )
 
     def _on_duplicate(self, url: str, duplicate_of: str) -> None:
-        if any(p.url == url for p in self.collected.pages[-8:]):
-            return  # already recorded by _on_page (canonical duplicates)
+        """The crawler found `url` to be another name of the audited page `duplicate_of`.
+
+        A canonical duplicate was audited before its canonical was known: it stays in the report,
+        marked, and no longer counts towards the site score or the site rules. A redirect to an
+        audited page was never fetched twice: it is listed with no facts.
+        """
+        position = self.collected.index.get(url)
+        if position is not None:
+            page = self.collected.pages[position]
+            self.collected.pages[position] = page.model_copy(update={"duplicate_of": duplicate_of})
+            record = self.collected.records[position]
+            self.collected.records[position] = PageRecord(record.url, record.final_url, record.status, record.facts,
+                                                          record.source_path, duplicate_of)
+            return
+        self.collected.index[url] = len(self.collected.pages)
         self.collected.pages.append(
             rm.Page(url=url, final_url=duplicate_of, status=0, score=None, duplicate_of=duplicate_of, facts=rm.Facts())
         )
+        self.collected.records.append(PageRecord(url, duplicate_of, 0, PageFacts(), None, duplicate_of))
 
     # -- the run --------------------------------------------------------------------------------
     def _crawl_settings(self, start_url: str) -> CrawlSettings:
         c = self.config
         return CrawlSettings(
             start_url=start_url, scope=c.scope, include=tuple(c.include), exclude=tuple(c.exclude),
-            max_pages=c.max_pages, max_depth=c.max_depth, concurrency=c.concurrency, per_host=c.per_host,
+            max_pages=c.max_pages, max_depth=c.max_depth, concurrency=c.concurrency,
+            per_host=c.per_host or c.concurrency,
             respect_robots=not c.ignore_robots, user_agent=c.user_agent or DEFAULT_USER_AGENT,
             limits=self._limits(), retries=c.retries, use_sitemaps=c.use_sitemaps,
         )
@@ -207,22 +210,17 @@ class Audit:
             start_url, source_root = self._start(stack)
             fetcher = Fetcher(self.config.user_agent or DEFAULT_USER_AGENT, self._limits(),
                               max_connections=max(self.config.concurrency * 2, 8))
-            self._resources = ResourceCache(fetcher)
+            self._resources = ResourceCache(fetcher, rewrite=self._rewrite)
             summary: CrawlSummary | None = None
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
-                                  on_progress=self.on_progress)
+                                  on_progress=self.on_progress, rewrite=self._rewrite)
                 try:
                     summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)
                 except TargetError:
                     if self._debug_error is not None:
                         raise self._debug_error from None
                     raise
-                except asyncio.CancelledError:
-                    self.partial, self.stop_reason = True, "cancelled"
-                    task = asyncio.current_task()
-                    if task is not None:
-                        task.uncancel()
                 if self._debug_error is not None:
                     raise self._debug_error
                 if summary is not None:
@@ -250,6 +248,8 @@ class Audit:
                 raise TargetError(f"the folder {folder} contains no HTML files to audit")
             server = stack.enter_context(serve_folder(folder))
             self._source_path = server.source_path
+            if self.config.base_url:
+                self._rewrite = production_to_local(self.config.base_url, server.base_url)
             return server.base_url, folder
         assert self.target.url is not None
         return self.target.url, None
@@ -259,11 +259,15 @@ class Audit:
         records = [r for r in self.collected.records if r.duplicate_of is None]
         ctx = SiteContext(pages=records, site=site, options={}, settings=self._settings, resources=self._resources)
         self.site_findings = await self.runner.run_site(ctx)
-        self.scorer.add(scored(self.site_findings, self.rule_set.weights))
 
     def snapshot(self, *, finished: bool = False) -> rm.Report:
         """The report as it stands: valid JSON-contract data even mid-crawl (then partial=true)."""
-        score, categories = self.scorer.result()
+        scorer = SiteScorer(self.profile)
+        for page in self.collected.pages:
+            if page.duplicate_of is None:
+                scorer.add(scored(page.findings, self.rule_set.weights))
+        scorer.add(scored(self.site_findings, self.rule_set.weights))
+        score, categories = scorer.result()
         threshold = self.config.fail_under
         passed = threshold is None or (score is not None and score >= threshold)
         ordered = sorted(categories, key=lambda c: list(self.profile.categories).index(c)
@@ -285,6 +289,28 @@ class Audit:
             site_findings=list(self.site_findings),
             errors=list(self.collected.errors),
         )
+
+
+def production_to_local(base_url: str, served_url: str) -> Callable[[str], str]:
+    """Map production URLs (--base-url) onto the local server that serves the build folder.
+
+    A static build links to itself by its production address (canonical, og:image, sitemap);
+    crawling and fetching those from the folder audits the build, not the live site.
+    """
+    base = base_url.rstrip("/") + "/"
+    served = served_url.rstrip("/") + "/"
+    bare = base.split("://", 1)[1]
+
+    def rewrite(url: str) -> str:
+        if url.startswith(base):
+            return served + url[len(base):]
+        if url.split("://", 1)[-1] + ("/" if url.count("/") == 2 else "") == bare:
+            return served
+        if url.startswith(("http://", "https://")) and url.split("://", 1)[1].startswith(bare):
+            return served + url.split("://", 1)[1][len(bare):]  # http:// vs https:// of the same site
+        return url
+
+    return rewrite
 
 
 def _facts_model(facts: PageFacts) -> rm.Facts:

@@ -133,7 +133,11 @@ class _Brotli:
         # output_buffer_limit is a soft bound (it may overshoot by one internal block, ~1 MB
         # for a 1 MB limit); the caller's size check turns that into "too-large".
         out: bytes = self._obj.process(data, output_buffer_limit=limit + 1)
-        self.pending = not self._obj.is_finished() and not self._obj.can_accept_more_data()
+        # Brotli stops only once it has passed the limit, so a short output means "needs more
+        # input"; unconsumed input means output is still waiting.
+        self.pending = len(out) > limit or (
+            not self._obj.is_finished() and not self._obj.can_accept_more_data()
+        )
         return out
 
     def flush(self, limit: int) -> bytes:

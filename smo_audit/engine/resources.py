@@ -7,7 +7,7 @@ rules (or two pages) asking for the same thing share one request, even concurren
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from smo_audit.crawl.fetcher import Fetcher, FetchFailure
@@ -41,8 +41,11 @@ class Resource:
 class ResourceCache:
     """Deduplicating cache over the shared Fetcher. Keys: (url, user agent, byte limit)."""
 
-    def __init__(self, fetcher: Fetcher, *, max_entries: int = 4096) -> None:
+    def __init__(
+        self, fetcher: Fetcher, *, max_entries: int = 4096, rewrite: Callable[[str], str] | None = None
+    ) -> None:
         self._fetcher = fetcher
+        self._rewrite = rewrite  # folder targets: production URLs are fetched from the local build
         self._entries: dict[tuple[str, str | None, int | None], asyncio.Future[Resource]] = {}
         self._max_entries = max_entries
 
@@ -72,8 +75,9 @@ class ResourceCache:
         return await asyncio.shield(future)
 
     async def _load(self, url: str, user_agent: str | None, max_bytes: int | None, keep_body: bool) -> Resource:
+        target = self._rewrite(url) if self._rewrite is not None else url
         try:
-            response = await self._fetcher.fetch(url, user_agent=user_agent, max_bytes=max_bytes)
+            response = await self._fetcher.fetch(target, user_agent=user_agent, max_bytes=max_bytes)
         except FetchFailure as failure:
             return Resource(url, url, failure.status, error_kind=failure.kind, error=failure.message)
         body = response.body

@@ -36,8 +36,13 @@ def site(scripted_server):
     return server
 
 
-def _audit(runner: CliRunner, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["audit", *args, "--max-pages", "1", "--quiet"])
+FIRST_RULES = ("og-title", "og-description", "og-image", "og-url", "twitter-card")
+
+
+def _audit(runner: CliRunner, *args: str, all_rules: bool = False) -> tuple[int, str, str]:
+    """Audit with the foundation's first rules only, so scores here are exact and stable."""
+    selection = [] if all_rules or "--select" in args else [x for r in FIRST_RULES for x in ("--select", r)]
+    result = runner.invoke(app, ["audit", *args, "--max-pages", "1", "--quiet", *selection])
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -76,7 +81,7 @@ def test_json_report_follows_the_contract(runner, site) -> None:
 
 def test_json_report_validates_against_the_published_schema(runner, site) -> None:
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
-    code, out, _ = _audit(runner, site.url("/bad"), "--format", "json")
+    code, out, _ = _audit(runner, site.url("/bad"), "--format", "json", all_rules=True)
     assert code == 0
     jsonschema.Draft202012Validator(schema).validate(json.loads(out))
 

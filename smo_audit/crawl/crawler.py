@@ -1,0 +1,743 @@
+"""The site crawler: a bounded, polite frontier over one shared Fetcher.
+
+Pages are handed to the pipeline as they arrive (`on_page` extracts facts and runs page rules,
+then returns the page's links), so nothing but the frontier's URL sets stays in memory, and those
+are bounded by `max_pages`: a URL is admitted to the frontier only while fewer than `max_pages`
+URLs have been admitted, and every admitted URL is fetched at most once (retries aside).
+
+Contract with the pipeline (what the callbacks can rely on):
+
+- `on_page(RawPage)` gets HTML pages only: status < 400 after redirects, Content-Type text/html
+  or application/xhtml+xml (or none, and the body looks like HTML). `RawPage.url` is the
+  normalised URL that was requested, `final_url` where redirects ended. Calls can overlap (up to
+  `concurrency` at once); an exception in `on_page` is reported as a "processing" error for that
+  URL and the crawl goes on.
+- `on_error(CrawlError)` gets every URL that could not be audited, once: kinds dns, connect, tls,
+  timeout, network, protocol, invalid-url, decoding, too-large, redirect-loop,
+  too-many-redirects, http-status (with `status`), robots-disallowed, not-html, sitemap (a sitemap
+  named in robots.txt that cannot be read), processing, internal; and, once per URL pattern at the
+  end, max-depth and crawl-trap (the URL is an example, the message says how many).
+  Non-HTML answers are only errors for URLs we were explicitly asked to audit (the start URL and
+  `extra_seeds`); a linked PDF or image is simply not a page, and links whose extension says
+  "asset" (.pdf, .jpg, .css ...) are not even requested.
+- `on_duplicate(url, duplicate_of)` is called
+  (a) when a redirect ends at a page already handed to `on_page` (then `url` never reaches
+      `on_page`), and
+  (b) when an audited page declares a canonical URL that is another audited page which is its
+      own canonical (then `url` has already been through `on_page`; the pipeline marks it).
+  `duplicate_of` is always the `RawPage.url` of a page `on_page` received. A canonical target is
+  never fetched twice; if it has not been seen yet it is queued, and the duplicate is reported
+  when it arrives. Canonical chains and cycles are not reported as duplicates.
+- Only the start URL can end the run: if it cannot be fetched, is not HTML, answers >= 400 after
+  retries or is disallowed by robots.txt, `run` raises TargetError with one sentence.
+- Cancellation (task cancelled, Ctrl-C) makes `run` return a summary with partial=True and
+  stop_reason "cancelled"; what `on_page` received so far is the partial report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from http import HTTPStatus
+from pathlib import Path
+from typing import Literal
+
+from smo_audit.crawl.fetcher import (
+    DEFAULT_USER_AGENT,
+    REDIRECT_STATUSES,
+    Fetcher,
+    FetchFailure,
+    FetchLimits,
+    retry_after_seconds,
+)
+from smo_audit.crawl.models import CrawlError, PageLinks, RawPage, RawResponse
+from smo_audit.crawl.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsFile
+from smo_audit.crawl.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap
+from smo_audit.crawl.urls import (
+    DEFAULT_STRIP_PARAMS,
+    ScopeChecker,
+    compile_globs,
+    looks_like_asset,
+    origin,
+    repeating_path,
+    site_key,
+    split_authority,
+    too_long,
+    try_normalize,
+    url_shape,
+)
+from smo_audit.errors import TargetError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Connection-level failures worth another try. Timeouts are not retried: a page that is slow
+# once is slow again, and retrying would multiply the worst case of every slow page.
+RETRY_KINDS = frozenset({"connect", "network", "protocol"})
+MAX_SITEMAP_FILES = 50
+MAX_LASTMOD = 5000
+MAX_TRAP_PATTERNS = 1000  # distinct URL shapes tracked for the trap report (memory bound)
+MAX_TRAPS_REPORTED = 20
+PROGRESS_INTERVAL = 0.25  # seconds between on_progress calls
+
+
+@dataclass
+class CrawlSettings:
+    """What to crawl and how politely. Defaults match the CLI's documented defaults."""
+
+    start_url: str
+    scope: Literal["host", "domain", "prefix"] = "host"
+    include: tuple[str, ...] = ()  # fnmatch patterns on the URL path; empty = everything
+    exclude: tuple[str, ...] = ()
+    max_pages: int = 500  # URLs requested at most (pages, errors and duplicates alike)
+    max_depth: int = 10  # link hops from the start URL; sitemap URLs count as one hop
+    concurrency: int = 8
+    per_host: int = 4
+    respect_robots: bool = True
+    user_agent: str = DEFAULT_USER_AGENT
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    retries: int = 2  # extra attempts after the first, for RETRY_STATUSES and RETRY_KINDS
+    max_retry_wait: float = 10.0  # seconds of waiting between attempts, per URL, at most
+    use_sitemaps: bool = True
+    strip_params: tuple[str, ...] = DEFAULT_STRIP_PARAMS
+    extra_seeds: tuple[str, ...] = ()  # audited even when out of scope or excluded
+    max_extra_pages: int = 5  # PageLinks.extra (account pages) audited at most, same site only
+    retry_backoff: float = 0.5  # first backoff when the server gives no Retry-After; doubles
+
+    def __post_init__(self) -> None:
+        if self.max_pages < 1 or self.max_depth < 0:
+            raise ValueError("max_pages must be >= 1 and max_depth >= 0")
+        if self.concurrency < 1 or self.per_host < 1:
+            raise ValueError("concurrency and per_host must be >= 1")
+        if self.retries < 0 or self.max_retry_wait < 0:
+            raise ValueError("retries and max_retry_wait must not be negative")
+        if self.scope not in ("host", "domain", "prefix"):
+            raise ValueError(f"unknown scope {self.scope!r} (host, domain or prefix)")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressInfo:
+    done: int  # URLs finished (pages, errors, duplicates, skipped)
+    queued: int  # URLs admitted and not yet finished
+    errors: int
+    pages_per_second: float
+    pages: int = 0  # pages handed to on_page
+
+
+@dataclass(frozen=True, slots=True)
+class Trap:
+    """A family of URLs the crawl did not follow because a bound or a trap heuristic stopped it."""
+
+    reason: Literal["max-depth", "repeating-path", "url-too-long"]
+    pattern: str  # URL shape with digits and query values collapsed: "/calendar?month"
+    example: str
+    count: int  # links of this shape that were not followed (counted per link, not per URL)
+
+
+@dataclass
+class CrawlSummary:
+    pages_fetched: int  # pages handed to on_page
+    errors: int  # calls of on_error
+    duplicates: int  # calls of on_duplicate
+    partial: bool  # stopped by max_pages / max_depth / trap / cancellation while URLs remained
+    stop_reason: str | None  # "max-pages", "max-depth", "trap", "cancelled"
+    robots_txt: str | None  # raw text of the start origin's robots.txt
+    robots_url: str | None
+    sitemaps: tuple[str, ...]  # sitemap URLs read
+    sitemap_lastmod: tuple[tuple[str, str], ...]  # (normalised url, lastmod), at most MAX_LASTMOD
+    traps: tuple[Trap, ...] = ()
+    start_final_url: str | None = None  # where the start URL's redirects ended
+    non_html_skipped: int = 0  # linked URLs that answered with something other than HTML
+    offsite_redirects: int = 0  # in-scope URLs that redirected out of scope (not audited)
+    elapsed_seconds: float = 0.0
+    pages_per_second: float = 0.0
+
+
+@dataclass(slots=True)
+class _Item:
+    url: str  # normalised
+    depth: int
+    referrer: str | None
+    explicit: bool = False  # start URL / extra seed: "not-html" is an error
+
+
+@dataclass(slots=True)
+class _Audited:
+    url: str  # RawPage.url of the page handed to on_page
+    self_canonical: bool = True
+
+
+@dataclass(slots=True)
+class _TrapCount:
+    count: int
+    example: str
+
+
+class _Host:
+    """Politeness state of one host: concurrent requests and spacing between them."""
+
+    __slots__ = ("delay", "lock", "next_at", "semaphore")
+
+    def __init__(self, per_host: int) -> None:
+        self.semaphore = asyncio.Semaphore(per_host)
+        self.lock = asyncio.Lock()
+        self.delay = 0.0  # Crawl-delay, seconds between request starts
+        self.next_at = 0.0  # loop time before which no request may start (Crawl-delay, 429)
+
+
+OnPage = Callable[[RawPage], Awaitable[PageLinks]]
+OnError = Callable[[CrawlError], None]
+OnDuplicate = Callable[[str, str], None]
+
+
+class Crawler:
+    """Crawls one site once (`run` is called once). See the module docstring for the contract."""
+
+    def __init__(
+        self,
+        settings: CrawlSettings,
+        fetcher: Fetcher,
+        *,
+        source_root: Path | None = None,
+        on_progress: Callable[[ProgressInfo], None] | None = None,
+        source_mapper: Callable[[str], str | None] | None = None,
+        rewrite: Callable[[str], str] | None = None,
+    ) -> None:
+        self.settings = settings
+        # Folder targets: production URLs (--base-url) found in pages and sitemaps point at the
+        # local server instead, so a static build is crawled whole and never off-site.
+        self._rewrite = rewrite
+        self._fetcher = fetcher
+        self._on_progress = on_progress
+        if source_mapper is None and source_root is not None:
+            from smo_audit.crawl.local_server import source_path_for
+
+            source_mapper = partial(source_path_for, source_root.resolve())
+        self._source = source_mapper
+        self._strip = tuple(settings.strip_params)
+        self._include = compile_globs(settings.include)
+        self._exclude = compile_globs(settings.exclude)
+        self._robots = RobotsCache(self._fetch_robots)
+        self._hosts: dict[str, _Host] = {}
+        self._scope = ScopeChecker(settings.scope, ())
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._seen: set[str] = set()
+        self._audited: dict[str, _Audited] = {}
+        self._pending_canonical: dict[str, list[str]] = {}
+        self._admitted = 0
+        self._extra_admitted = 0
+        self._start_site: str | None = None
+        self._done = 0
+        self._pages = 0
+        self._errors = 0
+        self._duplicates = 0
+        self._non_html = 0
+        self._offsite = 0
+        self._stop_reason: str | None = None
+        self._traps: dict[tuple[str, str], _TrapCount] = {}  # (reason, URL shape) -> count
+        self._sitemaps_read: list[str] = []
+        self._lastmod: list[tuple[str, str]] = []
+        self._robots_file: RobotsFile | None = None
+        self._start_final: str | None = None
+        self._started = 0.0
+        self._last_progress = 0.0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._on_page: OnPage | None = None
+        self._on_error: OnError | None = None
+        self._on_duplicate: OnDuplicate | None = None
+
+    # -- public -----------------------------------------------------------------------------
+
+    async def run(self, on_page: OnPage, on_error: OnError, on_duplicate: OnDuplicate) -> CrawlSummary:
+        """Crawl the site, calling back as pages arrive; return what happened."""
+        self._on_page, self._on_error, self._on_duplicate = on_page, on_error, on_duplicate
+        self._started = time.perf_counter()
+        try:
+            await self._crawl()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Deliberately swallowed: the caller gets what was crawled as a partial summary.
+            # uncancel() so that the caller's own awaits (site rules, writing the report) and
+            # asyncio.timeout() blocks around us behave as if nothing was pending.
+            self._stop_reason = "cancelled"
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                task.uncancel()
+        finally:
+            await self._stop_tasks()
+        self._report_traps()
+        self._progress(force=True)
+        return self._summary()
+
+    # -- the crawl ----------------------------------------------------------------------------
+
+    async def _crawl(self) -> None:
+        settings = self.settings
+        start = try_normalize(settings.start_url, self._strip)
+        if start is None:
+            raise TargetError(f"{settings.start_url} is not an http(s) URL that can be audited.")
+        self._scope.add_start(start)
+        self._start_site = site_key(split_authority(start)[0])
+        # The start origin's robots.txt is read even with --ignore-robots: site rules check
+        # social-network bots against it.
+        robots = await self._robots_for(origin(start))
+        self._robots_file = robots
+        if settings.respect_robots and not robots.allowed(start, settings.user_agent):
+            reason = robots.note or f"{robots.url} disallows it for {settings.user_agent.split('/')[0]}"
+            raise TargetError(f"{start} may not be crawled: {reason} (use --ignore-robots to audit it anyway).")
+        self._seen.add(start)
+        self._admitted = 1
+        await self._audit_start(_Item(start, 0, None, explicit=True))
+        self._done = 1
+        self._progress(force=True)
+
+        for seed in settings.extra_seeds:
+            self._consider(seed, 0, None, explicit=True)
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(settings.concurrency)]
+        if settings.use_sitemaps:
+            await self._load_sitemaps(robots, start)
+        await self._queue.join()
+
+    async def _audit_start(self, item: _Item) -> None:
+        try:
+            response = await self._fetch(item.url, html_only=True)
+        except FetchFailure as failure:
+            raise TargetError(_sentence(failure.message)) from None
+        if response.status >= 400:
+            raise TargetError(f"{item.url} answered HTTP {_status_text(response.status)}.")
+        final = try_normalize(response.final_url, self._strip) or item.url
+        self._start_final = final
+        if final != item.url:
+            # http -> https, example.com -> www.example.com: the site is where the start lands.
+            self._scope.add_start(final)
+            self._seen.add(final)
+            await self._robots_for(origin(final))
+        await self._deliver(item, response, final)
+
+    async def _worker(self) -> None:
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            try:
+                await self._process(item)
+            except Exception as exc:  # a bug must not hang queue.join() or stop the crawl
+                self._error(CrawlError(item.url, "internal", f"crawling {item.url} failed: {exc!r}", None, item.referrer))
+            finally:
+                self._done += 1
+                queue.task_done()
+                self._progress()
+
+    async def _process(self, item: _Item) -> None:
+        if item.url in self._audited:  # already audited as the target of a redirect
+            return
+        if self.settings.respect_robots:
+            robots = await self._robots_for(origin(item.url))
+            if not robots.allowed(item.url, self.settings.user_agent):
+                self._disallowed(item.url, robots, item.referrer)
+                return
+        try:
+            response = await self._fetch(
+                item.url, html_only=True, stop_redirect=None if item.explicit else self._stop_redirect
+            )
+        except FetchFailure as failure:
+            if failure.kind == "not-html" and not item.explicit:
+                self._non_html += 1
+                return
+            self._error(CrawlError(item.url, failure.kind, failure.message, failure.status, item.referrer))
+            return
+        if response.status >= 400:
+            self._error(CrawlError(
+                item.url, "http-status", _status_message(item.url, response), response.status, item.referrer
+            ))
+            return
+        final = try_normalize(response.final_url, self._strip) or item.url
+        if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
+            self._stopped_redirect(item, final)
+            return
+        if final != item.url and not self._scope(final) and not item.explicit:
+            self._offsite += 1
+            return
+        await self._deliver(item, response, final)
+
+    def _stop_redirect(self, target: str) -> bool:
+        """Don't follow a redirect to a page already audited, out of scope, or disallowed."""
+        url = try_normalize(target, self._strip)
+        if url is None:
+            return False
+        if url in self._audited or not self._scope(url):
+            return True
+        if self.settings.respect_robots:
+            robots = self._robots.peek(origin(url))
+            return robots is not None and not robots.allowed(url, self.settings.user_agent)
+        return False
+
+    def _stopped_redirect(self, item: _Item, final: str) -> None:
+        previous = self._audited.get(final)
+        if previous is not None:
+            self._duplicate(item.url, previous.url)
+        elif not self._scope(final):
+            self._offsite += 1  # e.g. /twitter -> twitter.com: not a page of this site
+        else:
+            robots = self._robots.peek(origin(final))
+            reason = robots.url if robots else "robots.txt"
+            self._error(CrawlError(
+                item.url, "robots-disallowed",
+                f"{item.url} redirects to {final}, which {reason} disallows", None, item.referrer,
+            ))
+
+    async def _deliver(self, item: _Item, response: RawResponse, final: str) -> None:
+        """Hand a fetched HTML page to the pipeline (or report it as a duplicate) and grow the frontier."""
+        previous = self._audited.get(final)
+        if previous is not None:
+            self._duplicate(item.url, previous.url)
+            return
+        entry = _Audited(response.url)
+        self._audited[final] = entry  # before any await: a concurrent redirect to `final` is a duplicate
+        self._seen.add(final)
+        source = self._source(response.final_url) if self._source is not None else None
+        page = RawPage(response, depth=item.depth, source_path=source, referrer=item.referrer)
+        del response
+        self._pages += 1
+        assert self._on_page is not None
+        try:
+            links = await self._on_page(page)
+        except Exception as exc:
+            self._error(CrawlError(item.url, "processing", f"processing {item.url} failed: {exc!r}", None, item.referrer))
+            return
+        finally:
+            del page  # the body can go now; only the pipeline's facts remain
+        self._canonical(item, final, entry, links.canonical)
+        depth = item.depth + 1
+        consider = self._consider
+        for link in links.links:
+            consider(link, depth, item.url)
+        for link in links.extra:
+            self._consider_extra(link, depth, item.url)
+
+    def _canonical(self, item: _Item, final: str, entry: _Audited, canonical: str | None) -> None:
+        url = item.url
+        waiting = [*self._pending_canonical.pop(final, ()), *self._pending_canonical.pop(url, ())]
+        if canonical and self._rewrite is not None:
+            canonical = self._rewrite(canonical)
+        canon = try_normalize(canonical, self._strip) if canonical else None
+        if canon is None or canon in (final, url):
+            # This page is its own canonical: the pages that named it are its duplicates.
+            for duplicate in waiting:
+                self._duplicate(duplicate, entry.url)
+            return
+        # Pages naming this one while it names another form a canonical chain: not reported as
+        # duplicates (the canonical rules flag chains), so `waiting` is dropped.
+        entry.self_canonical = False
+        if not self._scope(canon):
+            return
+        target = self._audited.get(canon)
+        if target is not None:
+            if target.self_canonical:
+                self._duplicate(url, target.url)
+            return
+        self._pending_canonical.setdefault(canon, []).append(url)
+        if canon not in self._seen:
+            # Queued like a link of this page, at the same depth: it is the page's other name.
+            self._consider(canon, item.depth, url)
+
+    def _consider(self, raw: str, depth: int, referrer: str | None, *, explicit: bool = False) -> None:
+        """Admit a discovered URL to the frontier if it is new, in scope, allowed and within bounds."""
+        if self._rewrite is not None:
+            raw = self._rewrite(raw)
+        url = try_normalize(raw, self._strip)
+        if url is None or url in self._seen:
+            return
+        if not explicit:
+            if not self._scope(url):
+                return
+            path = split_authority(url)[1]
+            if looks_like_asset(path):
+                return
+            if self._include is not None and not self._include.match(path):
+                return
+            if self._exclude is not None and self._exclude.match(path):
+                return
+            if too_long(url):
+                self._trap("url-too-long", url)
+                return
+            if repeating_path(path):
+                self._trap("repeating-path", url)
+                return
+            if depth > self.settings.max_depth:
+                self._trap("max-depth", url)
+                return
+        if self._admitted >= self.settings.max_pages:
+            self._stop_reason = self._stop_reason or "max-pages"
+            return
+        self._seen.add(url)
+        if self.settings.respect_robots:
+            robots = self._robots.peek(origin(url))
+            if robots is not None and not robots.allowed(url, self.settings.user_agent):
+                self._disallowed(url, robots, referrer)
+                return
+        self._admitted += 1
+        self._queue.put_nowait(_Item(url, depth, referrer, explicit))
+
+    def _consider_extra(self, raw: str, depth: int, referrer: str | None) -> None:
+        """Account pages the sign-in rules want: audited outside the normal scope, on the same
+        site only (auth.example.com for www.example.com), and only a few of them."""
+        if self._rewrite is not None:
+            raw = self._rewrite(raw)
+        url = try_normalize(raw, self._strip)
+        if url is None or url in self._seen:
+            return
+        if self._scope(url):
+            self._consider(url, depth, referrer)
+            return
+        if self._extra_admitted >= self.settings.max_extra_pages or self._start_site is None:
+            return
+        if site_key(split_authority(url)[0]) != self._start_site:
+            return
+        self._extra_admitted += 1
+        self._consider(url, depth, referrer, explicit=True)
+
+    # -- sitemaps -----------------------------------------------------------------------------
+
+    async def _load_sitemaps(self, robots: RobotsFile, start: str) -> None:
+        """Seed the frontier from robots.txt Sitemap: lines and /sitemap.xml, indexes included.
+
+        Only sitemaps inside the crawl scope are read. A sitemap named in robots.txt that cannot
+        be read is reported (kind "sitemap"); a missing /sitemap.xml that nobody named is not.
+        """
+        start_origin = origin(start)
+        declared = list(robots.sitemaps)
+        todo: list[tuple[str, bool]] = [(url, True) for url in declared]
+        guess = start_origin + "/sitemap.xml"
+        if not any(try_normalize(u, ()) == guess for u in declared):
+            todo.append((guess, False))
+        done: set[str] = set()
+        while todo and len(done) < MAX_SITEMAP_FILES:
+            url, named = todo.pop(0)
+            if self._rewrite is not None:
+                url = self._rewrite(url)
+            if url in done:
+                continue
+            done.add(url)
+            normalised = try_normalize(url, ())
+            if normalised is None or not self._scope(normalised):
+                # A sitemap on another host (often the production domain in a local build's
+                # robots.txt) lists pages we would not crawl anyway; don't go off-site for it.
+                continue
+            if not named and self.settings.respect_robots and not robots.allowed(url, self.settings.user_agent):
+                continue
+            try:
+                response = await self._fetch(url, max_bytes=SITEMAP_MAX_BYTES)
+            except FetchFailure as failure:
+                if named:
+                    self._error(CrawlError(url, "sitemap", f"the sitemap {url} could not be read: {failure.message}", failure.status))
+                continue
+            if response.status >= 400:
+                if named:
+                    self._error(CrawlError(
+                        url, "sitemap", f"the sitemap {url} answered HTTP {_status_text(response.status)}", response.status
+                    ))
+                continue
+            try:
+                parsed = parse_sitemap(response.body)
+            except SitemapError as exc:
+                if named or response.headers.get("content-type", "").startswith(("application/xml", "text/xml")):
+                    self._error(CrawlError(url, "sitemap", f"the sitemap {url} could not be read: {exc}", response.status))
+                continue
+            del response
+            self._sitemaps_read.append(url)
+            todo.extend((child.loc, True) for child in parsed.sitemaps)
+            for entry in parsed.urls:
+                if entry.lastmod and len(self._lastmod) < MAX_LASTMOD:
+                    normalised = try_normalize(entry.loc, self._strip)
+                    if normalised is not None:
+                        self._lastmod.append((normalised, entry.lastmod))
+                self._consider(entry.loc, 1, url)
+            await asyncio.sleep(0)  # let workers start on what was just queued
+
+    # -- fetching, politeness, retries --------------------------------------------------------
+
+    def _host(self, url: str) -> _Host:
+        key = split_authority(url)[0] if "://" in url else url
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(self.settings.per_host)
+        return host
+
+    async def _robots_for(self, origin_url: str) -> RobotsFile:
+        robots = self._robots.peek(origin_url)
+        if robots is None:
+            robots = await self._robots.get(origin_url)
+            if self.settings.respect_robots:
+                self._host(origin_url + "/").delay = robots.crawl_delay(self.settings.user_agent)
+        return robots
+
+    async def _fetch_robots(self, url: str) -> RawResponse:
+        return await self._fetch(url, max_bytes=ROBOTS_MAX_BYTES, truncate=True)
+
+    async def _fetch(
+        self,
+        url: str,
+        *,
+        html_only: bool = False,
+        max_bytes: int | None = None,
+        truncate: bool = False,
+        stop_redirect: Callable[[str], bool] | None = None,
+    ) -> RawResponse:
+        """One URL with per-host limits, pacing and bounded retries (count and waiting time)."""
+        settings = self.settings
+        host = self._host(url)
+        waited = 0.0
+        attempt = 0
+        while True:
+            response: RawResponse | None = None
+            async with host.semaphore:
+                if host.next_at or host.delay:
+                    await self._pace(host)
+                try:
+                    response = await self._fetcher.fetch(
+                        url, user_agent=settings.user_agent, html_only=html_only,
+                        max_bytes=max_bytes, truncate=truncate, stop_redirect=stop_redirect,
+                    )
+                except FetchFailure as failure:
+                    if failure.kind not in RETRY_KINDS or attempt >= settings.retries:
+                        raise
+                    delay = self._backoff(attempt)
+                    if waited + delay > settings.max_retry_wait:
+                        raise
+            if response is not None:
+                if response.status not in RETRY_STATUSES or attempt >= settings.retries:
+                    return response
+                asked = retry_after_seconds(response.headers)
+                delay = asked if asked is not None else self._backoff(attempt)
+                if waited + delay > settings.max_retry_wait:
+                    return response  # reported as http-status with what the server asked for
+                if asked is not None and response.status in (429, 503):
+                    # The whole host asked us to slow down, not just this URL.
+                    loop_time = asyncio.get_running_loop().time()
+                    host.next_at = max(host.next_at, loop_time + delay)
+            waited += delay
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        return self.settings.retry_backoff * (1 << attempt) * (1 + random.random() * 0.25)
+
+    @staticmethod
+    async def _pace(host: _Host) -> None:
+        async with host.lock:
+            loop = asyncio.get_running_loop()
+            wait = host.next_at - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            host.next_at = loop.time() + host.delay if host.delay else 0.0
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    def _error(self, error: CrawlError) -> None:
+        self._errors += 1
+        assert self._on_error is not None
+        self._on_error(error)
+
+    def _duplicate(self, url: str, duplicate_of: str) -> None:
+        if url == duplicate_of:
+            return
+        self._duplicates += 1
+        assert self._on_duplicate is not None
+        self._on_duplicate(url, duplicate_of)
+
+    def _disallowed(self, url: str, robots: RobotsFile, referrer: str | None) -> None:
+        reason = robots.note or f"{robots.url} disallows it for {self.settings.user_agent.split('/')[0]}"
+        self._error(CrawlError(url, "robots-disallowed", f"{url} was not fetched: {reason}", None, referrer))
+
+    def _trap(self, reason: str, url: str) -> None:
+        self._stop_reason = self._stop_reason or ("max-depth" if reason == "max-depth" else "trap")
+        key = (reason, url_shape(url))
+        record = self._traps.get(key)
+        if record is not None:
+            record.count += 1
+        elif len(self._traps) < MAX_TRAP_PATTERNS:
+            self._traps[key] = _TrapCount(1, url)
+
+    def _trap_list(self) -> list[Trap]:
+        traps = [
+            Trap(reason, shape, record.example, record.count)  # type: ignore[arg-type]
+            for (reason, shape), record in self._traps.items()
+        ]
+        traps.sort(key=lambda t: (-t.count, t.pattern))
+        return traps[:MAX_TRAPS_REPORTED]
+
+    def _report_traps(self) -> None:
+        for trap in self._trap_list():
+            if trap.reason == "max-depth":
+                message = (
+                    f"{trap.count} link(s) like {trap.pattern} lead deeper than --max-depth "
+                    f"{self.settings.max_depth} and were not crawled (a crawler trap, or a deep site)"
+                )
+                kind = "max-depth"
+            else:
+                what = "an ever-growing path" if trap.reason == "repeating-path" else "an overlong URL"
+                message = f"{trap.count} link(s) like {trap.pattern} have {what} (a crawler trap) and were not crawled"
+                kind = "crawl-trap"
+            self._error(CrawlError(trap.example, kind, message))
+
+    def _progress(self, force: bool = False) -> None:
+        if self._on_progress is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last_progress < PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        elapsed = max(now - self._started, 1e-9)
+        self._on_progress(ProgressInfo(
+            done=self._done, queued=self._queue.qsize(), errors=self._errors,
+            pages_per_second=self._pages / elapsed, pages=self._pages,
+        ))
+
+    async def _stop_tasks(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _summary(self) -> CrawlSummary:
+        elapsed = time.perf_counter() - self._started
+        robots = self._robots_file
+        return CrawlSummary(
+            pages_fetched=self._pages,
+            errors=self._errors,
+            duplicates=self._duplicates,
+            partial=self._stop_reason is not None,
+            stop_reason=self._stop_reason,
+            robots_txt=robots.text if robots else None,
+            robots_url=robots.url if robots else None,
+            sitemaps=tuple(self._sitemaps_read),
+            sitemap_lastmod=tuple(self._lastmod),
+            traps=tuple(self._trap_list()),
+            start_final_url=self._start_final,
+            non_html_skipped=self._non_html,
+            offsite_redirects=self._offsite,
+            elapsed_seconds=elapsed,
+            pages_per_second=self._pages / elapsed if elapsed > 0 else 0.0,
+        )
+
+
+def _status_text(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def _status_message(url: str, response: RawResponse) -> str:
+    message = f"{url} answered HTTP {_status_text(response.status)}"
+    asked = retry_after_seconds(response.headers) if response.status in RETRY_STATUSES else None
+    if asked is not None:
+        message += f" and asked to retry after {asked:g} s"
+    return message
+
+
+def _sentence(message: str) -> str:
+    message = message.strip().rstrip(".")
+    return message[:1].upper() + message[1:] + "."

@@ -1,0 +1,30 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from tests.support.scripted_server import Route, ScriptedServer
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[Callable[..., ScriptedServer]]:
+    """Start real loopback HTTP servers from route dicts; all of them stop after the test.
+
+        def test_x(scripted_server):
+            server = scripted_server({"/": html("<p>hi</p>")})
+            ... server.url("/") ...
+    """
+    servers: list[ScriptedServer] = []
+
+    def start(routes: Mapping[str, Route] | None = None, **options: Any) -> ScriptedServer:
+        server = ScriptedServer(routes, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
