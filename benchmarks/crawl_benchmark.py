@@ -55,13 +55,25 @@ def page_html(index: int, pages: int) -> bytes:
     )
     tracking = f'<a href="/p/{(index + 1) % pages}.html?utm_source=bench#top">next</a>'
     body = "".join(f"<p>{LOREM * 2}</p>" for _ in range(10))
+    share = (
+        f"<div class=share><a href='https://www.facebook.com/sharer/sharer.php?u=%2Fp%2F{index}.html' aria-label=Facebook>f</a>"
+        f"<a href='https://x.com/intent/tweet?url=%2Fp%2F{index}.html'>X</a>"
+        f"<a href='mailto:?subject=Page&amp;body=%2Fp%2F{index}.html'>Email</a></div>"
+    )
+    profiles = (
+        "<a href='https://www.instagram.com/benchbrand/' rel=me target=_blank>Instagram</a>"
+        "<a href='https://www.facebook.com/benchbrand' target=_blank rel=noopener>Facebook</a>"
+    )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>Page {index}</title><meta name=description content='Page {index} of the benchmark'>"
-        f"<meta property=og:title content='Page {index}'><meta property=og:image content='/img/{index}.png'>"
+        f"<meta property=og:title content='Page {index}'><meta property=og:description content='About page {index}'>"
+        "<meta property=og:type content=article><meta property=og:image content='/img/share.png'>"
+        f"<meta property=og:url content='/p/{index}.html'><meta name=twitter:card content=summary_large_image>"
+        "<link rel=alternate type='application/rss+xml' href='/feed.xml'>"
         f"<link rel=canonical href='/p/{index}.html'></head><body><header><ul>{nav}</ul></header>"
-        f"<main><h1>Page {index}</h1>{body}<ul>{cross}</ul>{tracking}</main>"
-        "<footer><a href='/'>Home</a> <a href='/about.pdf'>PDF</a></footer></body></html>"
+        f"<main><h1>Page {index}</h1>{body}<ul>{cross}</ul>{tracking}{share}</main>"
+        f"<footer><a href='/'>Home</a> <a href='/about.pdf'>PDF</a>{profiles}</footer></body></html>"
     ).encode()
 
 
@@ -83,7 +95,20 @@ def build_site(pages: int) -> dict[bytes, bytes]:
         site[f"/s/{s}/".encode()] = section_html(s, pages)
     for i in range(pages):
         site[f"/p/{i}.html".encode()] = page_html(i, pages)
+    site[b"/img/share.png"] = _png(1200, 630)
     return site
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = zlib.compress((b"\x00" + b"\x80" * 3 * width) * height, 9)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
 class _Http(asyncio.Protocol):
@@ -110,7 +135,8 @@ class _Http(asyncio.Protocol):
                 body, status = b"not found", b"404 Not Found"
                 ctype = b"text/plain"
             else:
-                status, ctype = b"200 OK", b"text/html; charset=utf-8"
+                status = b"200 OK"
+                ctype = b"image/png" if path.endswith(b".png") else b"text/html; charset=utf-8"
             self.transport.write(
                 b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype
                 + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -215,6 +241,18 @@ async def crawl_with(
     return summary.pages_fetched
 
 
+async def audit_with(base: str, max_pages: int, concurrency: int) -> int:
+    """(c) the whole product: smo_audit.pipeline.Audit, every built-in rule, site rules, report."""
+    from smo_audit.config import AuditConfig
+    from smo_audit.pipeline import Audit, Target
+
+    config = AuditConfig(max_pages=max_pages, max_depth=50, concurrency=concurrency, quiet=True)
+    report = await Audit(Target(base + "/", url=base + "/"), config).run()
+    if report.errors:
+        print(f"  audit errors: {len(report.errors)}, first: {report.errors[0]}", file=sys.stderr)
+    return len(report.pages)
+
+
 def client(mode: str, base: str, max_pages: int, concurrency: int, pipeline: str) -> None:
     """Child process: run one client, print a JSON line with its numbers."""
     import httpx  # noqa: F401 - imported before measuring the baseline, like the crawler's imports
@@ -222,10 +260,18 @@ def client(mode: str, base: str, max_pages: int, concurrency: int, pipeline: str
 
     import smo_audit.crawl.crawler  # noqa: F401
 
+    if mode == "audit":
+        import smo_audit.pipeline  # noqa: F401 - rules and models load before the baseline too
+        from smo_audit.engine.registry import load_rules
+
+        load_rules()
+
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     if mode == "bare":
         pages = asyncio.run(bare_loop(base, max_pages, concurrency))
+    elif mode == "audit":
+        pages = asyncio.run(audit_with(base, max_pages, concurrency))
     else:
         pages = asyncio.run(crawl_with(PIPELINES[pipeline](), base, max_pages, concurrency))
     seconds = time.perf_counter() - started
@@ -256,7 +302,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per client; the best is kept")
     parser.add_argument("--pipeline", default="links", choices=sorted(PIPELINES))
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--client", choices=["bare", "crawler"], help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=["bare", "crawler", "audit"], help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -278,11 +324,11 @@ def main() -> int:
     results: dict[str, dict[str, Any]] = {}
     server, base = start_server(args.pages)
     try:
-        for mode in ("bare", "crawler"):
+        for mode in ("bare", "crawler", "audit"):
             runs = [_run_client(mode, base, total, args.concurrency, args.pipeline) for _ in range(args.repeat)]
             best = max(runs, key=lambda r: r["pages_per_second"])
             results[mode] = best
-            print(f"({'a' if mode == 'bare' else 'b'}) {mode:8s} {best['pages']:6d} pages  "
+            print(f"({'abc'[('bare', 'crawler', 'audit').index(mode)]}) {mode:8s} {best['pages']:6d} pages  "
                   f"{best['seconds']:6.2f} s  {best['pages_per_second']:7.0f} pages/s  "
                   f"peak RSS {best['peak_rss_mb']:6.1f} MB (baseline {best['baseline_rss_mb']:.1f} MB)")
     finally:
@@ -290,11 +336,14 @@ def main() -> int:
         server.stdin.close()
         server.wait(timeout=10)
     ratio = results["crawler"]["pages_per_second"] / results["bare"]["pages_per_second"]
-    print(f"crawler / bare throughput: {ratio:.2f}x (target >= 0.6x)")
+    print(f"crawler / bare throughput: {ratio:.2f}x")
+    audit_ratio = results["audit"]["pages_per_second"] / results["bare"]["pages_per_second"]
+    print(f"full audit / bare throughput: {audit_ratio:.2f}x (target >= 0.6x)")
 
     small_server, small_base = start_server(args.small)
     try:
         small = _run_client("crawler", small_base, args.small + SECTIONS + 1, args.concurrency, args.pipeline)
+        small_audit = _run_client("audit", small_base, args.small + SECTIONS + 1, args.concurrency, args.pipeline)
     finally:
         assert small_server.stdin is not None
         small_server.stdin.close()
@@ -304,6 +353,12 @@ def main() -> int:
     growth_big = big["peak_rss_mb"] - big["baseline_rss_mb"]
     print(f"crawler peak RSS growth over baseline: {small['pages']} pages {growth_small:.1f} MB, "
           f"{big['pages']} pages {growth_big:.1f} MB")
+    big_audit = results["audit"]
+    audit_small = small_audit["peak_rss_mb"] - small_audit["baseline_rss_mb"]
+    audit_big = big_audit["peak_rss_mb"] - big_audit["baseline_rss_mb"]
+    per_page = (audit_big - audit_small) * 1024 / max(big_audit["pages"] - small_audit["pages"], 1)
+    print(f"full audit peak RSS growth over baseline: {small_audit['pages']} pages {audit_small:.1f} MB, "
+          f"{big_audit['pages']} pages {audit_big:.1f} MB (~{per_page:.1f} KB kept per page: facts and findings)")
     return 0
 
 

@@ -149,8 +149,12 @@ class RuleRunner:
 
     async def run_page(self, ctx: PageContext) -> list[Finding]:
         findings: list[Finding] = []
+        options = self.rule_set.options
         for rule in self.rule_set.page_rules:
-            findings.extend(await self._run(rule, replace(ctx, options=self.rule_set.options.get(rule.id, {})), ctx.url))
+            rule_options = options.get(rule.id)
+            # Most rules have no options: they share the one context instead of a copy each.
+            rule_ctx = replace(ctx, options=rule_options) if rule_options else ctx
+            findings.extend(await self._run(rule, rule_ctx, ctx.url))
         return findings
 
     async def run_site(self, ctx: SiteContext) -> list[Finding]:
