@@ -147,9 +147,13 @@ class Audit:
         values = scored(findings, self.rule_set.weights)
         score, _ = page_score(values, self.profile)
         self._add_page(
-            rm.Page(url=raw.url, final_url=final, status=raw.response.status, score=score, source_path=source_path,
-                    facts=_facts_model(facts), preview=preview, findings=findings,
-                    redirects=[r.url for r in raw.response.redirects]),
+            # model_construct: every value was built by our own typed code; validating it again
+            # for every page cost more memory and time than the rules themselves.
+            rm.Page.model_construct(
+                url=raw.url, final_url=final, status=raw.response.status, score=score, source_path=source_path,
+                duplicate_of=None, facts=_facts_model(facts), preview=preview, findings=findings,
+                redirects=[r.url for r in raw.response.redirects],
+            ),
             PageRecord(raw.url, final, raw.response.status, facts, source_path),
         )
         return extracted.links
