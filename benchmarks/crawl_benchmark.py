@@ -258,7 +258,7 @@ def client(mode: str, base: str, max_pages: int, concurrency: int, pipeline: str
     import httpx  # noqa: F401 - imported before measuring the baseline, like the crawler's imports
     from selectolax.lexbor import LexborHTMLParser  # noqa: F401
 
-    import smo_audit.crawl.crawler  # noqa: F401
+    import smo_audit.crawl.crawler
 
     if mode == "audit":
         import smo_audit.pipeline  # noqa: F401 - rules and models load before the baseline too

@@ -75,7 +75,7 @@ def test_title_ignores_svg_titles_and_counts_duplicates() -> None:
 def test_meta_byte_offsets_point_into_the_raw_body() -> None:
     body = b"<html><head>" + b" " * 5000 + b'<meta property="og:title" content="x"></head></html>'
     page = extract(body)
-    (key, offset), = [o for o in page.document.meta_offsets if o[0] == "og:title"]
+    ((_, offset),) = [o for o in page.document.meta_offsets if o[0] == "og:title"]
     assert body[offset + 1 : offset + 9] == b"og:title" and offset > 5000
 
 
