@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from smo_audit.catalogue import section
-from smo_audit.engine.api import Outcome, PageContext, failed, page_rule, passed
+from smo_audit.engine.api import Outcome, PageContext, failed, page_rule, passed, warned
+from smo_audit.preview import first_value, is_absolute_http
 
 
 def _valid_cards() -> tuple[str, ...]:
@@ -48,3 +51,129 @@ def twitter_card(ctx: PageContext) -> Outcome:
     if card.lower() not in valid:
         return failed(f"twitter:card {card[:80]!r} is not a card type X knows ({', '.join(valid)})", evidence)
     return passed(f"twitter:card is {card.lower()}", evidence)
+
+
+_HANDLE = re.compile(r"^@[A-Za-z0-9_]{1,15}$")
+_PROFILE_URL = re.compile(r"^(?:https?://)?(?:www\.|mobile\.)?(?:twitter|x)\.com/@?([A-Za-z0-9_]{1,15})/?(?:[?#].*)?$",
+                          re.IGNORECASE)
+
+
+@page_rule(id="twitter-fallbacks", title="X card fallbacks", category="twitter-card", severity="warning", weight=2)
+def twitter_fallbacks(ctx: PageContext) -> Outcome:
+    """
+    ## What it checks
+    X has a title, a description and (for `summary_large_image`) an image for the card, from
+    `twitter:title`, `twitter:description` and `twitter:image` or, where those are missing, from
+    their documented Open Graph fallbacks `og:title`, `og:description` and `og:image`. A missing
+    `twitter:*` tag with an `og:*` fallback passes, with a note. `twitter:image`, when set, must
+    be an absolute URL.
+
+    ## Why it matters
+    You do not need to repeat every Open Graph tag for X, but the card needs a title from one of
+    the two; a `summary_large_image` card without any image collapses to a plain link.
+
+    ## Failing example
+    ```html
+    <meta name="twitter:card" content="summary_large_image">
+    <title>Spring collection</title>
+    ```
+
+    ## Passing example
+    ```html
+    <meta name="twitter:card" content="summary_large_image">
+    <meta property="og:title" content="Spring collection">
+    <meta property="og:description" content="Ten jackets tested in the rain.">
+    <meta property="og:image" content="https://example.com/share.png">
+    ```
+
+    ## How to fix
+    Keep the Open Graph tags complete (X reads them) and add `twitter:*` tags only where the X
+    card should differ. Write `twitter:image` as a full https:// URL.
+
+    ## References
+    - https://developer.x.com/en/docs/x-for-websites/cards/guides/getting-started
+    - https://developer.x.com/en/docs/x-for-websites/cards/overview/markup
+    """
+    problems: list[str] = []
+    warnings: list[str] = []
+    notes: list[str] = []
+    evidence: list[str] = []
+    card = (first_value(ctx.facts, "twitter:card") or "").lower()
+    for field, required in (("title", True), ("description", False), ("image", card == "summary_large_image")):
+        own = first_value(ctx.facts, f"twitter:{field}", *(("twitter:image:src",) if field == "image" else ()))
+        fallback = first_value(ctx.facts, f"og:{field}")
+        if own:
+            if field == "image" and not is_absolute_http(own):
+                problems.append("twitter:image is not an absolute http(s) URL")
+                evidence.append(f'<meta name="twitter:image" content="{own[:200]}">')
+            continue
+        if fallback:
+            notes.append(f"twitter:{field} falls back to og:{field}")
+        elif required:
+            problems.append(f"no twitter:{field} and no og:{field}: the card has no {field}")
+        else:
+            warnings.append(f"no twitter:{field} and no og:{field}")
+    if problems:
+        return failed("; ".join(problems + warnings), *evidence)
+    if warnings:
+        return warned("; ".join(warnings + notes))
+    if notes:
+        return passed("X has what it needs: " + "; ".join(notes) + " (documented fallbacks)")
+    return passed("X card title, description and image are set explicitly")
+
+
+@page_rule(id="twitter-handles", title="X handles", category="twitter-card", severity="warning", weight=1)
+def twitter_handles(ctx: PageContext) -> Outcome | None:
+    """
+    ## What it checks
+    `twitter:site` (the site's account) and `twitter:creator` (the author's), when present, are
+    X handles: `@` followed by 1 to 15 letters, digits or underscores.
+
+    ## Why it matters
+    X links the handle under the card ("By @acme") and credits the account in its analytics. A
+    profile URL, a name with spaces or a handle without `@` is not recognised and the credit is
+    lost.
+
+    ## Failing example
+    ```html
+    <meta name="twitter:site" content="https://twitter.com/acme">
+    ```
+
+    ## Passing example
+    ```html
+    <meta name="twitter:site" content="@acme">
+    ```
+
+    ## How to fix
+    Write the handle with its `@` and nothing else, e.g. `@acme`.
+
+    ## References
+    - https://developer.x.com/en/docs/x-for-websites/cards/overview/markup
+    """
+    outcomes: list[tuple[str, str, str]] = []  # (status, message, evidence)
+    for key in ("twitter:site", "twitter:creator"):
+        value = first_value(ctx.facts, key)
+        if value is None:
+            continue
+        evidence = f'<meta name="{key}" content="{value[:120]}">'
+        if _HANDLE.match(value):
+            outcomes.append(("pass", f"{key} is {value}", evidence))
+            continue
+        url = _PROFILE_URL.match(value)
+        if url:
+            outcomes.append(("fail", f"{key} is a profile URL: write @{url.group(1)}", evidence))
+        elif re.match(r"^[A-Za-z0-9_]{1,15}$", value):
+            outcomes.append(("warn", f"{key} lacks the @: write @{value}", evidence))
+        else:
+            outcomes.append(("fail", f"{key} {value[:60]!r} is not an X handle (@ and up to 15 letters, digits, _)",
+                             evidence))
+    if not outcomes:
+        return None
+    statuses = {status for status, _, _ in outcomes}
+    message = "; ".join(message for _, message, _ in outcomes)
+    evidence_list = [e for _, _, e in outcomes]
+    if "fail" in statuses:
+        return failed(message, *evidence_list)
+    if "warn" in statuses:
+        return warned(message, *evidence_list)
+    return passed(message, *evidence_list)

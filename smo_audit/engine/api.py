@@ -204,6 +204,7 @@ class AuditSettings:
     mode: Literal["static", "rendered"] = "static"
     base_url: str | None = None
     target: str = ""
+    check_profiles: bool = False  # --check-profiles: rules may request each social profile URL once
 
 
 @dataclass(frozen=True, slots=True)

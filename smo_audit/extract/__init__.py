@@ -150,8 +150,12 @@ class Extractor:
 
             facts = replace(facts, **updates)
         skip = {b.href for b in facts.share_buttons}
+        # OAuth links (/auth/google, provider authorize URLs) start a sign-in flow: never crawl them.
+        skip.update(s.evidence for s in facts.sign_in if s.mechanism == "oauth-link")
         links = tuple(
             a.url for a in doc.anchors
             if a.url and a.url.startswith(("http://", "https://")) and a.href not in skip
         )
-        return ExtractedPage(doc, facts, PageLinks(links=links, canonical=facts.canonical), encoding)
+        return ExtractedPage(
+            doc, facts, PageLinks(links=links, canonical=facts.canonical, extra=facts.account_links), encoding
+        )

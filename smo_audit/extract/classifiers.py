@@ -9,4 +9,14 @@ if TYPE_CHECKING:
 
 
 def default_classifiers() -> list[Classifier]:
-    return []
+    from smo_audit.extract.profiles import ProfileClassifier
+    from smo_audit.extract.share import ShareClassifier
+    from smo_audit.extract.sign_in import SignInClassifier
+    from smo_audit.extract.social_widgets import SocialWidgetClassifier
+
+    classifiers: list[Classifier] = []
+    classifiers.append(ShareClassifier())  # share buttons and share widgets
+    classifiers.append(ProfileClassifier())  # profile links (profile_links)
+    classifiers.append(SignInClassifier())  # social sign-in, account pages, account_links
+    classifiers.append(SocialWidgetClassifier())  # follow widgets, embeds, comment systems
+    return classifiers

@@ -219,11 +219,19 @@ class ShareButton:
     label: str = ""
     selector: str = ""
     visible: bool | None = None  # None in static mode: unknown
-    mechanism: str = "link"  # link | widget | sdk | self-link | web-share-api
+    # link | self-link | widget (a library's element) | sdk (a network's own button) |
+    # web-share-api | script (a share control wired up by a script static mode cannot read)
+    mechanism: str = "link"
     text: str | None = None  # a quote carried in the share text (click-to-tweet)
     target: str | None = None
     rel: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()  # decoding trouble noticed at detection (e.g. unencoded '&')
+    # "<code>: <sentence>" noticed at detection: unencoded-url, template, not-absolute, no-url,
+    # no-url-script, dead-service
+    problems: tuple[str, ...] = ()
+    source: str = ""  # the catalogue entry that matched: endpoint id, provider id, "self-link", ...
+    url_source: str = ""  # where shares_url came from: "param:u", "text:body", "attr:data-href", "page"
+    provider: str | None = None  # the widget provider whose script owns this button, if any
+    popup: bool = False  # an onclick/window.open or the provider's script opens it in a popup
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +239,14 @@ class ShareWidget:
     provider: str
     evidence: str
     dead: bool = False  # the provider's service is shut down: the widget shows nothing
+    kind: str = "toolbar"  # toolbar | official | library | api
+    dead_reason: str | None = None
+    # the provider's script draws the buttons and none are in the HTML: in static mode they are
+    # unknown, not absent (rendered mode sees them)
+    js_only: bool = False
+    has_script: bool | None = None
+    has_container: bool | None = None
+    networks: tuple[str, ...] = ()  # networks named in the static markup (data-services, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +255,12 @@ class ProfileLink:
     url: str
     handle: str
     rel_me: bool = False
-    location: str = "body"  # header | footer | nav | body
-    label: str = ""
+    location: str = "body"  # header | footer | nav | body | head (<link rel="me">)
+    label: str = ""  # accessible name of the link
     target: str | None = None
     rel: tuple[str, ...] = ()
+    dead: bool = False  # the network is shut down (plus.google.com): see dead_services.toml
+    selector: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +269,10 @@ class SignIn:
     mechanism: str  # sdk | oauth-link | hosted-ui | button-text
     evidence: str
     url: str | None = None
-    label: str | None = None
+    label: str | None = None  # accessible name of the button/link; None when no element (a script)
     visible: bool | None = None
+    via: str | None = None  # hosted UI or broker (auth0, firebase, clerk, ...); "site" = the site's own /auth/<provider> route
+    selector: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +282,13 @@ class SocialWidget:
     provider: str
     kind: str
     evidence: str
-    has_script: bool | None = None
-    has_container: bool | None = None
+    has_script: bool | None = None  # None: this widget needs no script (an iframe, a native form)
+    has_container: bool | None = None  # None: this widget needs no container (giscus renders in place)
+    widget: str = ""  # catalogue id: facebook-page, disqus, native-comments, ...
+    url: str | None = None  # the profile or post the widget shows (data-href, href, ...)
+    dead: bool = False  # a retired widget (Google+ badge): renders nothing
+    closed: bool = False  # comments shown as closed
+    visible: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,3 +321,6 @@ class PageFacts:
     page_type: str = "other"  # home | article | product | account | listing | other
     published_time: str | None = None
     modified_time: str | None = None
+    # Login/sign-up pages this page links to (same site, maybe another host such as
+    # auth.example.com): handed to the crawler as PageLinks.extra. Not serialised in the report.
+    account_links: tuple[str, ...] = ()

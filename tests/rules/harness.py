@@ -12,19 +12,34 @@ crawler and pipeline, selecting only the rule under test, and checks the finding
     options = { min_length = 10 }           # optional: rule options
     max_pages = 1                           # optional: >1 crawls a folder-site (site rules)
     base_url = "https://example.com"        # optional: --base-url
+    site = "link_preview/sites/robots-blocked"  # optional: serve this folder (under fixtures/rules/) as
+                                            # the site root, for robots.txt, /favicon.ico and home pages;
+                                            # `page` stays relative to fixtures/rules/ and lies inside it
+    routes = "tests.rules.link_preview_sites:cloaking"  # optional: a scripted loopback site instead of
+                                            # files, for answers a folder cannot give (bot-dependent, huge,
+                                            # redirecting); the function takes the server's base URL and
+                                            # returns ScriptedServer routes; `page` is a path ending in "/"
+    render = true                           # optional: run in rendered mode
+    use_sitemaps = true                     # optional: read robots.txt Sitemap: lines and /sitemap.xml
+    check_profiles = true                   # optional: --check-profiles (social profile URLs requested)
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smo_audit.config import AuditConfig
+from smo_audit.crawl.local_server import serve_folder
 from smo_audit.pipeline import Audit, Target
 from smo_audit.report.model import Finding, Report
+from tests.support.scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "tests" / "rules" / "cases"
@@ -42,10 +57,16 @@ class RuleCase:
     options: dict[str, Any] = field(default_factory=dict)
     max_pages: int = 1
     base_url: str | None = None
+    site: str | None = None
+    routes: str | None = None
+    render: bool = False
+    use_sitemaps: bool = False
+    check_profiles: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.rule}:{self.page}:{self.status}"
+        where = f"{self.routes.rsplit(':', 1)[-1]}:" if self.routes else ""
+        return f"{self.rule}:{where}{self.page}:{self.status}"
 
 
 def load_cases() -> list[RuleCase]:
@@ -56,20 +77,47 @@ def load_cases() -> list[RuleCase]:
     return cases
 
 
+@contextmanager
+def _served(case: RuleCase, base_url: str) -> Iterator[tuple[str, str]]:
+    """(site root URL, page path under it) for a case: the shared fixture server, its own
+    folder-site, or a scripted server."""
+    if case.routes:
+        module_name, _, function = case.routes.partition(":")
+        factory = getattr(importlib.import_module(module_name), function)
+        with ScriptedServer() as server:
+            server.routes.update(factory(server.base_url))
+            yield server.base_url, case.page.lstrip("/")
+        return
+    if case.site:
+        prefix = case.site.rstrip("/") + "/"
+        assert case.page.startswith(prefix), f"page {case.page} is not inside site {case.site}"
+        with serve_folder(FIXTURES / case.site) as site:
+            yield site.base_url, case.page[len(prefix):]
+        return
+    yield base_url, case.page
+
+
 def run_case(case: RuleCase, base_url: str) -> Report:
+    with _served(case, base_url) as (root, page):
+        return _audit(case, root.rstrip("/") + "/" + page)
+
+
+def _audit(case: RuleCase, url: str) -> Report:
     config = AuditConfig(
         select=[case.rule],
         max_pages=case.max_pages,
         max_depth=0 if case.max_pages == 1 else 5,
-        use_sitemaps=False,
+        use_sitemaps=case.use_sitemaps,
         rules={case.rule: case.options} if case.options else {},
         base_url=case.base_url,
         timeout=10,
         retries=0,
         quiet=True,
         debug=True,
+        render=case.render,
+        check_profiles=case.check_profiles,
     )
-    audit = Audit(Target(case.page, url=base_url.rstrip("/") + "/" + case.page), config)
+    audit = Audit(Target(case.page, url=url), config)
     return asyncio.run(audit.run())
 
 

@@ -1,0 +1,491 @@
+"""Social sign-in: which providers a page lets people sign in with, and how.
+
+Evidence comes in four mechanisms (rules/catalogue/sign_in.toml): a provider's SDK script (or the
+element it renders into), an OAuth link (the provider's authorize endpoint, a broker's such as
+Auth0 or Cognito, or the site's own /auth/<provider> route), a hosted sign-in UI (Firebase UI,
+Clerk, Okta) and a button whose name says "Sign in with <Provider>". Many of these appear only
+after JavaScript runs; the classifier reads a `Document`, so rendered mode feeds the rendered DOM
+through the same code and fills in what static HTML could not show.
+
+The classifier also marks account pages (a password field, or a login/sign-up URL) and lists the
+login/sign-up pages a page links to, including those on another host of the same site
+(auth.example.com): the crawler audits them even outside the normal scope, because that is where
+social sign-in lives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from smo_audit.catalogue import section
+from smo_audit.extract.facts import Anchor, Button, Document, MarkedElement, PageFacts, SignIn
+from smo_audit.extract.signature import SimpleSelector
+from smo_audit.extract.urlmatch import HttpParts, UrlPatterns, normalise_host, site_key, split_http
+
+UNKNOWN = "unknown"
+MAX_SIGN_IN = 32
+_TEXT_PUNCTUATION = " .,:;!?>|-\u2192\u00bb\u203a\u00b7\u2013\u2014"  # arrows, guillemets, dashes
+_PAGE_EXTENSIONS = (".html", ".htm", ".php", ".aspx", ".asp", ".jsp")
+
+
+_Parsed = tuple[Anchor, HttpParts, list[str]]  # a link, its URL parts and lower-cased path segments
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    id: str
+    name: str
+    official_hosts: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sdk:
+    provider: str
+    requires_element: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    provider: str | None  # None: a broker whose provider is named by a query parameter
+    hosted: str | None
+    param: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Signature:
+    selector: SimpleSelector
+    provider: str | None
+    hosted: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Hosted:
+    id: str
+    name: str
+    provider_attr: str | None
+    class_prefixes: tuple[str, ...]
+    not_social: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SignInCatalogue:
+    """sign_in.toml compiled once: host-indexed URL patterns, selectors and one text regex."""
+
+    providers: Mapping[str, Provider]
+    hosted: Mapping[str, _Hosted]
+    aliases: Mapping[str, str]  # lower-case alias -> provider id
+    sdk: UrlPatterns[_Sdk]
+    authorize: UrlPatterns[_Endpoint]
+    hosted_scripts: UrlPatterns[str]
+    file_names: Mapping[str, tuple[str | None, str | None]]  # basename -> (provider, hosted)
+    signatures: tuple[_Signature, ...]
+    meta: Mapping[str, str]
+    inline_calls: tuple[tuple[str, str], ...]
+    inline_provider: tuple[tuple[re.Pattern[str], str], ...]
+    button_text: re.Pattern[str] | None
+    button_connectors: tuple[str, ...]
+    provider_names: re.Pattern[str] | None
+    name_to_provider: Mapping[str, str]
+    route_words: frozenset[str]
+    route_params: frozenset[str]
+    account_words: frozenset[str]
+    account_host_labels: frozenset[str]
+    account_exclude: frozenset[str]
+    account_texts: frozenset[str]
+    max_account_links: int
+
+    def provider_for(self, alias: str | None) -> str | None:
+        if not alias:
+            return None
+        return self.aliases.get(alias.strip().lower())
+
+    def selectors(self) -> list[str]:
+        return [s.selector.text for s in self.signatures]
+
+
+def _list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
+    providers: dict[str, Provider] = {}
+    aliases: dict[str, str] = {}
+    sdk: UrlPatterns[_Sdk] = UrlPatterns()
+    authorize: UrlPatterns[_Endpoint] = UrlPatterns()
+    hosted_scripts: UrlPatterns[str] = UrlPatterns()
+    file_names: dict[str, tuple[str | None, str | None]] = {}
+    signatures: list[_Signature] = []
+    meta: dict[str, str] = {}
+    inline_calls: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
+    for pid, entry in dict(data.get("provider", {})).items():
+        providers[pid] = Provider(pid, str(entry.get("name", pid)),
+                                  frozenset(normalise_host(h) for h in _list(entry.get("official_hosts"))))
+        aliases[pid] = pid
+        for alias in _list(entry.get("aliases")):
+            aliases[alias.lower()] = pid
+        for spec in entry.get("sdk", []):
+            sdk.add(str(spec["script"]), _Sdk(pid, spec.get("requires") == "element"))
+        for name in _list(entry.get("file_names")):
+            file_names[name.lower()] = (pid, None)
+        for selector in _list(entry.get("elements")):
+            signatures.append(_Signature(SimpleSelector.parse(selector), pid, None))
+        for key in _list(entry.get("meta")):
+            meta[key.lower()] = pid
+        inline_calls.extend((call, pid) for call in _list(entry.get("inline")))
+        for pattern in _list(entry.get("authorize")):
+            authorize.add(pattern, _Endpoint(pid, None, None))
+        for name in _list(entry.get("text_names")) or [str(entry.get("name", pid))]:
+            names[name.lower()] = pid
+    hosted: dict[str, _Hosted] = {}
+    inline_provider: list[tuple[re.Pattern[str], str]] = []
+    for hid, entry in dict(data.get("hosted", {})).items():
+        hosted[hid] = _Hosted(hid, str(entry.get("name", hid)), entry.get("provider_attr"),
+                              tuple(_list(entry.get("provider_class_prefixes"))),
+                              frozenset(n.lower() for n in _list(entry.get("not_social"))))
+        for pattern in _list(entry.get("scripts")):
+            hosted_scripts.add(pattern, hid)
+        for name in _list(entry.get("file_names")):
+            file_names[name.lower()] = (None, hid)
+        for selector in _list(entry.get("elements")):
+            signatures.append(_Signature(SimpleSelector.parse(selector), None, hid))
+        for pattern in _list(entry.get("authorize")):
+            authorize.add(pattern, _Endpoint(None, hid, entry.get("provider_param")))
+        if entry.get("inline_provider"):
+            inline_provider.append((re.compile(str(entry["inline_provider"])), hid))
+    button_text = provider_names = None
+    if names:
+        alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        patterns = _list(dict(data.get("button_text", {})).get("patterns"))
+        if patterns:
+            button_text = re.compile("|".join(f"(?:{p.replace('{provider}', f'(?:{alternation})')})" for p in patterns),
+                                     re.IGNORECASE)
+        provider_names = re.compile(rf"(?<![\w])(?:{alternation})(?![\w])", re.IGNORECASE)
+    routes = dict(data.get("site_routes", {}))
+    account = dict(data.get("account", {}))
+    return SignInCatalogue(
+        providers=providers, hosted=hosted, aliases=aliases, sdk=sdk, authorize=authorize,
+        hosted_scripts=hosted_scripts, file_names=file_names, signatures=tuple(signatures), meta=meta,
+        inline_calls=tuple(inline_calls), inline_provider=tuple(inline_provider), button_text=button_text,
+        provider_names=provider_names, name_to_provider=names,
+        button_connectors=tuple(c.lower() for c in _list(dict(data.get("button_text", {})).get("connectors"))),
+        route_words=frozenset(w.lower() for w in _list(routes.get("words"))),
+        route_params=frozenset(p.lower() for p in _list(routes.get("params"))),
+        account_words=frozenset(w.lower() for w in _list(account.get("path_words"))),
+        account_host_labels=frozenset(w.lower() for w in _list(account.get("host_labels"))),
+        account_exclude=frozenset(w.lower() for w in _list(account.get("exclude_words"))),
+        account_texts=frozenset(_norm_text(t) for t in _list(account.get("texts"))),
+        max_account_links=int(account.get("max_links", 4)),
+    )
+
+
+@cache
+def catalogue() -> SignInCatalogue:
+    return build_catalogue(section("sign_in"))
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _norm_text(text: str) -> str:
+    """Lower-case, single spaces, no surrounding punctuation: "Log in →" -> "log in"."""
+    return " ".join(text.lower().split()).strip(_TEXT_PUNCTUATION)
+
+
+def _segments(path: str) -> list[str]:
+    return [(unquote(s) if "%" in s else s).lower() for s in path.split("/") if s]
+
+
+def _stem(segment: str) -> str:
+    for extension in _PAGE_EXTENSIONS:
+        if segment.endswith(extension):
+            return segment[: -len(extension)]
+    return segment
+
+
+def _has_word(segments: list[str], words: frozenset[str]) -> bool:
+    """A path segment is one of `words`, with or without a page extension (login.html)."""
+    return any(s in words or ("." in s and _stem(s) in words) for s in segments)
+
+
+def _button_attrs(button: Button) -> list[tuple[str, str]]:
+    attrs = [("data-" + k, v) for k, v in button.data]
+    if button.aria_label is not None:
+        attrs.append(("aria-label", button.aria_label))
+    return attrs
+
+
+def _anchor_attrs(anchor: Anchor) -> list[tuple[str, str]]:
+    attrs = [("data-" + k, v) for k, v in anchor.data]
+    attrs.append(("href", anchor.href))
+    return attrs
+
+
+def _element_selector(tag: str, element_id: str | None, classes: Iterable[str]) -> str:
+    if element_id:
+        return f"{tag}#{element_id}"
+    classes = tuple(classes)
+    return tag + ("." + ".".join(classes[:3]) if classes else "")
+
+
+def is_account_url(url: str, cat: SignInCatalogue | None = None) -> bool:
+    """A login/sign-up/account URL: a path segment like /login or /users/sign_in, or an auth.* host."""
+    cat = cat or catalogue()
+    parts = split_http(url)
+    if parts is None:
+        return False
+    segments = _segments(parts.path)
+    if _has_word(segments, cat.account_exclude):
+        return False
+    if _has_word(segments, cat.account_words):
+        return True
+    return parts.host.count(".") >= 2 and parts.host.split(".", 1)[0] in cat.account_host_labels
+
+
+# -- the classifier ----------------------------------------------------------------------------
+
+
+class _Found:
+    """Collects SignIn facts without duplicates, bounded."""
+
+    def __init__(self) -> None:
+        self.items: list[SignIn] = []
+        self._keys: set[tuple[str, str, str]] = set()
+
+    def add(self, item: SignIn) -> None:
+        key = (item.provider, item.mechanism, item.evidence)
+        if key not in self._keys and len(self.items) < MAX_SIGN_IN:
+            self._keys.add(key)
+            self.items.append(item)
+
+
+class SignInClassifier:
+    """Document -> `sign_in`, `is_account_page`, `account_links` (the crawler's extra seeds)."""
+
+    name = "sign_in"
+
+    def __init__(self, cat: SignInCatalogue | None = None) -> None:
+        self.cat = cat or catalogue()
+
+    def selectors(self) -> Iterable[str]:
+        return self.cat.selectors()
+
+    def classify(self, doc: Document, facts: PageFacts) -> Mapping[str, Any]:
+        cat = self.cat
+        found = _Found()
+        elements: dict[str, str] = {}  # provider -> evidence of its SDK's element/meta/inline call
+        hosted_seen: dict[str, str] = {}  # hosted UI id -> evidence
+        self._elements(doc, found, elements, hosted_seen)
+        self._scripts(doc, found, elements, hosted_seen)
+        with_script = {i.provider for i in found.items if i.mechanism == "sdk"}
+        for provider, evidence in elements.items():
+            if provider not in with_script:
+                found.add(SignIn(provider, "sdk", evidence))  # the SDK is loaded by other JavaScript
+        page = split_http(doc.url)
+        page_host = page.host if page is not None else ""
+        page_site = site_key(page_host)
+        parsed = [(a, p, _segments(p.path)) for a in doc.anchors
+                  if a.url is not None and (p := split_http(a.url)) is not None]
+        oauth_urls = self._links(doc, found, parsed, page_site)
+        self._texts(doc, found, oauth_urls)
+        for hid, evidence in hosted_seen.items():
+            if not any(i.via == hid and i.provider != UNKNOWN for i in found.items):
+                found.add(SignIn(UNKNOWN, "hosted-ui", evidence, via=hid))
+        account_links = self._account_links(doc, parsed, page_host, oauth_urls)
+        is_account = facts.has_password_form or is_account_url(doc.url, cat)
+        updates: dict[str, Any] = {}
+        if found.items:
+            updates["sign_in"] = tuple(found.items)
+        if is_account:
+            updates["is_account_page"] = True
+        if account_links:
+            updates["account_links"] = account_links
+        return updates
+
+    # -- evidence collectors ---------------------------------------------------------------------
+
+    def _hosted_provider(self, hosted: _Hosted, element: MarkedElement | Button, attrs: list[tuple[str, str]]) -> str | None:
+        """The social provider a hosted UI's button names; None for none or a non-social method."""
+        names: list[str] = []
+        if hosted.provider_attr:
+            value = dict(attrs).get(hosted.provider_attr)
+            if value:
+                names.append(value)
+        for prefix in hosted.class_prefixes:
+            names.extend(cls[len(prefix):] for cls in element.classes if cls.startswith(prefix))
+        for name in names:
+            if name.lower() not in hosted.not_social:
+                return self.cat.provider_for(name) or UNKNOWN
+        return None
+
+    def _elements(self, doc: Document, found: _Found, elements: dict[str, str], hosted_seen: dict[str, str]) -> None:
+        cat = self.cat
+        if not cat.signatures:
+            return
+        candidates: list[tuple[str, MarkedElement | Button, list[tuple[str, str]]]] = [
+            (m.tag, m, list(m.attrs)) for m in doc.marked
+        ]
+        candidates += [("button", b, _button_attrs(b)) for b in doc.buttons]
+        for tag, element, attrs in candidates:
+            for signature in cat.signatures:
+                if not signature.selector.matches(tag, element.element_id, element.classes, attrs):
+                    continue
+                evidence = signature.selector.text
+                if signature.provider is not None:
+                    elements.setdefault(signature.provider, evidence)
+                    continue
+                assert signature.hosted is not None
+                hosted = cat.hosted[signature.hosted]
+                hosted_seen.setdefault(hosted.id, evidence)
+                provider = self._hosted_provider(hosted, element, attrs)
+                if provider is not None:
+                    label = element.accessible_name if isinstance(element, Button) else element.text
+                    selector = _element_selector(tag, element.element_id, element.classes)
+                    found.add(SignIn(provider, "hosted-ui", selector + f" ({provider})", label=label,
+                                     via=hosted.id, selector=selector))
+        for meta in doc.meta:
+            meta_provider = cat.meta.get(meta.key)
+            if meta_provider is not None:
+                elements.setdefault(meta_provider, f'<meta name="{meta.key}">')
+
+    def _scripts(self, doc: Document, found: _Found, elements: dict[str, str], hosted_seen: dict[str, str]) -> None:
+        cat = self.cat
+        for script in doc.scripts:
+            if script.inline:
+                for call, provider in cat.inline_calls:
+                    if call in script.inline:
+                        elements.setdefault(provider, call)
+                for pattern, hid in cat.inline_provider:
+                    for match in pattern.finditer(script.inline):
+                        provider = cat.provider_for(match.group("provider")) or UNKNOWN
+                        hosted_seen.setdefault(hid, match.group(0)[:120])
+                        found.add(SignIn(provider, "hosted-ui", match.group(0)[:200], via=hid))
+        for script in doc.scripts:
+            if not script.url:
+                continue
+            matched = cat.sdk.match(script.url)
+            for sdk in matched:
+                if sdk.requires_element and sdk.provider not in elements:
+                    continue
+                found.add(SignIn(sdk.provider, "sdk", script.src or script.url, url=script.url))
+            hosted_ids = cat.hosted_scripts.match(script.url)
+            for hid in hosted_ids:
+                hosted_seen.setdefault(hid, script.src or script.url)
+            if matched or hosted_ids:
+                continue
+            basename = urlsplit(script.url).path.rsplit("/", 1)[-1].lower()
+            owner = cat.file_names.get(basename)
+            if owner is None:
+                continue
+            owner_provider, owner_hosted = owner
+            if owner_provider is not None:
+                found.add(SignIn(owner_provider, "sdk", script.src or script.url, url=script.url))
+            elif owner_hosted is not None:
+                hosted_seen.setdefault(owner_hosted, script.src or script.url)
+
+    def _links(self, doc: Document, found: _Found, parsed: list[_Parsed], page_site: str) -> set[str]:
+        """OAuth links among anchors and form actions; returns their URLs."""
+        urls: set[str] = set()
+        for anchor, parts, segments in parsed:
+            item = self._oauth(parts, segments, page_site)
+            if item is not None and anchor.url is not None:
+                urls.add(anchor.url)
+                found.add(SignIn(item[0], "oauth-link", anchor.href, url=anchor.url, label=anchor.accessible_name,
+                                 via=item[1], selector=anchor.selector))
+        for form in doc.forms:
+            form_parts = split_http(form.action) if form.action else None
+            if form_parts is None or form.action is None:
+                continue
+            item = self._oauth(form_parts, _segments(form_parts.path), page_site)
+            if item is not None:
+                urls.add(form.action)
+                found.add(SignIn(item[0], "oauth-link", form.action, url=form.action, via=item[1],
+                                 selector=_element_selector("form", form.element_id, form.classes)))
+        return urls
+
+    def _oauth(self, parts: HttpParts, segments: list[str], page_site: str) -> tuple[str, str | None] | None:
+        """(provider, via) when the URL starts an OAuth sign-in, else None."""
+        cat = self.cat
+        found = cat.authorize.match_parts(normalise_host(parts.host), parts.path)
+        if found:
+            endpoint = found[0]
+            if endpoint.provider is not None:
+                return endpoint.provider, None
+            name = next((v for k, v in parse_qsl(parts.query) if k == endpoint.param), None)
+            return cat.provider_for(name) or UNKNOWN, endpoint.hosted
+        if site_key(parts.host) != page_site:
+            return None
+        for index, segment in enumerate(segments[:-1]):
+            if segment in cat.route_words:
+                provider = cat.provider_for(segments[index + 1])
+                if provider is not None:
+                    return provider, "site"
+        if parts.query and any(s in cat.route_words for s in segments):
+            for key, value in parse_qsl(parts.query):
+                if key.lower() in cat.route_params:
+                    provider = cat.provider_for(value)
+                    if provider is not None:
+                        return provider, "site"
+        return None
+
+    def _text_provider(self, name: str) -> str | None:
+        cat = self.cat
+        if cat.button_text is None or cat.provider_names is None or not name:
+            return None
+        lower = name.lower()
+        if cat.button_connectors and not any(c in lower for c in cat.button_connectors):
+            return None  # cheap pre-filter: most links say nothing like "with"/"avec"/"mit"
+        match = cat.button_text.search(name)
+        if match is None:
+            return None
+        names = cat.provider_names.findall(match.group(0))
+        return cat.name_to_provider.get(names[-1].lower()) if names else None
+
+    def _texts(self, doc: Document, found: _Found, oauth_urls: set[str]) -> None:
+        hosted_labels = {i.selector for i in found.items if i.mechanism == "hosted-ui" and i.selector}
+        for anchor in doc.anchors:
+            if anchor.url in oauth_urls:
+                continue
+            name = anchor.accessible_name
+            provider = self._text_provider(name)
+            if provider is not None:
+                found.add(SignIn(provider, "button-text", name, url=anchor.url, label=name, selector=anchor.selector))
+        for button in doc.buttons:
+            name = button.accessible_name
+            provider = self._text_provider(name)
+            if provider is None:
+                continue
+            selector = _element_selector("button", button.element_id, button.classes)
+            if selector in hosted_labels:
+                continue
+            found.add(SignIn(provider, "button-text", name, label=name, selector=selector))
+
+    def _account_links(self, doc: Document, parsed: list[_Parsed], page_host: str,
+                       oauth_urls: set[str]) -> tuple[str, ...]:
+        cat = self.cat
+        page_site = site_key(page_host)
+        own = doc.url.split("#", 1)[0]
+        links: list[str] = []
+        longest_text = max((len(t) for t in cat.account_texts), default=0)
+        for anchor, parts, segments in parsed:
+            if anchor.url is None:
+                continue
+            host = parts.host
+            by_host = host != page_host and host.split(".", 1)[0] in cat.account_host_labels
+            name = anchor.accessible_name
+            by_text = len(name) <= longest_text + 4 and _norm_text(name) in cat.account_texts
+            if not (by_host or by_text or _has_word(segments, cat.account_words)):
+                continue
+            url = anchor.url.split("#", 1)[0]
+            if (url == own or url in links or anchor.url in oauth_urls or site_key(host) != page_site
+                    or _has_word(segments, cat.account_exclude)):
+                continue
+            links.append(url)
+            if len(links) >= cat.max_account_links:
+                break
+        return tuple(links)

@@ -1,0 +1,110 @@
+"""Social-crawler access rules in scenarios the case tables cannot express: how many requests
+the bot checks make, a CDN's own robots.txt, and rendered-mode comparison. Real loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from smo_audit.config import AuditConfig
+from smo_audit.crawl.fetcher import Fetcher
+from smo_audit.engine.api import AuditSettings, PageContext, Status
+from smo_audit.engine.registry import load_rules
+from smo_audit.engine.resources import ResourceCache
+from smo_audit.extract import base_facts
+from smo_audit.extract.dom import parse_document
+from smo_audit.pipeline import Audit, Target
+from smo_audit.platforms import platform
+from smo_audit.report.model import Report
+from tests.rules.link_preview_sites import preview_page
+from tests.support.scripted_server import html, png, text
+
+
+def _run(url: str, **config: Any) -> Report:
+    settings = AuditConfig(use_sitemaps=False, timeout=10, retries=0, quiet=True, debug=True, **config)
+    return asyncio.run(Audit(Target(url, url=url), settings).run())
+
+
+def _site_finding(report: Report, rule: str) -> list[tuple[str, str]]:
+    return [(f.status, f.message) for f in report.site_findings if f.rule == rule]
+
+
+def test_bot_cloaking_requests_a_bounded_sample_as_each_bot(scripted_server) -> None:
+    server = scripted_server({"/img/share.png": png(1200, 630)})
+    links = "".join(f'<a href="/p{i}">p{i}</a>' for i in range(1, 7))
+    server.routes["/"] = html(preview_page(server.base_url, "/").replace("<p>Body.</p>", links))
+    for i in range(1, 7):
+        server.routes[f"/p{i}"] = html(preview_page(server.base_url, f"/p{i}"))
+    report = _run(server.url("/"), max_pages=7, select=["bot-cloaking"], rules={"bot-cloaking": {"sample_pages": 2}})
+    assert len(report.pages) == 7
+    assert _site_finding(report, "bot-cloaking") == [
+        ("pass", "2 pages look the same to facebookexternalhit and Twitterbot as to a browser")]
+    facebook, x = platform("facebook"), platform("x")
+    assert facebook is not None and x is not None
+    bot_requests = [(r.path, r.user_agent) for r in server.requests if r.user_agent in (facebook.user_agent, x.user_agent)]
+    assert len(bot_requests) == 4, bot_requests
+    assert ("/", facebook.user_agent) in bot_requests and ("/", x.user_agent) in bot_requests, "start page first"
+    assert facebook.user_agent.startswith("facebookexternalhit/1.1") and x.user_agent == "Twitterbot/1.0"
+
+
+def test_robots_txt_of_the_image_host_is_read(scripted_server) -> None:
+    cdn = scripted_server({
+        "/robots.txt": text("User-agent: Twitterbot\nDisallow: /og/\n"),
+        "/og/share.png": png(1200, 630),
+    })
+    site = scripted_server({"/robots.txt": text("User-agent: *\nAllow: /\n")})
+    page = preview_page(site.base_url, "/", image="/og/share.png").replace(site.base_url + "/og/", cdn.base_url + "/og/")
+    site.routes["/"] = html(page)
+    report = _run(site.url("/"), max_pages=1, select=["robots-social-bots"])
+    assert _site_finding(report, "robots-social-bots") == [
+        ("fail", "robots.txt blocks Twitterbot from 1 preview image (no picture): X previews break")]
+    finding = next(f for f in report.site_findings if f.rule == "robots-social-bots")
+    assert finding.evidence == [f"og:image: {cdn.base_url}/og/share.png"]
+    assert finding.data == {"platform": "x", "token": "Twitterbot", "pages": 0, "images": 1}
+    assert cdn.hits("/robots.txt") == 1
+
+
+def test_no_robots_txt_blocks_nobody(scripted_server) -> None:
+    server = scripted_server({"/img/share.png": png(1200, 630)})
+    server.routes["/"] = html(preview_page(server.base_url, "/"))
+    report = _run(server.url("/"), max_pages=1, select=["robots-social-bots"])
+    assert _site_finding(report, "robots-social-bots") == [
+        ("pass", "no robots.txt rules apply: social crawlers may fetch everything")]
+
+
+def test_slack_is_noted_not_failed_because_it_ignores_robots_txt(scripted_server) -> None:
+    server = scripted_server({
+        "/img/share.png": png(1200, 630),
+        "/robots.txt": text("User-agent: Slackbot-LinkExpanding\nDisallow: /\n"),
+    })
+    server.routes["/"] = html(preview_page(server.base_url, "/"))
+    report = _run(server.url("/"), max_pages=1, select=["robots-social-bots"])
+    [(status, message)] = _site_finding(report, "robots-social-bots")
+    assert status == "pass"
+    assert message.endswith("; Slack (Slackbot-LinkExpanding) is disallowed but ignores robots.txt")
+
+
+async def _rendered_check(server_url: str, rendered_html: str) -> tuple[Status, str]:
+    doc = parse_document(rendered_html, server_url)
+    cache = ResourceCache(Fetcher())
+    ctx = PageContext(url=server_url, final_url=server_url, status=200, headers={}, facts=base_facts(doc, server_url),
+                      doc=doc, options={}, settings=AuditSettings(mode="rendered"), resources=cache)
+    try:
+        outcome = await load_rules().by_id()["js-injected-tags"].check(ctx)
+    finally:
+        await cache._fetcher.aclose()
+    return outcome.status, outcome.message
+
+
+def test_js_injected_tags_in_rendered_mode(scripted_server) -> None:
+    server = scripted_server({"/img/share.png": png(1200, 630)})
+    server.routes["/shell"] = html(preview_page(server.base_url, "/shell", tags=False))
+    server.routes["/ssr"] = html(preview_page(server.base_url, "/ssr"))
+    # what a browser shows after the app's scripts ran: the tags are there
+    rendered = preview_page(server.base_url, "/shell")
+    status, message = asyncio.run(_rendered_check(server.url("/shell"), rendered))
+    assert status == Status.FAIL
+    assert message == ("og:title, og:description, og:image, og:url, twitter:card exist only after JavaScript runs: "
+                       "crawlers do not see them")
+    status, message = asyncio.run(_rendered_check(server.url("/ssr"), preview_page(server.base_url, "/ssr")))
+    assert (status, message) == (Status.PASS, "every preview tag is in the HTML the server sends")
