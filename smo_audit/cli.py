@@ -81,6 +81,7 @@ def audit(
     ignore_robots: Annotated[bool | None, typer.Option("--ignore-robots", help="Crawl pages robots.txt disallows.")] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", metavar="UA", help="User-Agent header for the crawl.")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", metavar="SECONDS", help="Seconds one fetch may take (default 30).")] = None,
+    check_profiles: Annotated[bool | None, typer.Option("--check-profiles", help="Request each social profile URL once to verify it exists.")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="The production URL (og:url/canonical must live under it).")] = None,
     select: Annotated[list[str] | None, typer.Option("--select", metavar="RULE|CATEGORY", help="Only these rules or categories (repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="RULE|CATEGORY", help="Skip these rules or categories (repeatable).")] = None,
@@ -94,7 +95,7 @@ def audit(
         "format": format, "output": output, "fail_under": fail_under, "max_pages": max_pages,
         "max_depth": max_depth, "scope": scope, "include": include, "exclude": exclude,
         "concurrency": concurrency, "ignore_robots": ignore_robots, "user_agent": user_agent,
-        "timeout": timeout, "base_url": base_url, "select": select, "ignore": ignore,
+        "timeout": timeout, "base_url": base_url, "check_profiles": check_profiles, "select": select, "ignore": ignore,
         "rules_dirs": rules_dir, "quiet": quiet or None, "debug": debug or None,
     }
     _run(target, flags, config)

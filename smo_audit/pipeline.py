@@ -113,6 +113,7 @@ class Audit:
         self._resources: ResourceCache | None = None
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
+        self._pages_by_source: dict[str, str] = {}
         self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url,
                                        target=target.text, check_profiles=config.check_profiles)
         for source, problem in self.loaded.problems:
@@ -120,6 +121,13 @@ class Audit:
 
     # -- the crawl callbacks ------------------------------------------------------------------
     async def _on_page(self, raw: RawPage) -> PageLinks:
+        source = raw.source_path or self._source_path(raw.final_url)
+        if source is not None:
+            # Folder targets: "/" and "/index.html" (or "/about" and "/about.html") are one file.
+            first = self._pages_by_source.setdefault(source, raw.url)
+            if first != raw.url:
+                self._on_duplicate(raw.url, first)
+                return PageLinks()
         try:
             return await self._process(raw)
         except Exception as exc:
