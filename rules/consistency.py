@@ -325,3 +325,68 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     if outcomes:
         return outcomes
     return passed(f"{plural(len(pages), 'page')}: no og:image, og:title or og:description is shared by most of them")
+
+
+@site_rule(
+    id="canonical-collapse",
+    title="Many pages name one page as canonical",
+    category="open-graph",
+    severity="error",
+    weight=3,
+    options={
+        "min_pages": Option(3, "Judge only when at least this many pages name the same canonical."),
+        "share": Option(0.5, "Fail when more than this fraction of the pages found name one canonical."),
+    },
+)
+def canonical_collapse(ctx: SiteContext) -> Outcome | None:
+    """
+    ## What it checks
+    Pages whose `<link rel="canonical">` names another audited page are duplicates of it. This
+    rule looks at how many of them there are: when most pages of the site (default: more than
+    half, and at least 3) declare the same page as their canonical, that is almost always a
+    template bug, not real duplication.
+
+    ## Why it matters
+    A canonical tells search engines and social platforms "this page is that page". When every
+    post names the home page, shares of each post are attributed to the home page, previews show
+    the home page's title and image, and search drops the posts. smo-audit audits such pages
+    once, as duplicates, so without this rule the bug would only lower the page count.
+
+    ## Failing example
+    ```html
+    <!-- on /blog/a, /blog/b, /shop/x: the layout hard-codes the home page -->
+    <link rel="canonical" href="https://example.com/">
+    ```
+
+    ## Passing example
+    ```html
+    <!-- on /blog/a -->
+    <link rel="canonical" href="https://example.com/blog/a">
+    ```
+
+    ## How to fix
+    Build the canonical from each page's own URL in your layout (e.g. `{{ page.url | absolute_url }}`
+    in Jekyll, `{{ .Permalink }}` in Hugo), and keep pointing only true duplicates (print views,
+    tracking variants) at their original.
+
+    ## References
+    - https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls
+    - https://ogp.me/#metadata
+    """
+    canonical_dupes = [d for d in ctx.duplicates if d.status and d.facts.canonical]
+    if not canonical_dupes:
+        return None
+    counts: dict[str, int] = {}
+    for record in canonical_dupes:
+        assert record.duplicate_of is not None
+        counts[record.duplicate_of] = counts.get(record.duplicate_of, 0) + 1
+    target, count = max(counts.items(), key=lambda item: item[1])
+    total = len(ctx.pages) + len(canonical_dupes)
+    if count >= ctx.options["min_pages"] and count / total > ctx.options["share"]:
+        examples = [d.url for d in canonical_dupes if d.duplicate_of == target][:5]
+        return failed(
+            f"{count} of {total} pages name {target} as their canonical URL: platforms will treat them all as that page",
+            *examples,
+            data={"canonical": target, "pages": count, "total": total},
+        )
+    return passed(f"{plural(len(canonical_dupes), 'canonical duplicate')}, none naming one page for most of the site")

@@ -269,7 +269,9 @@ class Audit:
     async def _site_rules(self, site: SiteInfo) -> None:
         assert self._resources is not None
         records = [r for r in self.collected.records if r.duplicate_of is None]
-        ctx = SiteContext(pages=records, site=site, options={}, settings=self._settings, resources=self._resources)
+        duplicates = [r for r in self.collected.records if r.duplicate_of is not None]
+        ctx = SiteContext(pages=records, site=site, options={}, settings=self._settings, resources=self._resources,
+                          duplicates=duplicates)
         self.site_findings = await self.runner.run_site(ctx)
 
     def snapshot(self, *, finished: bool = False) -> rm.Report:

@@ -247,8 +247,11 @@ class SiteInfo:
 
 @dataclass(frozen=True, slots=True)
 class SiteContext:
+    """What a site rule receives: the audited pages (duplicates apart) and the crawl's facts."""
+
     pages: Sequence[PageRecord]
     site: SiteInfo
     options: Mapping[str, Any]
     settings: AuditSettings
     resources: ResourceCache
+    duplicates: Sequence[PageRecord] = ()  # pages found to be another name of an audited page
