@@ -72,6 +72,10 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
                 cell.append("\n→ " + _clean(fix, 300), style="dim")
             table.add_row(rule_id, str(count), cell)
         console.print(table)
+        if len(problems) > top:
+            console.print(Text(f"…and {len(problems) - top} more rules with problems: "
+                               "see the JSON report (--format json) or `smo-audit explain RULE`.", style="dim"))
+        _worst_pages(report, console)
     else:
         console.print(Text("No failures or warnings.", style="green"))
 
@@ -87,6 +91,21 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
     ]
     if crashed:
         console.print(Text(f"{len(crashed)} rule errors (not scored): {_clean(crashed[0].message, 200)}", style="magenta"))
+
+
+def _worst_pages(report: Report, console: Console, count: int = 5) -> None:
+    scored = [p for p in report.pages if p.score is not None and p.duplicate_of is None]
+    if len(scored) < 2:
+        return
+    table = Table(title="Lowest-scoring pages", header_style="bold", title_justify="left")
+    table.add_column("Score", justify="right")
+    table.add_column("Page", overflow="fold")
+    table.add_column("Failures", justify="right")
+    for page in sorted(scored, key=lambda p: (p.score or 0.0, p.url))[:count]:
+        failures = sum(1 for f in page.findings if f.status == "fail")
+        where = page.source_path or page.url
+        table.add_row(Text(_fmt(page.score), style=_score_style(page.score)), Text(_clean(where, 200)), str(failures))
+    console.print(table)
 
 
 def _top_problems(report: Report) -> list[tuple[tuple[str, str], tuple[int, Finding]]]:

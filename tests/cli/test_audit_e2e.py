@@ -177,3 +177,13 @@ def test_demo_audits_the_bundled_site(runner) -> None:
     scores = {p["source_path"]: p["score"] for p in report["pages"]}
     assert scores["blog/first-crack.html"] > scores["about.html"], "the demo has good and bad pages"
     assert all(e["kind"] != "dns" for e in report["errors"]), "the demo never leaves loopback"
+
+
+def test_terminal_report_prints_page_content_literally(runner, scripted_server) -> None:
+    hostile = '[bold red]pwned[/bold red]\x1b[2J\x07'
+    server = scripted_server({"/": html(f'<html><head><title>t</title><meta name="twitter:card" content="{hostile}">'
+                                        '</head><body></body></html>')})
+    code, out, _ = _audit(runner, server.url("/"), "--select", "twitter-card")
+    assert code == 0
+    assert "[bold red]pwned[/bold" in out, "rich markup from a page must not be interpreted"
+    assert "\x1b" not in out and "\x07" not in out, "control characters from a page never reach the terminal"
