@@ -28,7 +28,7 @@ from smo_audit.engine.api import (
     skipped,
     warned,
 )
-from smo_audit.engine.resources import Resource
+from smo_audit.engine.resources import OFF_TARGET, Resource
 from smo_audit.extract.feeds import FEED_MAX_BYTES, FeedError, ParsedFeed, parse_feed
 
 from .profiles import is_home
@@ -161,6 +161,9 @@ async def feed_valid(ctx: SiteContext) -> Sequence[Outcome] | None:
         return None
     outcomes: list[Outcome] = []
     for item in loaded:
+        if item.feed is None and item.resource.error_kind == OFF_TARGET:
+            outcomes.append(skipped(f"the feed {item.url} was {item.resource.error}", item.url))
+            continue
         if item.feed is None:
             outcomes.append(failed(f"the feed {item.url} {item.problem}", item.url))
             continue

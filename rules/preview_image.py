@@ -19,6 +19,7 @@ from smo_audit.engine.api import (
     skipped,
     warned,
 )
+from smo_audit.engine.resources import OFF_TARGET
 from smo_audit.platforms import Platform, platforms
 from smo_audit.preview import (
     ImageFetch,
@@ -108,6 +109,8 @@ async def og_image_reachable(ctx: PageContext) -> Outcome | None:
     fetch = await page_og_image(ctx)
     if fetch is None or fetch.error_kind == "not-absolute":
         return None  # og-image reports a missing or relative og:image
+    if fetch.error_kind == OFF_TARGET:
+        return skipped(fetch.error or "the image was not fetched", tag("og:image", fetch.url))
     evidence = [tag("og:image", fetch.url)]
     if fetch.mapped:
         evidence.append(f"fetched from the audited copy {fetch.requested}")

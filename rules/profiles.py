@@ -242,7 +242,8 @@ def profile_links_consistent(ctx: SiteContext) -> Outcome | None:
     if not any(chrome.values()):
         return None  # profile-links-present reports the absence
     if len(pages) < 2:
-        return skipped("only one page was audited: consistency across templates needs at least two")
+        return skipped("only one page other than login/account pages was audited: "
+                       "consistency across templates needs at least two")
     counts = Counter(key for keys in chrome.values() for key in keys)
     expected = {key for key, count in counts.items() if count * 2 >= len(pages)}
     root = urlsplit(ctx.site.start_url).path.rsplit("/", 1)[0] + "/"

@@ -255,13 +255,22 @@ def list_rules(rules_dir: RulesDirOpt = None) -> None:
         loaded = _load_rules(rules_dir)
     except SmoAuditError as error:
         _fail(error)
+    ordered = sorted(loaded.rules, key=lambda r: (r.category, r.id))
+    if not sys.stdout.isatty():
+        # Piped: one tab-separated line per rule, nothing cut, easy to grep and cut.
+        for rule in ordered:
+            sys.stdout.write("\t".join((rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)) + "\n")
+        for _source, problem in loaded.problems:
+            sys.stderr.write(f"smo-audit: warning: {problem}\n")
+        return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(header_style="bold")
-    for column in ("Rule", "Category", "Severity", "Scope", "Needs", "Title"):
-        table.add_column(column)
-    for rule in sorted(loaded.rules, key=lambda r: (r.category, r.id)):
+    for column in ("Rule", "Category", "Severity", "Scope", "Needs"):
+        table.add_column(column, no_wrap=True)  # ids are what people copy into --select
+    table.add_column("Title")
+    for rule in ordered:
         table.add_row(rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)
     Console(file=sys.stdout).print(table)
     for _source, problem in loaded.problems:

@@ -53,6 +53,13 @@ class AuditConfig(BaseModel):
     quiet: bool = Field(False, description="No progress or summary on stderr.")
     debug: bool = Field(False, description="Re-raise rule errors instead of reporting them.")
 
+    @field_validator("user_agent")
+    @classmethod
+    def _printable_user_agent(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or not value.isprintable()):
+            raise ValueError("must be one line of printable text (it is sent as an HTTP header)")
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _absolute_base(cls, value: str | None) -> str | None:

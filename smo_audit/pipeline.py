@@ -185,6 +185,9 @@ class Audit:
         marked, and no longer counts towards the site score or the site rules. A redirect to an
         audited page was never fetched twice: it is listed with no facts.
         """
+        target = self.collected.index.get(duplicate_of)
+        if target is not None and self.collected.pages[target].duplicate_of == url:
+            return  # the other page was already found to be this one's duplicate: keep one primary
         position = self.collected.index.get(url)
         if position is not None:
             page = self.collected.pages[position]
@@ -222,7 +225,8 @@ class Audit:
             start_url, source_root = self._start(stack)
             fetcher = Fetcher(self.config.user_agent or DEFAULT_USER_AGENT, self._limits(),
                               max_connections=max(self.config.concurrency * 2, 8))
-            self._resources = ResourceCache(fetcher, rewrite=self._rewrite)
+            refuse = _off_target_for_folders if self.target.folder is not None else None
+            self._resources = ResourceCache(fetcher, rewrite=self._rewrite, refuse=refuse)
             summary: CrawlSummary | None = None
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
@@ -303,6 +307,18 @@ class Audit:
             site_findings=list(self.site_findings),
             errors=list(self.collected.errors),
         )
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+def _off_target_for_folders(url: str) -> str | None:
+    """Auditing a local build never reaches the internet: only loopback URLs are fetched."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in _LOOPBACK_HOSTS:
+        return None
+    return (f"not fetched: {host or url[:80]} is not part of the audited folder "
+            "(auditing a folder never reaches other hosts; --base-url maps production URLs onto the folder)")
 
 
 def production_to_local(base_url: str, served_url: str) -> Callable[[str], str]:

@@ -27,6 +27,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal, TypeAlias
 from urllib.parse import urlsplit
 
+from smo_audit.engine.resources import OFF_TARGET
 from smo_audit.imageinfo import UNKNOWN, ImageInfo, image_info
 from smo_audit.platforms import ImageSpec, Platform, image_fetch_limit, platforms, preview_platforms
 from smo_audit.report import model as rm
@@ -455,6 +456,9 @@ def build_preview(platform: Platform, facts: PageFacts, images: Mapping[str, Ima
         if fetch is None:
             image = rm.PreviewImage(url=image_url)
             notes.append("the image was not fetched (preview-image rules are turned off)")
+        elif fetch.error_kind == OFF_TARGET:
+            image = rm.PreviewImage(url=image_url)
+            notes.append(f"the image was {fetch.error}")
         else:
             image = fetch.preview_image()
             judged = judge_image(spec, fetch)

@@ -740,4 +740,6 @@ def _status_message(url: str, response: RawResponse) -> str:
 
 def _sentence(message: str) -> str:
     message = message.strip().rstrip(".")
+    if message.startswith(("http://", "https://")):
+        return message + "."  # a URL keeps its lower-case scheme
     return message[:1].upper() + message[1:] + "."

@@ -347,7 +347,7 @@ class Fetcher:
                     if target in seen:
                         raise FetchFailure(
                             url, "redirect-loop",
-                            f"{url} redirects in a loop ({len(chain)} hops, back to {target})",
+                            f"{url} redirects in a loop ({len(chain)} hop{'' if len(chain) == 1 else 's'}, back to {target})",
                         )
                     if len(chain) > self.limits.max_redirects:
                         raise FetchFailure(

@@ -132,13 +132,15 @@ def load_rules(
         for point in points:
             source = "builtin" if point.name == BUILTIN_ENTRY_POINT else f"entry point {point.name} ({point.value})"
             try:
-                obj = point.load()
+                found = _from_object(point.load(), source)
+            except RuleLoadError:
+                raise
             except Exception as exc:
                 if point.name == BUILTIN_ENTRY_POINT:
                     raise RuleLoadError(f"the built-in rules failed to load: {exc}") from exc
                 loaded.problems.append((source, f"rule plugin {source} failed to load: {type(exc).__name__}: {exc}"))
                 continue
-            loaded.rules.extend(_from_object(obj, source))
+            loaded.rules.extend(found)
     for directory in rules_dirs:
         for source, result in _load_rules_dir(Path(directory)):
             if isinstance(result, Exception):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from smo_audit.crawl.fetcher import Fetcher, FetchFailure
 
 HEAD_BYTES = 256 * 1024  # enough for any image header and for "are the tags early enough" checks
+OFF_TARGET = "off-target"  # error_kind of a URL the audit may not fetch (folder targets stay local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,18 @@ class ResourceCache:
     """Deduplicating cache over the shared Fetcher. Keys: (url, user agent, byte limit)."""
 
     def __init__(
-        self, fetcher: Fetcher, *, max_entries: int = 4096, rewrite: Callable[[str], str] | None = None
+        self,
+        fetcher: Fetcher,
+        *,
+        max_entries: int = 4096,
+        rewrite: Callable[[str], str] | None = None,
+        refuse: Callable[[str], str | None] | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._rewrite = rewrite  # folder targets: production URLs are fetched from the local build
+        # Folder targets: a reason not to fetch a URL (another host) or None; such a Resource has
+        # error_kind OFF_TARGET and rules skip rather than judge what was never requested.
+        self._refuse = refuse
         self._entries: dict[tuple[str, str | None, int | None], asyncio.Future[Resource]] = {}
         self._max_entries = max_entries
 
@@ -76,6 +85,9 @@ class ResourceCache:
 
     async def _load(self, url: str, user_agent: str | None, max_bytes: int | None, keep_body: bool) -> Resource:
         target = self._rewrite(url) if self._rewrite is not None else url
+        reason = self._refuse(target) if self._refuse is not None else None
+        if reason is not None:
+            return Resource(url, url, None, error_kind=OFF_TARGET, error=reason)
         try:
             response = await self._fetcher.fetch(target, user_agent=user_agent, max_bytes=max_bytes)
         except FetchFailure as failure:

@@ -51,3 +51,21 @@ def test_empty_folder_is_not_auditable(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("no html here")
     result = CliRunner().invoke(app, ["audit", str(tmp_path), "--quiet"])
     assert result.exit_code == 3 and "contains no HTML files" in result.stderr
+
+
+def test_folder_audit_never_fetches_other_hosts(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><title>T</title><meta property="og:title" content="T">'
+        '<meta property="og:image" content="https://cdn.somewhere-else.net/a.png">'
+        '<link rel="alternate" type="application/rss+xml" href="https://feeds.somewhere-else.net/rss"></head></html>'
+    )
+    result = CliRunner().invoke(app, ["audit", str(tmp_path), "--format", "json", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    findings = {f["rule"]: f for f in report["pages"][0]["findings"]}
+    assert findings["og-image-reachable"]["status"] == "skip"
+    assert "not part of the audited folder" in findings["og-image-reachable"]["message"]
+    feed = next(f for f in report["site_findings"] if f["rule"] == "feed-valid")
+    assert feed["status"] == "skip" and "not fetched" in feed["message"]
+    assert report["pages"][0]["preview"]["facebook"]["verdict"] != "broken"
+    assert report["errors"] == []
