@@ -17,9 +17,9 @@ def to_json(report: Report) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        # A crawled page smuggled a lone surrogate in through a JSON-LD escape ("\ud800"):
-        # ASCII escapes keep the JSON valid and lose nothing.
-        return json.dumps(data, indent=2, ensure_ascii=True)
+        # A crawled page smuggled a lone surrogate in through a JSON-LD escape ("\ud800"). Strict
+        # parsers reject such escapes, so the lone halves become U+FFFD (valid pairs survive).
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
 
 
