@@ -112,6 +112,8 @@ class ProfileCatalogue:
     dead_hosts: Mapping[str, str]  # host -> dead service id
     dead: Mapping[str, DeadService] = field(default_factory=dict)
     host_cache: dict[str, _HostInfo] = field(default_factory=dict, compare=False, repr=False)
+    # URL -> classify_url's answer, for the answers that do not depend on rel="me" or a hint
+    url_cache: dict[str, UrlClass | None] = field(default_factory=dict, compare=False, repr=False)
 
     def name(self, network: str) -> str:
         net = self.networks.get(network)
@@ -364,21 +366,41 @@ def classify_url(url: str, *, rel_me: bool = False, hint: str | Callable[[], str
     `rel_me` and `hint` (the link's text/label/classes, possibly computed lazily) only matter for
     networks without fixed hosts, such as Mastodon instances.
     """
+    cat = cat or catalogue()
+    cache = cat.url_cache
+    if url in cache:
+        return cache[url]  # links repeat on every page (footers, navigation)
+    found, depends_on_hint = _classify_url(url, rel_me, hint, cat)
+    if not depends_on_hint:
+        if len(cache) >= 2048:
+            cache.clear()
+        cache[url] = found
+    return found
+
+
+def _classify_url(url: str, rel_me: bool, hint: str | Callable[[], str],
+                  cat: ProfileCatalogue) -> tuple[UrlClass | None, bool]:
+    """classify_url's answer, and whether it depended on `rel_me`/`hint` (then it is not cached)."""
     parts = split_http(url)
     if parts is None:
-        return None
-    cat = cat or catalogue()
+        return None, False
     info = _host_info(cat, parts.host)
     path = parts.path
     if path in ("", "/") and parts.fragment.startswith("!/"):
         path = parts.fragment[1:]  # twitter.com/#!/acme, the 2010 spelling
     if info.dead is not None:
         segs = _segments(path)
-        return UrlClass(info.dead, "profile" if segs else "other", segs[0].lower() if segs else "", dead=True)
+        return UrlClass(info.dead, "profile" if segs else "other", segs[0].lower() if segs else "", dead=True), False
     if info.network is None:
         if not cat.any_host or "@" not in path:
-            return None  # the common case: a link to some other website
-        return _any_host(cat, info.host, _segments(path), rel_me, hint)
+            return None, False  # the common case: a link to some other website
+        return _any_host(cat, info.host, _segments(path), rel_me, hint), True
+    return _on_network(cat, info, path, parts.query), False
+
+
+def _on_network(cat: ProfileCatalogue, info: _HostInfo, path: str, query: str) -> UrlClass:
+    """A URL on a known network's host: a profile (with its handle) or another kind of page."""
+    assert info.network is not None
     net = cat.networks[info.network]
     host = info.host
     if info.reserved_subdomain:
@@ -395,14 +417,14 @@ def classify_url(url: str, *, rel_me: bool = False, hint: str | Callable[[], str
         return UrlClass(net.id, "other")
     lower = [s.lower() for s in segs]
     for shape in net.specific:
-        matched = _match_shape(shape, segs, lower, parts.query)
+        matched = _match_shape(shape, segs, lower, query)
         if matched is not None:
             return _result(net, shape, matched[0], matched[1], host)
     reserved = _reserved_kind(net, lower)
     if reserved is not None:
         return UrlClass(net.id, reserved)
     for shape in net.generic:
-        matched = _match_shape(shape, segs, lower, parts.query)
+        matched = _match_shape(shape, segs, lower, query)
         if matched is not None:
             return _result(net, shape, matched[0], matched[1], host)
     return UrlClass(net.id, "other")

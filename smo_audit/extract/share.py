@@ -41,6 +41,7 @@ from smo_audit.extract.facts import (
 from smo_audit.extract.share_catalogue import Endpoint, Provider, ShareCatalogue, share_catalogue
 
 MAX_BUTTONS = 200
+_CACHE_LIMIT = 2048  # URLs remembered as ordinary links; cleared when full, so memory stays flat
 MAX_EVIDENCE = 3
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}\u00bb\u201d\u2019\"'"
@@ -247,20 +248,23 @@ class ShareClassifier:
 
     def __init__(self, catalogue: ShareCatalogue | None = None) -> None:
         self.catalogue = catalogue or share_catalogue()
+        self._ordinary: dict[str, bool] = {}
 
     def selectors(self) -> Iterable[str]:
         return self.catalogue.selectors
 
     def classify(self, doc: Document, facts: PageFacts) -> Mapping[str, Any]:
-        return _Run(self.catalogue, doc, facts).result()
+        return _Run(self.catalogue, doc, facts, self._ordinary).result()
 
 
 class _Run:
     """One page's classification; keeps the per-page state out of the shared classifier."""
 
-    def __init__(self, catalogue: ShareCatalogue, doc: Document, facts: PageFacts) -> None:
+    def __init__(self, catalogue: ShareCatalogue, doc: Document, facts: PageFacts,
+                 ordinary: dict[str, bool] | None = None) -> None:
         self.cat = catalogue
         self.doc = doc
+        self.ordinary = {} if ordinary is None else ordinary  # URL -> no share link can point there
         og_url = facts.open_graph.get("og:url") or None
         hosts = {_host(doc.url), _host(facts.canonical), _host(og_url)}
         titles = (doc.title, facts.open_graph.get("og:title"), facts.twitter.get("twitter:title"))
@@ -349,18 +353,19 @@ class _Run:
         provider, prefix_network = self._link_provider(anchor)
         network: str | None
         if navigates and url:
-            matched = cat.match(url) or cat.match_hinted(url, anchor)
-            if matched is not None:
-                return self._endpoint_button(anchor, matched, provider)
-            self_link = self._self_link(url, href)
-            if self_link is not None:
-                network, shared = self_link
-                return ShareButton(
-                    network=network, href=href, shares_url=shared, mechanism="self-link", source="self-link",
-                    url_source="self-link", provider=provider.id if provider else None,
-                    popup=self._popup(anchor.onclick, provider) or cat.self_link_popup,
-                    problems=tuple(_url_problems(shared, cat.template_markers)), **_common(anchor),
-                )
+            if not self._is_ordinary(url):
+                matched = cat.match(url) or cat.match_hinted(url, anchor)
+                if matched is not None:
+                    return self._endpoint_button(anchor, matched, provider)
+                self_link = self._self_link(url, href)
+                if self_link is not None:
+                    network, shared = self_link
+                    return ShareButton(
+                        network=network, href=href, shares_url=shared, mechanism="self-link", source="self-link",
+                        url_source="self-link", provider=provider.id if provider else None,
+                        popup=self._popup(anchor.onclick, provider) or cat.self_link_popup,
+                        problems=tuple(_url_problems(shared, cat.template_markers)), **_common(anchor),
+                    )
             if provider is None and prefix_network is None and not anchor.onclick and not anchor.data:
                 return None  # an ordinary link
         scripted = self._from_script_text(anchor.onclick, href if javascript else None)
@@ -380,6 +385,23 @@ class _Run:
             return ShareButton(network="unknown", href=href, shares_url=None, mechanism="script",
                                source="share-control", **_common(anchor))
         return None
+
+    def _is_ordinary(self, url: str) -> bool:
+        """True when no share endpoint, instance endpoint or self-link can be behind `url`: the
+        three tests below that depend on the URL alone, answered once per URL (navigation links
+        repeat on every page of a site)."""
+        found = self.ordinary.get(url)
+        if found is None:
+            if len(self.ordinary) >= _CACHE_LIMIT:
+                self.ordinary.clear()
+            cat = self.cat
+            lowered = url.lower()
+            found = self.ordinary[url] = (
+                cat.match(url) is None
+                and not (cat.hinted and any(path in lowered for path in cat.hinted_paths))  # match_hinted's test
+                and not (cat.self_link_params and any(f"{p}=" in lowered for p in cat.self_link_params))  # _self_link's
+            )
+        return found
 
     def _endpoint_button(
         self, anchor: Anchor, matched: tuple[Endpoint, str, SplitResult], provider: Provider | None
@@ -767,7 +789,7 @@ def _host(url: str | None) -> str:
 def _in_embed(anchor: Anchor, cat: ShareCatalogue) -> bool:
     """Inside third-party embedded content, or the no-JS fallback inside an SDK button element."""
     ancestors = anchor.ancestor_classes
-    return bool(cat.embed_classes.intersection(ancestors) or cat.element_classes.intersection(ancestors))
+    return bool(ancestors) and not (cat.embed_classes.isdisjoint(ancestors) and cat.element_classes.isdisjoint(ancestors))
 
 
 def _common(anchor: Anchor) -> dict[str, Any]:

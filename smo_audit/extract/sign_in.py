@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from smo_audit.catalogue import section
@@ -33,7 +33,23 @@ _TEXT_PUNCTUATION = " .,:;!?>|-\u2192\u00bb\u203a\u00b7\u2013\u2014"  # arrows, 
 _PAGE_EXTENSIONS = (".html", ".htm", ".php", ".aspx", ".asp", ".jsp")
 
 
-_Parsed = tuple[Anchor, HttpParts, list[str]]  # a link, its URL parts and lower-cased path segments
+_CACHE_LIMIT = 2048  # entries per per-URL / per-label cache; cleared when full, so memory stays flat
+
+
+class _Link(NamedTuple):
+    """What sign-in detection needs of one link URL; the same for every page, so cached by URL."""
+
+    parts: HttpParts
+    segments: list[str]  # lower-cased path segments (read-only)
+    site: str  # site_key of the host
+    endpoint: tuple[str, str | None] | None  # (provider, via) of a catalogued authorize endpoint
+    route: tuple[str, str | None] | None  # (provider, "site") of a /auth/<provider> route on its own site
+    account_word: bool  # a path segment is a login/sign-up word
+    account_exclude: bool  # a path segment excludes the link from account links
+    account_label: bool  # the host's first label is an account host label (auth.example.com)
+
+
+_Parsed = tuple[Anchor, _Link, str]  # a link, what its URL says, its accessible name
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +287,9 @@ class SignInClassifier:
 
     def __init__(self, cat: SignInCatalogue | None = None) -> None:
         self.cat = cat or catalogue()
+        self._links_seen: dict[str, _Link | None] = {}
+        self._text_providers: dict[str, str | None] = {}
+        self._account_texts: dict[str, bool] = {}
 
     def selectors(self) -> Iterable[str]:
         return self.cat.selectors()
@@ -289,10 +308,12 @@ class SignInClassifier:
         page = split_http(doc.url)
         page_host = page.host if page is not None else ""
         page_site = site_key(page_host)
-        parsed = [(a, p, _segments(p.path)) for a in doc.anchors
-                  if a.url is not None and (p := split_http(a.url)) is not None]
+        # Every anchor's accessible name, once: both the button-text and the account-link checks read it.
+        names = [a.accessible_name for a in doc.anchors]
+        parsed = [(a, link, name) for a, name in zip(doc.anchors, names, strict=True)
+                  if a.url is not None and (link := self._link(a.url)) is not None]
         oauth_urls = self._links(doc, found, parsed, page_site)
-        self._texts(doc, found, oauth_urls)
+        self._texts(doc, found, oauth_urls, names)
         for hid, evidence in hosted_seen.items():
             if not any(i.via == hid and i.provider != UNKNOWN for i in found.items):
                 found.add(SignIn(UNKNOWN, "hosted-ui", evidence, via=hid))
@@ -391,8 +412,8 @@ class SignInClassifier:
     def _links(self, doc: Document, found: _Found, parsed: list[_Parsed], page_site: str) -> set[str]:
         """OAuth links among anchors and form actions; returns their URLs."""
         urls: set[str] = set()
-        for anchor, parts, segments in parsed:
-            item = self._oauth(parts, segments, page_site)
+        for anchor, link, _ in parsed:
+            item = link.endpoint or (link.route if link.site == page_site else None)
             if item is not None and anchor.url is not None:
                 urls.add(anchor.url)
                 found.add(SignIn(item[0], "oauth-link", anchor.href, url=anchor.url, label=anchor.accessible_name,
@@ -408,18 +429,50 @@ class SignInClassifier:
                                  selector=_element_selector("form", form.element_id, form.classes)))
         return urls
 
+    def _link(self, url: str) -> _Link | None:
+        """The cached _Link of an http(s) URL; None for other URLs."""
+        cache = self._links_seen
+        if url in cache:
+            return cache[url]
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        parts = split_http(url)
+        link = None
+        if parts is not None:
+            cat = self.cat
+            segments = _segments(parts.path)
+            host = parts.host
+            link = _Link(parts, segments, site_key(host), self._endpoint(parts), self._route(parts, segments),
+                         _has_word(segments, cat.account_words), _has_word(segments, cat.account_exclude),
+                         host.split(".", 1)[0] in cat.account_host_labels)
+        cache[url] = link
+        return link
+
     def _oauth(self, parts: HttpParts, segments: list[str], page_site: str) -> tuple[str, str | None] | None:
         """(provider, via) when the URL starts an OAuth sign-in, else None."""
-        cat = self.cat
-        found = cat.authorize.match_parts(normalise_host(parts.host), parts.path)
-        if found:
-            endpoint = found[0]
-            if endpoint.provider is not None:
-                return endpoint.provider, None
-            name = next((v for k, v in parse_qsl(parts.query) if k == endpoint.param), None)
-            return cat.provider_for(name) or UNKNOWN, endpoint.hosted
+        endpoint = self._endpoint(parts)
+        if endpoint is not None:
+            return endpoint
         if site_key(parts.host) != page_site:
             return None
+        return self._route(parts, segments)
+
+    def _endpoint(self, parts: HttpParts) -> tuple[str, str | None] | None:
+        """(provider, via) when the URL is a catalogued authorize endpoint (any site)."""
+        cat = self.cat
+        found = cat.authorize.match_parts(normalise_host(parts.host), parts.path)
+        if not found:
+            return None
+        endpoint = found[0]
+        if endpoint.provider is not None:
+            return endpoint.provider, None
+        name = next((v for k, v in parse_qsl(parts.query) if k == endpoint.param), None)
+        return cat.provider_for(name) or UNKNOWN, endpoint.hosted
+
+    def _route(self, parts: HttpParts, segments: list[str]) -> tuple[str, str | None] | None:
+        """(provider, "site") when the URL is a site's own sign-in route (/auth/google), if it is
+        on the page's site."""
+        cat = self.cat
         for index, segment in enumerate(segments[:-1]):
             if segment in cat.route_words:
                 provider = cat.provider_for(segments[index + 1])
@@ -434,6 +487,15 @@ class SignInClassifier:
         return None
 
     def _text_provider(self, name: str) -> str | None:
+        cache = self._text_providers
+        if name in cache:
+            return cache[name]  # link labels repeat on every page (navigation, footers)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        provider = cache[name] = self._text_provider_uncached(name)
+        return provider
+
+    def _text_provider_uncached(self, name: str) -> str | None:
         cat = self.cat
         if cat.button_text is None or cat.provider_names is None or not name:
             return None
@@ -446,12 +508,11 @@ class SignInClassifier:
         names = cat.provider_names.findall(match.group(0))
         return cat.name_to_provider.get(names[-1].lower()) if names else None
 
-    def _texts(self, doc: Document, found: _Found, oauth_urls: set[str]) -> None:
+    def _texts(self, doc: Document, found: _Found, oauth_urls: set[str], names: list[str]) -> None:
         hosted_labels = {i.selector for i in found.items if i.mechanism == "hosted-ui" and i.selector}
-        for anchor in doc.anchors:
+        for anchor, name in zip(doc.anchors, names, strict=True):
             if anchor.url in oauth_urls:
                 continue
-            name = anchor.accessible_name
             provider = self._text_provider(name)
             if provider is not None:
                 found.add(SignIn(provider, "button-text", name, url=anchor.url, label=name, selector=anchor.selector))
@@ -465,25 +526,33 @@ class SignInClassifier:
                 continue
             found.add(SignIn(provider, "button-text", name, label=name, selector=selector))
 
+    def _is_account_text(self, name: str) -> bool:
+        """A link label such as "Log in" or "Sign up" (cached: labels repeat on every page)."""
+        cache = self._account_texts
+        found = cache.get(name)
+        if found is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            cat = self.cat
+            longest_text = max((len(t) for t in cat.account_texts), default=0)
+            found = cache[name] = len(name) <= longest_text + 4 and _norm_text(name) in cat.account_texts
+        return found
+
     def _account_links(self, doc: Document, parsed: list[_Parsed], page_host: str,
                        oauth_urls: set[str]) -> tuple[str, ...]:
         cat = self.cat
         page_site = site_key(page_host)
         own = doc.url.split("#", 1)[0]
         links: list[str] = []
-        longest_text = max((len(t) for t in cat.account_texts), default=0)
-        for anchor, parts, segments in parsed:
+        for anchor, link, name in parsed:
             if anchor.url is None:
                 continue
-            host = parts.host
-            by_host = host != page_host and host.split(".", 1)[0] in cat.account_host_labels
-            name = anchor.accessible_name
-            by_text = len(name) <= longest_text + 4 and _norm_text(name) in cat.account_texts
-            if not (by_host or by_text or _has_word(segments, cat.account_words)):
+            by_host = link.account_label and link.parts.host != page_host
+            if not (by_host or link.account_word or self._is_account_text(name)):
                 continue
             url = anchor.url.split("#", 1)[0]
-            if (url == own or url in links or anchor.url in oauth_urls or site_key(host) != page_site
-                    or _has_word(segments, cat.account_exclude)):
+            if (url == own or url in links or anchor.url in oauth_urls or link.site != page_site
+                    or link.account_exclude):
                 continue
             links.append(url)
             if len(links) >= cat.max_account_links:

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from smo_audit.catalogue import section
-from smo_audit.extract.facts import Document, PageFacts, SocialWidget
+from smo_audit.extract.facts import Anchor, Document, PageFacts, SocialWidget
 from smo_audit.extract.signature import SimpleSelector
 from smo_audit.extract.urlmatch import UrlPatterns
 
@@ -102,6 +102,19 @@ def _describe(selector: SimpleSelector, tag: str, element_id: str | None, classe
     return text + (f" → {url[:200]}" if url else "")
 
 
+_AnchorAttrs = tuple[Anchor, list[tuple[str, str]]]  # a link and the attributes a signature can test
+
+
+def _with_attrs(anchor: Anchor) -> _AnchorAttrs:
+    return anchor, [("data-" + k, v) for k, v in anchor.data] + [("href", anchor.href)]
+
+
+def _needs_marks(selector: SimpleSelector) -> bool:
+    """True when only a link with a class, an id or a data-* attribute can match `selector`."""
+    return bool(selector.classes or selector.element_id
+                or any(name.startswith("data-") for name, _, _ in selector.attrs))
+
+
 class SocialWidgetClassifier:
     """Scripts, containers and iframes -> SocialWidget facts with both halves recorded."""
 
@@ -116,13 +129,24 @@ class SocialWidgetClassifier:
     def classify(self, doc: Document, facts: PageFacts) -> Mapping[str, Any]:
         cat = self.cat
         containers: dict[str, tuple[str, str | None]] = {}  # widget -> (evidence, url)
-        anchor_attrs: list[list[tuple[str, str]]] | None = None
+        every_anchor: list[_AnchorAttrs] | None = None
+        marked_anchors: list[_AnchorAttrs] | None = None
         for selector, wid in cat.signatures:
             if wid in containers:
                 continue
-            if selector.tag == "a" and anchor_attrs is None:
-                anchor_attrs = [[("data-" + k, v) for k, v in a.data] + [("href", a.href)] for a in doc.anchors]
-            hit = self._container(doc, selector, cat.widgets[wid], anchor_attrs or [])
+            anchors: list[_AnchorAttrs] = []
+            if selector.tag == "a":
+                if _needs_marks(selector):
+                    # Link signatures name a class, an id or a data-* attribute: most links have none
+                    # of these and cannot match, so only the others are compared.
+                    if marked_anchors is None:
+                        marked_anchors = [_with_attrs(a) for a in doc.anchors if a.classes or a.element_id or a.data]
+                    anchors = marked_anchors
+                else:
+                    if every_anchor is None:
+                        every_anchor = [_with_attrs(a) for a in doc.anchors]
+                    anchors = every_anchor
+            hit = self._container(doc, selector, cat.widgets[wid], anchors)
             if hit is not None:
                 containers[wid] = hit
         scripts: dict[str, str] = {}
@@ -169,12 +193,13 @@ class SocialWidgetClassifier:
 
     @staticmethod
     def _container(doc: Document, selector: SimpleSelector, spec: WidgetSpec,
-                   anchor_attrs: list[list[tuple[str, str]]]) -> tuple[str, str | None] | None:
+                   anchors: list[_AnchorAttrs]) -> tuple[str, str | None] | None:
         """The first element matching `selector`. Links, forms and buttons are matched only by
-        signatures naming that tag; every other signature matched the DOM pass's marked elements."""
+        signatures naming that tag; every other signature matched the DOM pass's marked elements.
+        `anchors` are the links (with their attributes) that can match a link signature."""
         tag = selector.tag
         if tag == "a":
-            for anchor, attrs in zip(doc.anchors, anchor_attrs, strict=False):
+            for anchor, attrs in anchors:
                 if selector.matches("a", anchor.element_id, anchor.classes, attrs):
                     url = anchor.url if spec.url_attr == "href" else dict(attrs).get(spec.url_attr or "")
                     return _describe(selector, "a", anchor.element_id, anchor.classes, url), url
