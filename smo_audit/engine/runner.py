@@ -146,8 +146,22 @@ def rule_error(rule: Rule, url: str, exc: BaseException) -> Finding:
     )
 
 
+# (rule, category, status, weight) -> its Scored: a run has a few hundred distinct ones at most,
+# and every page (and the site score) asks for them again.
+_scored_cache: dict[tuple[str, str, str, float], Scored] = {}
+
+
 def scored(findings: Iterable[Finding], weights: Mapping[str, float]) -> list[Scored]:
-    return [Scored(f.rule, f.category, f.status, weights.get(f.rule, 1.0)) for f in findings]
+    result: list[Scored] = []
+    for f in findings:
+        key = (f.rule, f.category, f.status, weights.get(f.rule, 1.0))
+        value = _scored_cache.get(key)
+        if value is None:
+            if len(_scored_cache) >= _SHARED_LIMIT:
+                _scored_cache.clear()
+            value = _scored_cache[key] = Scored(*key)
+        result.append(value)
+    return result
 
 
 class RuleRunner:

@@ -8,6 +8,7 @@ walk. Everything read from the page is untrusted and bounded in length.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -263,15 +264,11 @@ class _Collector:
         self.json_ld_errors: list[str] = []
         self._base_seen = False
         self._contexts = _Contexts()
-        # tag -> handler, looked up once per page rather than by name for every element
-        self._handlers: dict[str, Callable[[LexborNode, dict[str, str | None]], None]] = {
-            name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_on_") and name != "_on_marked"
-        }
 
     def visit(self, node: LexborNode) -> None:
-        handler = self._handlers.get(node.tag or "")
+        handler = _HANDLERS.get(node.tag or "")
         if handler is not None:
-            handler(node, node.attributes)
+            handler(self, node, node.attributes)
         else:
             # Only the catalogue's signatures select other elements (div.a2a_kit, #disqus_thread).
             # Links, scripts and buttons matching a signature are classified from their own facts.
@@ -494,10 +491,20 @@ class _Collector:
 
 
 
+# tag -> handler, looked up once per element instead of by name ("_on_" + tag)
+_HANDLERS: dict[str, Callable[[_Collector, LexborNode, dict[str, str | None]], None]] = {
+    name[4:]: getattr(_Collector, name) for name in dir(_Collector) if name.startswith("_on_") and name != "_on_marked"
+}
+
+
+_HANDLED_TAGS = frozenset(_HANDLERS)
+
+
 def build_selector(marker_selectors: Iterable[str]) -> str:
     """The single selector list for the pass: the base elements plus the catalogue's signatures.
 
-    Signatures that need a class (or an id) are grouped behind `[class]:is(...)` (`[id]:is(...)`):
+    Signatures naming a tag the pass visits anyway (a, form, button, ...) add nothing and are left
+    out. Signatures that need a class (or an id) are grouped behind `[class]:is(...)` (`[id]:is(...)`):
     lexbor then rejects the many elements without that attribute with one test instead of one per
     signature, which halves the cost of the query on a typical page. The matched set is the same.
     """
@@ -511,6 +518,8 @@ def build_selector(marker_selectors: Iterable[str]) -> str:
         except ValueError:
             other.append(text)  # not a simple selector: handed to lexbor as it is
             continue
+        if parsed.tag in _HANDLED_TAGS:
+            continue  # visited by its handler anyway (a.twitter-timeline is an anchor)
         if parsed.classes:
             with_class.append(text)
         elif parsed.element_id:
@@ -523,6 +532,9 @@ def build_selector(marker_selectors: Iterable[str]) -> str:
     if with_id:
         groups.append(f"[id]:is({', '.join(with_id)})")
     return ", ".join([*groups, *other])
+
+
+_KEY_END = re.compile(rb"[\"' >]")
 
 
 def meta_byte_offsets(body: bytes, limit: int = 64) -> tuple[tuple[str, int], ...]:
@@ -538,9 +550,9 @@ def meta_byte_offsets(body: bytes, limit: int = 64) -> tuple[tuple[str, int], ..
             at = body.find(needle, start)
             if at < 0:
                 break
-            end = at + 1
-            while end < len(body) and end - at < 64 and body[end : end + 1] not in b"\"' >":
-                end += 1
+            # the key ends at a quote, a space or ">", after at most 63 bytes
+            stop = _KEY_END.search(body, at + 1, at + 64)
+            end = stop.start() if stop is not None else min(at + 64, len(body))
             offsets.append((body[at + 1 : end].decode("ascii", "replace").lower(), at))
             start = end
     offsets.sort(key=lambda item: item[1])

@@ -284,7 +284,10 @@ class _Run:
     # -- result -----------------------------------------------------------------------------
     def result(self) -> dict[str, Any]:
         cat = self.cat
+        quiet: dict[tuple[str, ...], bool] = {}  # ancestor classes -> none of them is a widget container
         for anchor in self.doc.anchors:
+            if self._ordinary_link(anchor, quiet):
+                continue
             if not _in_embed(anchor, cat):
                 self._add(self._from_anchor(anchor), anchor)
         for element in self.doc.buttons:
@@ -385,6 +388,25 @@ class _Run:
             return ShareButton(network="unknown", href=href, shares_url=None, mechanism="script",
                                source="share-control", **_common(anchor))
         return None
+
+    def _ordinary_link(self, anchor: Anchor, quiet: dict[tuple[str, ...], bool]) -> bool:
+        """True for a plain navigation link, for which _from_anchor finds nothing: no class,
+        data-* or onclick naming a provider, no provider container around it, and a URL that is
+        no share endpoint or self-link. Most links of a page leave here."""
+        url = anchor.url
+        if not url or anchor.classes or anchor.data or anchor.onclick:
+            return False
+        href = anchor.href
+        if href.startswith("#") or href[:11].lower() == "javascript:":
+            return False
+        ancestors = anchor.ancestor_classes
+        if ancestors:
+            known = quiet.get(ancestors)
+            if known is None:
+                known = quiet[ancestors] = self.cat.container_classes.keys().isdisjoint(ancestors)
+            if not known:
+                return False
+        return self._is_ordinary(url)
 
     def _is_ordinary(self, url: str) -> bool:
         """True when no share endpoint, instance endpoint or self-link can be behind `url`: the
