@@ -6,9 +6,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench rules-doc clean
+.PHONY: setup chromium demo test lint typecheck unit bench rules-doc clean
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
+
+# Rendered mode and the HTML-report tests drive an installed Chromium (Playwright's own browser
+# download needs internet access). Installed from Debian's packages when missing and we are root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || command -v google-chrome >/dev/null 2>&1 || [ -n "$${SMO_AUDIT_CHROMIUM:-}" ] \
+	  || { if [ "$$(id -u)" = 0 ]; then \
+	         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	       else echo "Chromium is missing: run 'sudo apt-get install chromium' (needed by rendered mode and its tests)" >&2; exit 1; fi; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
