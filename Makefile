@@ -40,7 +40,7 @@ unit: setup
 test: lint typecheck unit
 
 bench: setup
-	$(BIN)/python benchmarks/crawl_benchmark.py
+	$(BIN)/python benchmarks/audit_benchmark.py
 
 rules-doc: setup
 	$(BIN)/python -m smo_audit.engine.docs > docs/rules.md
