@@ -57,7 +57,7 @@ def _root(
 
 DEMO_BASE_URL = "https://northwind-coffee.example"  # the demo site's production address (reserved TLD)
 
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", metavar="terminal|json", help="Report format: terminal or json.")]
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", metavar="FORMAT", help="Report format: terminal, json, markdown or sarif.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")]
 FailUnderOpt = Annotated[float | None, typer.Option("--fail-under", metavar="N", help="Exit 1 when the site score is below N (0-100).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
@@ -184,14 +184,16 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 def _write_report(report: Report, cfg: Any, loaded: LoadedRules) -> None:
     from rich.console import Console
 
-    from smo_audit.report.json_writer import to_json, write_atomic
+    from smo_audit.report.json_writer import write_atomic
 
-    if cfg.format == "json":
-        text = to_json(report)
+    if cfg.format != "terminal":
+        from smo_audit.report.writers import RenderContext, render_report
+
+        text = render_report(cfg.format, report, RenderContext(rules=loaded.by_id(), source_root=_source_root(report)))
         if cfg.output is not None:
             write_atomic(cfg.output, text)
         else:
-            sys.stdout.write(text + "\n")
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         from smo_audit.report.terminal import render
 
@@ -200,13 +202,21 @@ def _write_report(report: Report, cfg: Any, loaded: LoadedRules) -> None:
                 render(report, loaded.by_id(), Console(file=handle, width=120, color_system=None))
         else:
             render(report, loaded.by_id(), Console(file=sys.stdout, highlight=False))
-    if not cfg.quiet and (cfg.format == "json" or cfg.output is not None):
+    if not cfg.quiet and (cfg.format != "terminal" or cfg.output is not None):
         score = "n/a" if report.score is None else f"{report.score:.0f}/100"
         where = f" -> {cfg.output}" if cfg.output else ""
         sys.stderr.write(
             f"smo-audit: {len(report.pages)} pages, {len(report.errors)} errors, score {score}"
             f"{'' if report.passed else ' (below threshold)'}{' (partial)' if report.partial else ''}{where}\n"
         )
+
+
+def _source_root(report: Report) -> Path | None:
+    """The target folder of a folder audit (SARIF reads it for line numbers), else None."""
+    if not any(page.source_path for page in report.pages[:1]):
+        return None
+    folder = Path(report.target).expanduser()
+    return folder if folder.is_dir() else None
 
 
 class _Progress:

@@ -48,7 +48,7 @@ class AuditConfig(BaseModel):
     fail_under: float | None = Field(None, ge=0, le=100, description="Exit 1 when the site score is below this.")
 
     # output
-    format: Literal["terminal", "json"] = Field("terminal", description="Report format.")
+    format: Literal["terminal", "json", "markdown", "sarif"] = Field("terminal", description="Report format.")
     output: Path | None = Field(None, description="Write the report here instead of stdout.")
     quiet: bool = Field(False, description="No progress or summary on stderr.")
     debug: bool = Field(False, description="Re-raise rule errors instead of reporting them.")

@@ -1,0 +1,69 @@
+"""The report formats, by name: what file each writes and the function that renders it.
+
+Every writer is a pure function of the Report (plus the rule registry for docs): callers such as
+the CLI, `smo-audit report` and the GitHub Action render any format from a saved JSON report the
+same way as from a live run. Formats and their file names in an --output-dir are documented in
+the README ("Report formats").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smo_audit.report.model import Report
+
+if TYPE_CHECKING:
+    from smo_audit.engine.api import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    """What a writer may use besides the report: rule docs and the target folder (SARIF lines)."""
+
+    rules: Mapping[str, Rule] | None = None
+    source_root: Path | None = None
+
+
+def _json(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.json_writer import to_json
+
+    return to_json(report)
+
+
+def _markdown(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.markdown import to_markdown
+
+    return to_markdown(report, ctx.rules)
+
+
+def _sarif(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.sarif import to_sarif
+
+    return to_sarif(report, ctx.rules, source_root=ctx.source_root)
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    filename: str  # the file written in --output-dir
+    render: Callable[[Report, RenderContext], str]
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("json", "report.json", _json),
+        Format("markdown", "report.md", _markdown),
+        Format("sarif", "report.sarif", _sarif),
+    )
+}
+FILE_FORMATS = tuple(FORMATS)
+ALL_FORMATS = ("terminal", *FILE_FORMATS)
+
+
+def render_report(name: str, report: Report, ctx: RenderContext | None = None) -> str:
+    """The report in format `name` (one of FILE_FORMATS) as text."""
+    return FORMATS[name].render(report, ctx or RenderContext())

