@@ -8,7 +8,7 @@ The CLI only wires options into `run_audit`; everything else happens here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, Progre
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
+from smo_audit.engine.explain import explain
 from smo_audit.engine.registry import LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
@@ -99,6 +100,7 @@ class Audit:
         self.rule_set = RuleSet.build(
             self.loaded.rules, self.profile, select=config.select, ignore=config.ignore, rule_options=config.rules
         )
+        self._titles = {r.id: r.title for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)}
         self.mode: str = "rendered" if config.render else "static"
         self.runner = RuleRunner(self.rule_set, mode=self.mode, debug=config.debug)
         self.extractor = Extractor()
@@ -278,18 +280,26 @@ class Audit:
                           duplicates=duplicates)
         self.site_findings = await self.runner.run_site(ctx)
 
+    def _all_findings(self) -> Iterator[rm.Finding]:
+        for page in self.collected.pages:
+            if page.duplicate_of is None:
+                yield from page.findings
+        yield from self.site_findings
+
     def snapshot(self, *, finished: bool = False) -> rm.Report:
         """The report as it stands: valid JSON-contract data even mid-crawl (then partial=true)."""
         scorer = SiteScorer(self.profile)
         for page in self.collected.pages:
             if page.duplicate_of is None:
                 scorer.add(scored(page.findings, self.rule_set.weights))
-        scorer.add(scored(self.site_findings, self.rule_set.weights))
-        score, categories = scorer.result()
+        scorer.add_site(scored(self.site_findings, self.rule_set.weights))
+        result = scorer.result()
+        score = result.score
+        parts = explain(result, self.profile, titles=self._titles,
+                        selected_categories={r.category for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)},
+                        findings=self._all_findings())
         threshold = self.config.fail_under
         passed = threshold is None or (score is not None and score >= threshold)
-        ordered = sorted(categories, key=lambda c: list(self.profile.categories).index(c)
-                         if c in self.profile.categories else len(self.profile.categories))
         return rm.Report(
             tool=rm.Tool(name=TOOL_NAME, version=__version__),
             target=self.target.text,
@@ -299,8 +309,9 @@ class Audit:
             score=score,
             passed=passed,
             fail_under=threshold,
-            categories=[rm.CategoryScore(id=c, title=self.profile.category(c).title, score=round(categories[c] * 100, 1))
-                        for c in ordered],
+            categories=parts.categories,
+            fix_first=parts.fix_first,
+            score_basis=parts.basis,
             partial=self.partial or not finished,
             stop_reason=self.stop_reason if finished else (self.stop_reason or "in-progress"),
             pages=list(self.collected.pages),

@@ -20,7 +20,7 @@ from smo_audit.extract.facts import (
     SocialWidget,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: score explanation (categories[].costs, fix_first, score_basis)
 
 
 class _Model(BaseModel):
@@ -32,10 +32,38 @@ class Tool(_Model):
     version: str
 
 
+class RuleCost(_Model):
+    """What one rule costs the site score (added in 1.1)."""
+
+    rule: str
+    title: str
+    category: str
+    scope: Literal["page", "site"] = Field(description="page rule, or a site-wide rule (counted in every page)")
+    points_lost: float = Field(description="site-score points the site would gain if this rule passed everywhere "
+                                           "it was scored")
+    pages_affected: int = Field(description="pages where it failed or warned (a failing site rule: every page)")
+    pages_scored: int = Field(description="pages where it was scored (a site rule: every page)")
+
+
 class CategoryScore(_Model):
     id: str
     title: str
     score: float | None = Field(description="0..100; null when nothing in the category was scored")
+    points_lost: float | None = Field(default=None, description="site-score points the site would gain if every "
+                                                                "rule of this category passed (1.1)")
+    costs: list[RuleCost] = Field(default_factory=list, description="its rules that failed or warned, most costly "
+                                                                    "first (1.1)")
+    reason: str | None = Field(default=None, description="why the category has no score: it does not apply (1.1)")
+
+
+class ScoreBasis(_Model):
+    """How the site score was made from the page scores (added in 1.1)."""
+
+    pages: int = Field(description="pages averaged into the site score")
+    page_min: float | None = Field(description="lowest page score, site-wide findings included")
+    page_max: float | None = Field(description="highest page score, site-wide findings included")
+    site_rules_points_lost: float = Field(description="site-score points the failing site-wide rules cost")
+    explanation: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +160,9 @@ class Report(_Model):
     pages: list[Page]
     site_findings: list[Finding] = Field(default_factory=list)
     errors: list[CrawlError] = Field(default_factory=list)
+    fix_first: list[RuleCost] = Field(default_factory=list, description="the rules that cost the site score the "
+                                                                        "most points, site-wide (1.1)")
+    score_basis: ScoreBasis | None = None
 
 
 def json_schema() -> dict[str, Any]:

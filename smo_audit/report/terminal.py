@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from smo_audit.engine.api import Rule
+from smo_audit.engine.explain import cost_line
 from smo_audit.report.model import Finding, Report
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim", "error": "magenta"}
@@ -57,6 +58,9 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
     for category in report.categories:
         categories.add_row(category.title, Text(_fmt(category.score), style=_score_style(category.score)))
     console.print(Panel(Group(header, Text.assemble("Score ", score, verdict), Text(""), categories), expand=False))
+    costs = cost_line(report.fix_first)
+    if costs:
+        console.print(Text(_clean(costs, 400)))
 
     problems = _top_problems(report)
     if problems:

@@ -50,14 +50,15 @@ def test_json_report_follows_the_contract(runner, site) -> None:
     code, out, _ = _audit(runner, site.url("/"), "--format", "json")
     assert code == 0
     report = json.loads(out)
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert report["tool"]["name"] == "smo-audit" and report["tool"]["version"]
     assert report["target"] == site.url("/")
     assert report["mode"] == "static"
     assert datetime.fromisoformat(report["started_at"]) <= datetime.fromisoformat(report["finished_at"])
     assert report["score"] == 100.0 and report["passed"] is True and report["partial"] is False
     assert {c["id"] for c in report["categories"]} >= {"open-graph", "twitter-card"}
-    assert all(set(c) == {"id", "title", "score"} for c in report["categories"])
+    assert all({"id", "title", "score", "points_lost", "costs", "reason"} == set(c) for c in report["categories"])
+    assert report["fix_first"] == [] and report["score_basis"]["pages"] == 1
     assert report["errors"] == [] and isinstance(report["site_findings"], list)
     (page,) = report["pages"]
     assert page["url"] == site.url("/") and page["final_url"] == site.url("/")

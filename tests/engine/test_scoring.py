@@ -1,10 +1,15 @@
-"""Scoring is a pure function: weighted means where skip and error weigh nothing."""
+"""Scoring is a pure function: weighted means where skip and error weigh nothing, hygiene rules
+only take points away, and the site score is the mean of its pages' scores."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Sequence
 
-from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer, page_score
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScore, SiteScorer, page_score
 
 PROFILE = ScoringProfile.from_mapping({
     "status_values": {"pass": 1.0, "warn": 0.5, "fail": 0.0},
@@ -36,16 +41,104 @@ def test_unknown_categories_use_the_fallback_weight() -> None:
     assert PROFILE.category("plugin").title == "Plugin"
 
 
-def test_site_score_counts_each_rule_once_by_pass_rate() -> None:
-    scorer = SiteScorer(PROFILE)
-    scorer.add([Scored("r1", "a", "pass", 1), Scored("r2", "a", "fail", 1)])  # page 1
-    scorer.add([Scored("r1", "a", "fail", 1), Scored("r2", "a", "fail", 1)])  # page 2
-    scorer.add([Scored("r1", "a", "pass", 1)])  # page 3 (r2 not applicable there)
-    scorer.add([Scored("site", "b", "pass", 1)])  # a site rule
-    score, categories = scorer.result()
-    assert categories["a"] == pytest.approx((2 / 3 + 0) / 2)
-    assert categories["b"] == 1.0
-    assert score == pytest.approx(round(100 * (3 * (1 / 3) + 1 * 1) / 4, 1))
+PENALISED = ScoringProfile.from_mapping({
+    "status_values": {"pass": 1.0, "warn": 0.5, "fail": 0.0},
+    "categories": {"a": {"title": "A", "weight": 3}, "b": {"title": "B", "weight": 1}},
+    "penalties": {"hygiene": 0.4},
+})
+
+
+def _site(profile: ScoringProfile, pages: list[list[Scored]], site: Sequence[Scored] = ()) -> SiteScore:
+    scorer = SiteScorer(profile)
+    for findings in pages:
+        scorer.add(findings)
+    scorer.add_site(site)
+    return scorer.result()
+
+
+def test_site_score_is_the_mean_of_page_scores_with_site_findings_in_each() -> None:
+    pages = [
+        [Scored("r1", "a", "pass", 1), Scored("r2", "a", "fail", 1)],
+        [Scored("r1", "a", "fail", 1), Scored("r2", "a", "fail", 1)],
+        [Scored("r1", "a", "pass", 1)],  # r2 not applicable here
+    ]
+    site = [Scored("site", "b", "pass", 1)]
+    result = _site(PROFILE, pages, site)
+    each = [page_score([*p, *site], PROFILE)[0] for p in pages]
+    assert each == [62.5, 25.0, 100.0]
+    assert result.score == pytest.approx(round(sum(each) / 3, 1))
+    assert (result.page_min, result.page_max, result.pages) == (25.0, 100.0, 3)
+    assert result.categories["a"] == pytest.approx((0.5 + 0 + 1) / 3) and result.categories["b"] == 1.0
+
+
+def test_a_rule_failing_on_its_only_page_cannot_sink_the_site_below_every_page() -> None:
+    """The old model counted each rule once by pass rate: a rule failing on the one page it applied
+    to weighed as much as one failing everywhere, so the site scored below all of its pages."""
+    pages = [[Scored("r1", "a", "pass", 1)] for _ in range(9)] + [[Scored("r1", "a", "pass", 1),
+                                                                   Scored("rare", "b", "fail", 1)]]
+    result = _site(PROFILE, pages)
+    assert result.page_min is not None and result.score is not None
+    assert result.page_min <= result.score <= (result.page_max or 0)
+    assert result.score == pytest.approx(round((9 * 100 + 75) / 10, 1))
+
+
+def test_hygiene_rules_only_take_points_away() -> None:
+    base = [Scored("r1", "a", "warn", 1)]
+    assert page_score(base, PENALISED) == page_score([*base, Scored("hygiene", "a", "pass", 1)], PENALISED)
+    failing, _ = page_score([*base, Scored("hygiene", "a", "fail", 1)], PENALISED)
+    warning, _ = page_score([*base, Scored("hygiene", "a", "warn", 1)], PENALISED)
+    assert failing == pytest.approx(50 * 0.6) and warning == pytest.approx(50 * 0.8)
+    # a category judged only by hygiene rules: absent while they pass, failing when they do not
+    assert page_score([Scored("hygiene", "b", "pass", 1)], PENALISED) == (None, {})
+    assert page_score([Scored("hygiene", "b", "warn", 1)], PENALISED) == (0.0, {"b": 0.0})
+
+
+def test_points_lost_is_what_passing_the_rule_everywhere_would_gain() -> None:
+    pages = [
+        [Scored("r1", "a", "fail", 2), Scored("r2", "a", "pass", 1), Scored("hygiene", "a", "fail", 1)],
+        [Scored("r1", "a", "warn", 2), Scored("r3", "b", "fail", 1)],
+        [Scored("r2", "a", "pass", 1)],
+    ]
+    site = [Scored("s1", "b", "fail", 1)]
+    result = _site(PENALISED, pages, site)
+    assert result.score is not None
+    costs = {c.rule: c for c in result.costs}
+    assert set(costs) == {"r1", "hygiene", "r3", "s1"}
+    for rule, cost in costs.items():
+        fixed_pages = [[Scored(f.rule, f.category, "pass" if f.rule == rule else f.status, f.weight) for f in p]
+                       for p in pages]
+        fixed_site = [Scored(f.rule, f.category, "pass" if f.rule == rule else f.status, f.weight) for f in site]
+        fixed = _site(PENALISED, fixed_pages, fixed_site).score
+        assert fixed is not None
+        assert cost.points_lost == pytest.approx(fixed - result.score, abs=0.11), rule
+    assert (costs["r1"].pages_affected, costs["r1"].pages_scored, costs["r1"].scope) == (2, 2, "page")
+    assert (costs["s1"].pages_affected, costs["s1"].pages_scored, costs["s1"].scope) == (3, 3, "site")
+    assert [c.rule for c in result.costs] == sorted(costs, key=lambda r: -costs[r].points_lost)
+    assert result.site_points_lost == costs["s1"].points_lost
+    assert result.category_points_lost["a"] >= costs["r1"].points_lost
+
+
+_STATUSES = ("fail", "warn", "pass", "skip")
+_finding = st.builds(Scored, st.sampled_from(["r1", "r2", "r3", "hygiene"]), st.sampled_from(["a", "b"]),
+                     st.sampled_from(_STATUSES), st.sampled_from([1.0, 2.0, 3.0]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(pages=st.lists(st.lists(_finding, min_size=1, max_size=6), min_size=1, max_size=4),
+       site=st.lists(_finding, max_size=2), where=st.integers(min_value=0, max_value=1000))
+def test_a_better_status_never_lowers_a_page_or_the_site(pages: list[list[Scored]], site: list[Scored],
+                                                         where: int) -> None:
+    """Monotone in every finding: fail -> warn -> pass never lowers the page or the site score."""
+    flat = [(i, j) for i, p in enumerate(pages) for j, f in enumerate(p) if f.status in ("fail", "warn")]
+    if not flat:
+        return
+    i, j = flat[where % len(flat)]
+    old = pages[i][j]
+    better = [[*p] for p in pages]
+    better[i][j] = Scored(old.rule, old.category, "warn" if old.status == "fail" else "pass", old.weight)
+    assert (page_score(better[i], PENALISED)[0] or 0) >= (page_score(pages[i], PENALISED)[0] or 0) - 1e-9
+    before, after = _site(PENALISED, pages, site), _site(PENALISED, better, site)
+    assert (after.score or 0) >= (before.score or 0) - 0.05
 
 
 def test_builtin_profile_covers_the_builtin_categories() -> None:

@@ -1,0 +1,91 @@
+"""The score's explanation in report terms: per category what its rules cost, and what to fix first.
+
+The numbers come from `scoring.SiteScorer`; this module only names them (rule titles, category
+titles, why an absent category does not apply) and orders them, so every writer shows the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from smo_audit.engine.scoring import ScoringProfile, SiteScore, absent_reason
+from smo_audit.report import model as rm
+
+FIX_FIRST = 5  # rules listed in fix_first
+
+
+@dataclass(frozen=True)
+class ScoreParts:
+    categories: list[rm.CategoryScore]
+    fix_first: list[rm.RuleCost]
+    basis: rm.ScoreBasis | None
+
+
+def explain(
+    result: SiteScore,
+    profile: ScoringProfile,
+    *,
+    titles: Mapping[str, str],
+    selected_categories: Iterable[str],
+    findings: Iterable[rm.Finding],
+) -> ScoreParts:
+    """Build the report's categories (scored ones with their costs, absent ones with a reason)."""
+    selected = set(selected_categories)
+    skips: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.status == "skip" and finding.category not in result.categories:
+            reasons = skips.setdefault(finding.category, [])
+            if len(reasons) < 3 and finding.message not in reasons:
+                reasons.append(finding.message)
+    costs = [
+        rm.RuleCost(rule=c.rule, title=titles.get(c.rule, c.rule), category=c.category,
+                    scope="site" if c.scope == "site" else "page", points_lost=c.points_lost,
+                    pages_affected=c.pages_affected, pages_scored=c.pages_scored)
+        for c in result.costs
+    ]
+    by_category: dict[str, list[rm.RuleCost]] = {}
+    for cost in costs:
+        by_category.setdefault(cost.category, []).append(cost)
+    order = list(profile.categories)
+    ids = sorted(set(result.categories) | selected,
+                 key=lambda c: (order.index(c) if c in order else len(order), c))
+    categories: list[rm.CategoryScore] = []
+    for cid in ids:
+        title = profile.category(cid).title
+        if cid in result.categories:
+            categories.append(rm.CategoryScore(
+                id=cid, title=title, score=round(result.categories[cid] * 100, 1),
+                points_lost=result.category_points_lost.get(cid, 0.0), costs=by_category.get(cid, []),
+            ))
+        elif result.pages:
+            categories.append(rm.CategoryScore(id=cid, title=title, score=None,
+                                               reason=absent_reason(cid, skips.get(cid, []), cid in selected)))
+    basis = None
+    if result.pages:
+        basis = rm.ScoreBasis(pages=result.pages, page_min=result.page_min, page_max=result.page_max,
+                              site_rules_points_lost=result.site_points_lost, explanation=_sentence(result))
+    return ScoreParts(categories, [c for c in costs if c.points_lost > 0][:FIX_FIRST], basis)
+
+
+def _sentence(result: SiteScore) -> str:
+    pages = f"{result.pages} page" + ("" if result.pages == 1 else "s")
+    sentence = f"The site score is the mean of {pages}' scores"
+    if result.page_min is not None and result.page_max is not None and result.pages > 1:
+        sentence += f" (from {result.page_min:g} to {result.page_max:g})"
+    sentence += ", each counting the site-wide checks too"
+    if result.site_points_lost > 0:
+        sentence += f"; failing site-wide checks cost {result.site_points_lost:g} points"
+    return sentence + "."
+
+
+def cost_line(fix_first: Sequence[rm.RuleCost], limit: int = 3) -> str | None:
+    """One terminal line: "What costs the most: og-image (-12.5 points, 30 of 33 pages), ..."."""
+    if not fix_first:
+        return None
+    parts = []
+    for cost in fix_first[:limit]:
+        where = ("site-wide" if cost.scope == "site"
+                 else f"{cost.pages_affected} of {cost.pages_scored} page" + ("" if cost.pages_scored == 1 else "s"))
+        parts.append(f"{cost.rule} (-{cost.points_lost:g} points, {where})")
+    return "What costs the most: " + ", ".join(parts)
