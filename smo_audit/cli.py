@@ -26,6 +26,7 @@ from smo_audit.errors import (
 if TYPE_CHECKING:
     from smo_audit.engine.registry import LoadedRules
     from smo_audit.report.model import Report
+    from smo_audit.report.outputs import ReportOutputs
 
 app = typer.Typer(
     name="smo-audit",
@@ -57,7 +58,14 @@ def _root(
 
 DEMO_BASE_URL = "https://northwind-coffee.example"  # the demo site's production address (reserved TLD)
 
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", metavar="FORMAT", help="Report format: terminal, json, markdown or sarif.")]
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", metavar="FORMAT[,FORMAT...]",
+    help="Report formats: terminal, json, html, markdown, sarif, junit, csv, ndjson (several need --output-dir).")]
+OutputDirOpt = Annotated[Path | None, typer.Option(
+    "--output-dir", metavar="DIR", help="Write each format there as report.json, report.html, report.md, report.sarif, "
+    "report.junit.xml, report.csv, report.ndjson.")]
+ShowOpt = Annotated[str | None, typer.Option("--show", metavar="summary|pages|rules|all",
+                                             help="Terminal report: also list every page, every rule's problems, or both.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")]
 FailUnderOpt = Annotated[float | None, typer.Option("--fail-under", metavar="N", help="Exit 1 when the site score is below N (0-100).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
@@ -71,6 +79,8 @@ def audit(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="A URL (https://example.com) or a folder with a built site (./public).")],
     format: FormatOpt = None,
     output: OutputOpt = None,
+    output_dir: OutputDirOpt = None,
+    show: ShowOpt = None,
     fail_under: FailUnderOpt = None,
     max_pages: Annotated[int | None, typer.Option("--max-pages", metavar="N", help="Stop after N pages (default 500).")] = None,
     max_depth: Annotated[int | None, typer.Option("--max-depth", metavar="N", help="Follow links at most N levels deep (default 10).")] = None,
@@ -92,7 +102,8 @@ def audit(
 ) -> None:
     """Audit a site (URL) or a static build folder and print a scored report."""
     flags: dict[str, Any] = {
-        "format": format, "output": output, "fail_under": fail_under, "max_pages": max_pages,
+        "format": format, "output": output, "output_dir": output_dir, "show": show, "fail_under": fail_under,
+        "max_pages": max_pages,
         "max_depth": max_depth, "scope": scope, "include": include, "exclude": exclude,
         "concurrency": concurrency, "ignore_robots": ignore_robots, "user_agent": user_agent,
         "timeout": timeout, "base_url": base_url, "check_profiles": check_profiles, "select": select, "ignore": ignore,
@@ -105,6 +116,8 @@ def audit(
 def demo(
     format: FormatOpt = None,
     output: OutputOpt = None,
+    output_dir: OutputDirOpt = None,
+    show: ShowOpt = None,
     fail_under: FailUnderOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -112,8 +125,8 @@ def demo(
     from importlib import resources
 
     site = resources.files("smo_audit_demo").joinpath("site")
-    flags: dict[str, Any] = {"format": format, "output": output, "fail_under": fail_under, "quiet": quiet or None,
-                             "base_url": DEMO_BASE_URL}
+    flags: dict[str, Any] = {"format": format, "output": output, "output_dir": output_dir, "show": show,
+                             "fail_under": fail_under, "quiet": quiet or None, "base_url": DEMO_BASE_URL}
     _run(str(site), flags, None, use_config_files=False)
 
 
@@ -130,93 +143,69 @@ def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_co
 
 def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool) -> int:
     import asyncio
-    import time
 
     from smo_audit.config import build_config, find_config
     from smo_audit.pipeline import Audit, resolve_target
-    from smo_audit.report.json_writer import to_json, write_atomic
+    from smo_audit.report.outputs import OutputPlan, ReportOutputs
 
     source, file_values = find_config(Path.cwd(), config_path) if use_config_files else (None, {})
     cfg = build_config(file_values, flags, source)
     if cfg.render:
         raise UsageError("rendered mode (render = true) is not available in this version; use static mode")
+    plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
+    plan.check()
     target = resolve_target(target_text)
     progress = _Progress(enabled=not cfg.quiet and sys.stderr.isatty() and not os.environ.get("CI"))
-    last_write = [time.monotonic()]
     run: Audit | None = None
 
-    def on_page(_page: object) -> None:
-        # With --output and JSON, keep a valid partial report on disk as the crawl goes.
-        if cfg.output is not None and cfg.format == "json" and run is not None and time.monotonic() - last_write[0] > 2:
-            last_write[0] = time.monotonic()
-            write_atomic(cfg.output, to_json(run.snapshot()))
+    def snapshot() -> Report:
+        assert run is not None
+        return run.snapshot()
 
-    run = Audit(target, cfg, on_progress=progress.update, on_page=on_page)
-    with progress:
-        try:
-            report = asyncio.run(run.run())
-        except KeyboardInterrupt:
-            report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "interrupted"})
-        except SmoAuditError:
-            raise
-        except Exception as exc:
-            if cfg.debug:
+    outputs = ReportOutputs(plan, rules=lambda: run.loaded.by_id() if run else {}, snapshot=snapshot)
+    run = Audit(target, cfg, on_progress=progress.update, on_page=outputs.on_page)
+    outputs.start()
+    try:
+        with progress:
+            try:
+                report = asyncio.run(run.run())
+            except KeyboardInterrupt:
+                report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "interrupted"})
+            except SmoAuditError:
                 raise
-            # Whatever broke, the pages already audited are not lost.
-            report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "crashed"})
-            if report.pages:
-                _write_report(report, cfg, run.loaded)
-            raise TargetError(
-                f"the audit stopped on an internal error ({type(exc).__name__}: {exc}); "
-                f"{len(report.pages)} pages audited so far were written; rerun with --debug for details"
-            ) from None
-    if not report.pages:
-        reason = report.errors[0].message if report.errors else "no page could be fetched"
-        _write_report(report, cfg, run.loaded)
-        raise TargetError(f"nothing could be audited at {target_text}: {reason}")
-    _write_report(report, cfg, run.loaded)
+            except Exception as exc:
+                if cfg.debug:
+                    raise
+                # Whatever broke, the pages already audited are not lost.
+                report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "crashed"})
+                if report.pages:
+                    _write_report(report, outputs, cfg.quiet)
+                raise TargetError(
+                    f"the audit stopped on an internal error ({type(exc).__name__}: {exc}); "
+                    f"{len(report.pages)} pages audited so far were written; rerun with --debug for details"
+                ) from None
+        if not report.pages:
+            reason = report.errors[0].message if report.errors else "no page could be fetched"
+            _write_report(report, outputs, cfg.quiet)
+            raise TargetError(f"nothing could be audited at {target_text}: {reason}")
+        _write_report(report, outputs, cfg.quiet)
+    finally:
+        outputs.close()
     if report.stop_reason in ("cancelled", "interrupted"):
         sys.stderr.write(f"smo-audit: interrupted; the partial report of {len(report.pages)} pages was written\n")
         return EXIT_INTERRUPTED
     return EXIT_PASSED if report.passed else EXIT_BELOW_THRESHOLD
 
 
-def _write_report(report: Report, cfg: Any, loaded: LoadedRules) -> None:
-    from rich.console import Console
-
-    from smo_audit.report.json_writer import write_atomic
-
-    if cfg.format != "terminal":
-        from smo_audit.report.writers import RenderContext, render_report
-
-        text = render_report(cfg.format, report, RenderContext(rules=loaded.by_id(), source_root=_source_root(report)))
-        if cfg.output is not None:
-            write_atomic(cfg.output, text)
-        else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        from smo_audit.report.terminal import render
-
-        if cfg.output is not None:
-            with cfg.output.open("w", encoding="utf-8") as handle:
-                render(report, loaded.by_id(), Console(file=handle, width=120, color_system=None))
-        else:
-            render(report, loaded.by_id(), Console(file=sys.stdout, highlight=False))
-    if not cfg.quiet and (cfg.format != "terminal" or cfg.output is not None):
+def _write_report(report: Report, outputs: ReportOutputs, quiet: bool) -> None:
+    outputs.finish(report)
+    if not quiet and outputs.plan.stdout_format != "terminal":
         score = "n/a" if report.score is None else f"{report.score:.0f}/100"
-        where = f" -> {cfg.output}" if cfg.output else ""
+        where = f" -> {', '.join(str(p) for p in outputs.written)}" if outputs.written else ""
         sys.stderr.write(
             f"smo-audit: {len(report.pages)} pages, {len(report.errors)} errors, score {score}"
             f"{'' if report.passed else ' (below threshold)'}{' (partial)' if report.partial else ''}{where}\n"
         )
-
-
-def _source_root(report: Report) -> Path | None:
-    """The target folder of a folder audit (SARIF reads it for line numbers), else None."""
-    if not any(page.source_path for page in report.pages[:1]):
-        return None
-    folder = Path(report.target).expanduser()
-    return folder if folder.is_dir() else None
 
 
 class _Progress:

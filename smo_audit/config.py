@@ -48,10 +48,22 @@ class AuditConfig(BaseModel):
     fail_under: float | None = Field(None, ge=0, le=100, description="Exit 1 when the site score is below this.")
 
     # output
-    format: Literal["terminal", "json", "markdown", "sarif"] = Field("terminal", description="Report format.")
-    output: Path | None = Field(None, description="Write the report here instead of stdout.")
+    format: list[str] = Field(default_factory=lambda: ["terminal"],
+                              description="Report formats (terminal, json, html, markdown, sarif, junit, csv, ndjson).")
+    output: Path | None = Field(None, description="Write the report here instead of stdout (one format).")
+    output_dir: Path | None = Field(None, description="Write every format there, as report.<ext>.")
+    show: Literal["summary", "pages", "rules", "all"] = Field("summary", description="Terminal report detail.")
     quiet: bool = Field(False, description="No progress or summary on stderr.")
     debug: bool = Field(False, description="Re-raise rule errors instead of reporting them.")
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _formats(cls, value: Any) -> list[str]:
+        from smo_audit.report.formats import parse_formats
+
+        if not isinstance(value, str | list | tuple):
+            raise ValueError("must be a format name or a list of them")
+        return parse_formats(value)
 
     @field_validator("user_agent")
     @classmethod

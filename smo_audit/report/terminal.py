@@ -42,7 +42,7 @@ def first_paragraph(text: str) -> str:
     return " ".join(text.strip().split("\n\n", 1)[0].split())
 
 
-def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: int = 10) -> None:
+def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: int = 10, show: str = "summary") -> None:
     header = Text()
     header.append("smo-audit ", style="bold")
     header.append(_clean(report.target, 200))

@@ -45,25 +45,41 @@ def _sarif(report: Report, ctx: RenderContext) -> str:
     return to_sarif(report, ctx.rules, source_root=ctx.source_root)
 
 
-@dataclass(frozen=True, slots=True)
-class Format:
-    name: str
-    filename: str  # the file written in --output-dir
-    render: Callable[[Report, RenderContext], str]
+def _junit(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.junit import to_junit
+
+    return to_junit(report, ctx.rules)
 
 
-FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format("json", "report.json", _json),
-        Format("markdown", "report.md", _markdown),
-        Format("sarif", "report.sarif", _sarif),
-    )
+def _csv(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.csv_writer import to_csv
+
+    return to_csv(report)
+
+
+def _ndjson(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.ndjson import to_ndjson
+
+    return to_ndjson(report)
+
+
+RENDERERS: dict[str, Callable[[Report, RenderContext], str]] = {
+    "json": _json,
+    "markdown": _markdown,
+    "sarif": _sarif,
+    "junit": _junit,
+    "csv": _csv,
+    "ndjson": _ndjson,
 }
-FILE_FORMATS = tuple(FORMATS)
-ALL_FORMATS = ("terminal", *FILE_FORMATS)
 
 
 def render_report(name: str, report: Report, ctx: RenderContext | None = None) -> str:
     """The report in format `name` (one of FILE_FORMATS) as text."""
-    return FORMATS[name].render(report, ctx or RenderContext())
+    text = RENDERERS[name](report, ctx or RenderContext())
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate from a page (a JSON-LD "\\ud800" escape) cannot be written as UTF-8.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+

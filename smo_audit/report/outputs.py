@@ -1,0 +1,162 @@
+"""Where a run's reports go: one format to stdout or `--output`, several into `--output-dir`.
+
+    --format json                          JSON on stdout
+    --format json -o report.json           JSON in that file
+    --format html,json,markdown --output-dir reports/
+                                           reports/report.html, report.json, report.md
+                                           (file names: smo_audit.report.formats.FILENAMES);
+                                           `terminal` in the list still prints to stdout
+
+The destinations are checked before the crawl (a bad combination or an output folder that cannot
+be created is a usage error, exit 2, not a lost audit). While the crawl runs, NDJSON streams a
+line per audited page and a JSON file is refreshed every few seconds, so an interrupted run
+leaves its pages on disk; the final reports are written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from smo_audit.errors import UsageError
+from smo_audit.report.formats import FILENAMES
+
+if TYPE_CHECKING:
+    from smo_audit.engine.api import Rule
+    from smo_audit.report.model import Page, Report
+    from smo_audit.report.ndjson import NdjsonStream
+
+SNAPSHOT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Destination:
+    format: str
+    path: Path | None  # None: stdout
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    formats: tuple[str, ...]
+    output: Path | None = None
+    output_dir: Path | None = None
+    show: str = "summary"  # terminal layout (--show)
+
+    def destinations(self) -> list[Destination]:
+        if self.output_dir is not None:
+            return [Destination(f, None if f == "terminal" else self.output_dir / FILENAMES[f]) for f in self.formats]
+        return [Destination(self.formats[0], self.output)]
+
+    @property
+    def stdout_format(self) -> str | None:
+        """The format printed on stdout, if any (used to keep stdout clean for machine formats)."""
+        return next((d.format for d in self.destinations() if d.path is None), None)
+
+    def check(self) -> None:
+        """Refuse, before anything is crawled, destinations the run could not write."""
+        files = [f for f in self.formats if f != "terminal"]
+        if self.output is not None and self.output_dir is not None:
+            raise UsageError("give either --output FILE (one format) or --output-dir DIR (any formats), not both")
+        if self.output_dir is None and len(self.formats) > 1:
+            raise UsageError(f"several formats ({', '.join(self.formats)}) need --output-dir DIR: each is written "
+                             "there as report.<ext>")
+        if self.output_dir is not None:
+            if self.output_dir.exists() and not self.output_dir.is_dir():
+                raise UsageError(f"--output-dir {self.output_dir} is a file, not a folder")
+            if files:
+                try:
+                    self.output_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise UsageError(f"cannot create the output folder {self.output_dir}: {exc.strerror or exc}") from None
+
+
+@dataclass
+class ReportOutputs:
+    """Writes one run's reports: streaming parts during the crawl, everything at the end."""
+
+    plan: OutputPlan
+    rules: Callable[[], Mapping[str, Rule]]
+    snapshot: Callable[[], Report] | None = None
+    _stream: NdjsonStream | None = None
+    _stream_file: IO[str] | None = None
+    _last_snapshot: float = field(default_factory=time.monotonic)
+    written: list[Path] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Open the NDJSON stream (when asked for) before the first page arrives."""
+        for destination in self.plan.destinations():
+            if destination.format == "ndjson":
+                from smo_audit.report.ndjson import NdjsonStream
+
+                if destination.path is None:
+                    self._stream = NdjsonStream(sys.stdout)
+                else:
+                    destination.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._stream_file = destination.path.open("w", encoding="utf-8")
+                    self._stream = NdjsonStream(self._stream_file)
+
+    def on_page(self, page: Page) -> None:
+        if self._stream is not None:
+            self._stream.page(page)
+        if self.snapshot is None or time.monotonic() - self._last_snapshot < SNAPSHOT_SECONDS:
+            return
+        json_files = [d.path for d in self.plan.destinations() if d.format == "json" and d.path is not None]
+        if json_files:
+            from smo_audit.report.json_writer import to_json, write_atomic
+
+            self._last_snapshot = time.monotonic()
+            text = to_json(self.snapshot())
+            for path in json_files:
+                write_atomic(path, text)
+
+    def finish(self, report: Report) -> None:
+        """Write every requested format of the final (or partial) report."""
+        from smo_audit.report.json_writer import write_atomic
+        from smo_audit.report.writers import RenderContext, render_report
+
+        ctx = RenderContext(rules=self.rules(), source_root=source_root(report))
+        for destination in self.plan.destinations():
+            if destination.format == "terminal":
+                self._terminal(report, ctx.rules or {}, destination.path)
+                continue
+            if destination.format == "ndjson" and self._stream is not None:
+                self._stream.finish(report)
+                if self._stream_file is not None:
+                    self._stream_file.close()
+                    self.written.append(destination.path)  # type: ignore[arg-type]
+                continue
+            text = render_report(destination.format, report, ctx)
+            if destination.path is None:
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+                sys.stdout.flush()
+            else:
+                write_atomic(destination.path, text)
+                self.written.append(destination.path)
+
+    def close(self) -> None:
+        if self._stream_file is not None and not self._stream_file.closed:
+            self._stream_file.close()
+
+    def _terminal(self, report: Report, rules: Mapping[str, Rule], path: Path | None) -> None:
+        from rich.console import Console
+
+        from smo_audit.report.terminal import render
+
+        if path is not None:
+            with path.open("w", encoding="utf-8") as handle:
+                render(report, rules, Console(file=handle, width=120, color_system=None), show=self.plan.show)
+            self.written.append(path)
+        else:
+            render(report, rules, Console(file=sys.stdout, highlight=False), show=self.plan.show)
+
+
+def source_root(report: Report) -> Path | None:
+    """The target folder of a folder audit (SARIF reads it for line numbers), else None."""
+    if not any(page.source_path for page in report.pages[:20]):
+        return None
+    folder = Path(report.target).expanduser()
+    return folder if folder.is_dir() else None
