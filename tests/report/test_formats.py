@@ -66,7 +66,7 @@ def test_junit_has_a_suite_per_category_and_a_case_per_page_and_rule(demo_report
     assert len([r for case in cases for r in case.result if isinstance(r, Skipped)]) == len(_problems(demo_report, "skip"))
     assert not [r for case in cases for r in case.result if isinstance(r, Error)]
     og = suites["Open Graph"]
-    assert og.tests == len([c for c in og]) and og.failures == len([c for c in og if any(isinstance(r, Failure) for r in c.result)])
+    assert og.tests == len(list(og)) and og.failures == len([c for c in og if any(isinstance(r, Failure) for r in c.result)])
 
 
 def test_junit_survives_control_characters_and_markup(xss_report: Report) -> None:
