@@ -140,6 +140,8 @@ class Audit:
 
     async def _process(self, raw: RawPage) -> PageLinks:
         extracted = self.extractor.extract(raw)
+        for note in extracted.notes:  # a cap cut this page's markup short: say so, keep the page
+            self._on_error(CrawlError(raw.url, "page-limit", f"{raw.url}: {note}", raw.response.status, raw.referrer))
         facts = extracted.facts
         final = raw.final_url
         source_path = raw.source_path or self._source_path(final)

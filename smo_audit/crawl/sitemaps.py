@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element, ParseError, iterparse
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the protocol's limit for one uncompressed sitemap
 SITEMAP_MAX_URLS = 50_000  # the protocol's limit for one sitemap
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_XML_DEPTH = 256  # feeds and sitemaps are 3-5 levels deep; deeper is hostile
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -93,8 +94,12 @@ def _parse_xml(data: bytes, max_urls: int) -> ParsedSitemap:
     truncated = False
     root: Element | None = None
     try:
+        depth = 0
         for event, element in iterparse(io.BytesIO(data), events=("start", "end")):
             name = _local(element.tag)
+            depth += 1 if event == "start" else -1
+            if depth > MAX_XML_DEPTH:
+                raise SitemapError(f"the XML nests deeper than {MAX_XML_DEPTH} levels (refused)")
             if event == "start":
                 if root is None:
                     root, root_kind = element, name

@@ -16,6 +16,7 @@ from smo_audit.extract.dom import build_selector, meta_byte_offsets, parse_docum
 from smo_audit.extract.facts import Document, Feed, PageFacts
 from smo_audit.extract.fastinit import frozen_constructor
 from smo_audit.extract.jsonld import iter_nodes, node_types
+from smo_audit.extract.limits import dom_cut
 
 
 class Classifier(Protocol):
@@ -38,6 +39,7 @@ class ExtractedPage:
     facts: PageFacts
     links: PageLinks
     encoding: str
+    notes: tuple[str, ...] = ()  # limits that cut the work on this page short, one sentence each
 
 
 _FEED_TYPES = {"application/rss+xml": "rss", "application/atom+xml": "atom",
@@ -146,6 +148,9 @@ class Extractor:
     def extract(self, page: RawPage) -> ExtractedPage:
         response = page.response
         text, encoding = decode_html(response.body, response.charset)
+        cut = dom_cut(text)
+        if cut.at is not None:
+            text = text[: cut.at]
         doc = parse_document(
             text,
             response.final_url,
@@ -167,5 +172,6 @@ class Extractor:
             if a.url and a.url.startswith(("http://", "https://")) and a.href not in skip
         )
         return ExtractedPage(
-            doc, facts, PageLinks(links=links, canonical=facts.canonical, extra=facts.account_links), encoding
+            doc, facts, PageLinks(links=links, canonical=facts.canonical, extra=facts.account_links), encoding,
+            (cut.reason,) if cut.reason else (),
         )

@@ -2,6 +2,8 @@
 
 selectolax parses bytes as UTF-8 unless told otherwise, which garbles Latin-1 and windows-1251
 pages, so decoding happens here, once, and never raises: undecodable bytes become U+FFFD.
+Only WHATWG encoding labels count (see encodings.py): `charset=utf-7`, `hex`, `base64`, `zlib`
+or `idna` is ignored like any unknown label, as browsers ignore it.
 """
 
 from __future__ import annotations
@@ -9,42 +11,42 @@ from __future__ import annotations
 import codecs
 import re
 
+from smo_audit.extract.encodings import codec_for_label, decode_with
+
+# Bounded: it runs over the first 1024 bytes only (the HTML prescan's window), and `[^>]{0,512}?`
+# cannot scan past the tag it started in.
 _META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.IGNORECASE
+    rb"""<meta\s[^>]{0,512}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]{1,40})""", re.IGNORECASE
 )
+PRESCAN_BYTES = 1024
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# WHATWG: these labels mean windows-1252 in practice, and a page declaring UTF-16 in a meta tag
-# is read as UTF-8 (a meta tag cannot be read in UTF-16 in the first place).
-_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
-            "ascii": "cp1252", "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8"}
 
 
-def _known(label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
+def _meta_codec(label: str) -> str | None:
+    """HTML's prescan: a meta tag cannot be read in UTF-16 (read as UTF-8), x-user-defined is 1252."""
+    codec = codec_for_label(label)
+    if codec in ("utf-16-le", "utf-16-be"):
+        return "utf-8"
+    if codec == "x-user-defined":
+        return "cp1252"
+    return codec
 
 
 def sniff_charset(body: bytes, http_charset: str | None) -> str:
-    """Pick the encoding to decode `body` with, never failing."""
+    """Pick the codec to decode `body` with, never failing. Unknown labels are skipped."""
     for bom, name in _BOMS:
         if body.startswith(bom):
             return name
-    declared = _known(http_charset)
+    declared = codec_for_label(http_charset)
     if declared:
         return declared
-    match = _META_CHARSET.search(body[:1024])
+    match = _META_CHARSET.search(body, 0, PRESCAN_BYTES)
     if match:
-        label = match.group(1).decode("ascii", "replace").lower()
-        meta = _known(_ALIASES.get(label, label))
+        meta = _meta_codec(match.group(1).decode("ascii", "replace"))
         if meta:
             return meta
     try:
@@ -65,10 +67,10 @@ def _mostly_utf8(body: bytes) -> bool:
 
 
 def decode_html(body: bytes, http_charset: str | None) -> tuple[str, str]:
-    """Return (text, encoding used). Undecodable bytes become U+FFFD."""
+    """Return (text, codec used). Undecodable bytes become U+FFFD."""
     encoding = sniff_charset(body, http_charset)
     if encoding.startswith("utf-16") and body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         body = body[2:]
     elif encoding == "utf-8" and body.startswith(codecs.BOM_UTF8):
         body = body[3:]
-    return body.decode(encoding, "replace"), encoding
+    return decode_with(body, encoding), encoding

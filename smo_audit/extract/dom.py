@@ -28,6 +28,7 @@ from smo_audit.extract.facts import (
     Script,
 )
 from smo_audit.extract.fastinit import frozen_constructor
+from smo_audit.extract.limits import MAX_JSON_DEPTH, json_too_deep
 from smo_audit.extract.signature import SimpleSelector
 
 # The facts built many times per page, built through their slots (see fastinit): same objects.
@@ -381,9 +382,12 @@ class _Collector:
         )
 
     def _json_ld(self, text: str) -> None:
+        if json_too_deep(text):
+            self.json_ld_errors.append(f"JSON-LD nested deeper than {MAX_JSON_DEPTH} levels was not read")
+            return
         try:
             value = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             self.json_ld_errors.append(f"invalid JSON-LD: {exc}"[:MAX_TEXT])
             return
         self.json_ld.append(value)

@@ -16,8 +16,11 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
+from smo_audit.extract.limits import MAX_JSON_DEPTH, json_too_deep
+
 FEED_MAX_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 200
+MAX_XML_DEPTH = 256  # feeds and sitemaps are 3-5 levels deep; deeper is hostile
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
@@ -68,6 +71,8 @@ def parse_feed(data: bytes, url: str, *, max_items: int = MAX_ITEMS) -> ParsedFe
 
 
 def _parse_json(data: bytes, url: str, max_items: int) -> ParsedFeed:
+    if json_too_deep(data):
+        raise FeedError(f"the JSON Feed nests deeper than {MAX_JSON_DEPTH} levels (not read)")
     try:
         value = json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -118,8 +123,12 @@ def _parse_xml(data: bytes, url: str, max_items: int) -> ParsedFeed:
     truncated = False
     in_item = False
     try:
+        depth = 0
         for event, element in iterparse(io.BytesIO(data), events=("start", "end")):
             name = _local(element.tag)
+            depth += 1 if event == "start" else -1
+            if depth > MAX_XML_DEPTH:
+                raise FeedError(f"the XML nests deeper than {MAX_XML_DEPTH} levels (refused)")
             if event == "start":
                 if root is None:
                     root = element

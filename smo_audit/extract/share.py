@@ -45,7 +45,11 @@ _CACHE_LIMIT = 2048  # URLs remembered as ordinary links; cleared when full, so 
 MAX_EVIDENCE = 3
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}\u00bb\u201d\u2019\"'"
-_URL_LITERAL = re.compile(r"""(?:https?:)?//[^\s'"`<>\\]+|\b[a-z][a-z0-9+.-]*:[^\s'"`<>\\]*""", re.IGNORECASE)
+# Linear: a scheme starts where no scheme character precedes it and is at most 32 characters
+# long (with `\b[a-z][a-z0-9+.-]*:` every "a." of a long onclick rescanned the rest: quadratic).
+_URL_LITERAL = re.compile(
+    r"""(?:https?:)?//[^\s'"`<>\\]+|(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:[^\s'"`<>\\]*""", re.IGNORECASE
+)
 _LOCATION = re.compile(r"\blocation\b|document\.URL|\bcanonical\b", re.IGNORECASE)
 _POPUP = re.compile(r"\bwindow\.open\s*\(|\bopen\s*\(|popup", re.IGNORECASE)
 _ELEMENT_REFS = re.compile(
