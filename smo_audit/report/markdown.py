@@ -20,6 +20,7 @@ from smo_audit.report.summary import (
     RuleInfo,
     clean,
     first_paragraph,
+    fix_first,
     page_label,
     problem_groups,
     rule_infos,
@@ -83,15 +84,18 @@ def _head(report: Report, groups: list[ProblemGroup]) -> list[str]:
     if not groups:
         lines += ["No failures or warnings.", ""]
         return lines
-    lines += ["### What to fix first", "", "| | Rule | Severity | Pages | Problem |", "|---|---|---|---:|---|"]
-    for group in groups[:FIX_FIRST]:
-        lines.append(
-            f"| {_ICON[group.status]} | {_rule_link(group.rule)} | {md(group.rule.severity, 20)} | {group.pages} "
-            f"| {md(group.example.message, 200)} |"
-        )
-    if len(groups) > FIX_FIRST:
-        lines.append("")
-        lines.append(f"…and {len(groups) - FIX_FIRST} more rules with problems (all listed below).")
+    items = fix_first(report, groups, FIX_FIRST)
+    costed = any(item.points_lost is not None for item in items)
+    lines += ["### What to fix first", ""]
+    if costed:
+        lines += ["| | Rule | Points lost | Pages | Problem |", "|---|---|---:|---:|---|"]
+    else:
+        lines += ["| | Rule | Severity | Pages | Problem |", "|---|---|---|---:|---|"]
+    for item in items:
+        middle = f"{item.points_lost:.1f}" if costed and item.points_lost is not None else md(item.rule.severity, 20)
+        lines.append(f"| {_ICON[item.status]} | {_rule_link(item.rule)} | {middle} | {item.pages} | {md(item.example, 200)} |")
+    if len(groups) > len(items):
+        lines += ["", f"{len(groups)} rules have problems: all are listed below."]
     lines.append("")
     return lines
 

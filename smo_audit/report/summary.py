@@ -142,3 +142,34 @@ def page_label(page: Page | None, report: Report) -> str:
 
 def count(items: Iterable[object]) -> int:
     return sum(1 for _ in items)
+
+
+@dataclass(frozen=True, slots=True)
+class FixItem:
+    """A line of "what to fix first": the rule, what it costs, where, and an example problem."""
+
+    rule: RuleInfo
+    points_lost: float | None  # None for reports made before the score explanation (schema 1.0)
+    pages: int
+    status: str
+    example: str
+
+
+def fix_first(report: Report, groups: list[ProblemGroup], limit: int = 10) -> list[FixItem]:
+    """The rules that cost the most site-score points (the report's own score explanation:
+    `fix_first`, then the categories' costs), each with an example problem; reports without
+    the explanation fall back to the problem order (failures, severity, pages affected)."""
+    by_rule = {group.rule.id: group for group in groups}
+    costs = {cost.rule: cost for cost in report.fix_first}
+    for category in report.categories:
+        for cost in category.costs:
+            costs.setdefault(cost.rule, cost)
+    items: list[FixItem] = []
+    for cost in sorted(costs.values(), key=lambda c: (-c.points_lost, -c.pages_affected, c.rule)):
+        group = by_rule.get(cost.rule)
+        if group is None or cost.points_lost <= 0:
+            continue
+        items.append(FixItem(group.rule, cost.points_lost, cost.pages_affected, group.status, group.example.message))
+    if not costs:
+        items = [FixItem(g.rule, None, g.pages, g.status, g.example.message) for g in groups]
+    return items[:limit]

@@ -78,3 +78,13 @@ def test_hostile_page_content_never_renders_as_markup(xss_report: Report, rules)
     assert hrefs and all(h.startswith("https://github.com/smo-audit/smo-audit/blob/main/docs/rules.md#") for h in hrefs)
     visible = "".join(page.text)
     assert "<script>alert(5)</script>" in visible and "<img src=x onerror=alert(11)>" in visible
+
+
+def test_fix_first_follows_the_reports_score_explanation(demo_report: Report, rules) -> None:
+    text = to_markdown(demo_report, rules)
+    table = text.split("### What to fix first", 1)[1].split("\n\n", 2)[1]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "docs/rules.md" in line]
+    points = [float(row.split(" | ")[2]) for row in rows]
+    assert points == sorted(points, reverse=True) and points[0] > 0
+    first = min((c for cat in demo_report.categories for c in cat.costs), key=lambda c: (-c.points_lost, -c.pages_affected, c.rule))
+    assert f"[{md(first.rule)}]" in rows[0]
