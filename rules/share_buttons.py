@@ -2,7 +2,9 @@
 
 The facts come from smo_audit/extract/share.py (`facts.share_buttons`, `facts.share_widgets`);
 these rules only judge them. In static mode a widget whose buttons are drawn by JavaScript is
-"unknown", never "absent": rules that would otherwise fail skip with the reason instead.
+"unknown", never "absent": rules that would otherwise fail skip with the reason instead. A
+generic "Share" control counts only with evidence (share.py): `web-share` (navigator.share) or
+`menu` (it opens the page's own share buttons); neither is a network, so neither earns coverage.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from smo_audit.engine.api import (
     warned,
 )
 from smo_audit.extract.facts import PageFacts, ShareButton, ShareWidget
+from smo_audit.extract.share import share_toggles
 from smo_audit.extract.share_catalogue import share_catalogue
 from smo_audit.preview import host_of, is_local_host, url_origin
 
 from ._tags import human_list, plural
 
 CATEGORY = "share-buttons"
-PSEUDO_NETWORKS = frozenset({"web-share", "unknown"})
+PSEUDO_NETWORKS = frozenset({"web-share", "menu"})
 # Buttons whose URL comes from the page itself (an SDK default, location.href): correct by design.
 PAGE_SOURCES = frozenset({"page", "script", "script:canonical"})
 NO_URL_UNKNOWN = "no-url-script"
@@ -76,10 +79,6 @@ def _working(buttons: Iterable[ShareButton]) -> list[ShareButton]:
 
 def _live_js_widgets(widgets: Iterable[ShareWidget]) -> list[ShareWidget]:
     return [w for w in widgets if w.js_only and not w.dead]
-
-
-def _unknown_controls(facts: PageFacts) -> list[ShareButton]:
-    return [b for b in facts.share_buttons if b.network == "unknown"]
 
 
 def _has_affordance(facts: PageFacts) -> bool:
@@ -164,7 +163,7 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
             w.networks and not w.dead for w in facts.share_widgets
         ):
             with_buttons.append(page.final_url)
-        elif _live_js_widgets(facts.share_widgets) or _unknown_controls(facts):
+        elif _live_js_widgets(facts.share_widgets):
             unknown.append(page.final_url)
         else:
             without.append(page.final_url)
@@ -269,7 +268,7 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     if not missing:
         return passed(f"share buttons cover {_names(required)}", *sorted(covered))
     js_widgets = _live_js_widgets(facts.share_widgets)
-    if js_widgets or (not covered and _unknown_controls(facts)):
+    if js_widgets:
         drawn = _providers(js_widgets) or "a script"
         return skipped(
             f"{_names(missing)} not found in the HTML, but {drawn} draws share buttons with JavaScript, "
@@ -394,7 +393,7 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
     - https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/encodeURIComponent
     - https://www.rfc-editor.org/rfc/rfc3986#section-2.1
     """
-    buttons = [b for b in ctx.facts.share_buttons if b.network != "unknown"]
+    buttons = [b for b in ctx.facts.share_buttons if b.network != "menu"]  # a menu toggle shares nothing itself
     if not buttons:
         return None
     expected = _expected_urls(ctx)
@@ -537,7 +536,7 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
     - https://www.w3.org/WAI/WCAG22/Understanding/link-purpose-in-context.html
     - https://www.w3.org/WAI/WCAG22/Understanding/name-role-value.html
     """
-    buttons = [b for b in ctx.facts.share_buttons if b.selector and b.mechanism != "sdk"]
+    buttons = [b for b in ctx.facts.share_buttons if b.selector and b.mechanism != "sdk" and not _drawn_later(b)]
     if not buttons:
         return None
     unnamed = [b for b in buttons if not b.label.strip()]
@@ -549,6 +548,14 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
         f"({_names(dict.fromkeys(b.network for b in unnamed))}): screen readers announce a bare link",
         *(_button_evidence(b) for b in unnamed),
     )
+
+
+def _drawn_later(button: ShareButton) -> bool:
+    """An empty placeholder (<a class="a2a_button_x"></a>) whose provider's script draws the
+    button, name included: its name is unknown in static mode, not missing."""
+    provider = share_catalogue().providers_by_id.get(button.provider or "")
+    return (provider is not None and provider.draws_buttons and button.mechanism == "widget"
+            and not button.href and not button.label.strip())
 
 
 # ---- share-widget-dead (page) ------------------------------------------------------------------------
@@ -708,7 +715,10 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
     - https://www.addtoany.com/buttons/customize/
     """
     facts = ctx.facts
-    if not _has_affordance(facts):
+    # "Share" controls that name no network count only when a script shows they call navigator.share()
+    toggles = [] if facts.share_buttons else share_toggles(ctx.doc)
+    script = await _web_share_in_scripts(ctx) if toggles else None
+    if not _has_affordance(facts) and script is None:
         return None
     catalogue = share_catalogue()
     drawn_by = {w.provider for w in facts.share_widgets
@@ -722,8 +732,8 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
             "loaded: its buttons will not appear (unless a tag manager or a bundle loads it)",
             *(f"{w.provider}: {w.evidence}" for w in orphans),
         )
-    static = [b for b in facts.share_buttons if b.network != "unknown" and b.mechanism in ("link", "self-link")]
-    controls = _unknown_controls(facts)
+    static = [b for b in facts.share_buttons if b.mechanism in ("link", "self-link")]
+    controls = toggles if script is not None else []
     if static:
         extra = (f"; {_providers(js_widgets)} also draws buttons with JavaScript "
                  "(unknown in static mode)") if js_widgets else ""
@@ -736,11 +746,9 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
     if js_widgets or placeholders:
         reasons.append(f"{_providers([*js_widgets, *placeholders])} draws its share buttons with JavaScript")
     if controls:
-        script = None if any(b.network == "web-share" for b in facts.share_buttons) else await _web_share_in_scripts(ctx)
-        found = f" ({script} calls navigator.share(): the Web Share API)" if script else ""
         verb = "is" if len(controls) == 1 else "are"
-        reasons.append(f"{plural(len(controls), 'share control')} ({controls[0].selector}) {verb} wired up by "
-                       f"a script{found}")
+        reasons.append(f"{plural(len(controls), 'share control')} ({controls[0]}) {verb} wired up by "
+                       f"a script ({script} calls navigator.share(): the Web Share API)")
     if ctx.settings.mode == "rendered":
         return warned("; ".join(reasons) + ", and no buttons appeared after rendering")
     return skipped("; ".join(reasons) + ": static mode does not run JavaScript, so these buttons are unknown, "

@@ -67,7 +67,8 @@ def sign_in_offered(ctx: SiteContext) -> Outcome:
     - https://developer.apple.com/sign-in-with-apple/
     - https://www.nngroup.com/articles/login-walls/
     """
-    sign_ins = [(r, s) for r in ctx.pages for s in r.facts.sign_in]
+    every = [(r, s) for r in ctx.pages for s in r.facts.sign_in]
+    sign_ins = [(r, s) for r, s in every if not s.dead]  # a shut-down provider signs nobody in
     known = [(r, s) for r, s in sign_ins if s.provider != UNKNOWN]
     if known:
         providers = list(dict.fromkeys(s.provider for _, s in known))
@@ -75,6 +76,12 @@ def sign_in_offered(ctx: SiteContext) -> Outcome:
         evidence = [f"{s.provider} ({s.mechanism}): {s.evidence[:200]} on {r.url}" for r, s in known[:10]]
         return passed(f"social sign-in with {_provider_names(providers)} on {len(pages)} page(s)", *evidence)
     forms = [r for r in ctx.pages if r.facts.has_password_form]
+    dead = [(r, s) for r, s in every if s.dead]
+    if dead:
+        return warned(f"social sign-in is offered only through shut-down provider(s) "
+                      f"({_provider_names(list(dict.fromkeys(s.provider for _, s in dead)))}): "
+                      "nobody can sign in with a social account",
+                      *(f"{s.provider}: {s.evidence[:200]} on {r.url}" for r, s in dead[:10]))
     if sign_ins:
         hosted = list(dict.fromkeys(s.via or "?" for _, s in sign_ins))
         names = ", ".join(catalogue().hosted[h].name if h in catalogue().hosted else h for h in hosted)
@@ -280,3 +287,46 @@ def sign_in_accessible_name(ctx: PageContext) -> Outcome | None:
         return warned(f"{len(vague)} sign-in control(s) do not say which provider they use", *vague)
     return passed(f"{len(controls)} sign-in control(s) are named after their provider",
                   *(f'"{s.label}"' for s in controls[:10]))
+
+
+@page_rule(id="sign-in-dead-provider", title="No sign-in through a shut-down provider", category="sign-in",
+           severity="error", weight=2)
+def sign_in_dead_provider(ctx: PageContext) -> Outcome | None:
+    """
+    ## What it checks
+    No sign-in button, link or SDK on the page belongs to a provider that no longer exists, such
+    as "Sign in with Google+" (Google shut Google+ down in April 2019; see the dead-services
+    catalogue). Pages without social sign-in are not judged.
+
+    ## Why it matters
+    A button for a shut-down provider fails every time someone presses it, right at the moment
+    they decided to join, and tells every visitor that the page has not been looked after.
+    Such a button never counts as working social sign-in.
+
+    ## Failing example
+    ```html
+    <a href="/auth/google" class="btn-gplus">Sign in using Google+</a>
+    ```
+
+    ## Passing example
+    ```html
+    <a href="/auth/google">Continue with Google</a>
+    ```
+
+    ## How to fix
+    Remove the dead provider's button and script; offer the provider's current sign-in instead
+    (Google Identity Services for Google+).
+
+    ## References
+    - https://developers.google.com/identity/gsi/web/guides/migration
+    - https://support.google.com/plus/answer/9195133
+    """
+    sign_ins = ctx.facts.sign_in
+    if not sign_ins:
+        return None
+    dead = [s for s in sign_ins if s.dead]
+    if dead:
+        names = _provider_names(list(dict.fromkeys(s.provider for s in dead)))
+        return failed(f"{len(dead)} sign-in control(s) use a shut-down provider ({names}): they cannot sign anyone in",
+                      *(f"{s.selector or s.evidence[:200]} ({s.provider}, {s.mechanism})" for s in dead))
+    return passed(f"every sign-in provider on the page is live ({_provider_names(list(dict.fromkeys(s.provider for s in sign_ins)))})")

@@ -71,6 +71,49 @@ def _data(attrs: dict[str, str | None]) -> tuple[tuple[str, str], ...]:
     )[:24]
 
 
+# Attributes of <a> that are standard or read elsewhere; any other one whose value looks like a
+# URL (<a url="/auth/facebook/login/">) is kept in Anchor.url_attrs for the script that reads it.
+_KNOWN_LINK_ATTRIBUTES = frozenset((
+    "href", "class", "id", "title", "rel", "target", "style", "onclick", "name", "role", "tabindex",
+    "lang", "dir", "hreflang", "type", "download", "ping", "referrerpolicy", "media", "itemprop",
+))
+_URL_STARTS = ("/", "http://", "https://")
+MAX_URL_ATTRS = 4
+MAX_TEXT_NODES = 64
+
+
+def _url_attrs(attrs: dict[str, str | None]) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for name, value in attrs.items():
+        if (value and not name.startswith(("data-", "aria-", "on")) and name not in _KNOWN_LINK_ATTRIBUTES
+                and value.lstrip().startswith(_URL_STARTS)):
+            found.append((name[:64], value.strip()[:MAX_ATTR]))
+            if len(found) >= MAX_URL_ATTRS:
+                break
+    return tuple(found)
+
+
+def _bounded_text(node: LexborNode, limit: int = MAX_TEXT) -> tuple[str, str | None]:
+    """(collapsed text, alt of the first <img>) of an element, from at most MAX_TEXT_NODES nodes.
+
+    Catalogue signatures and sign-in controls can select big or deeply nested elements (a
+    `[onclick]` wrapper around a page); a bounded walk keeps the pass linear in the page size.
+    """
+    parts: list[str] = []
+    size = 0
+    img_alt: str | None = None
+    for count, descendant in enumerate(node.traverse(include_text=True)):
+        if count >= MAX_TEXT_NODES or size > limit:
+            break
+        if descendant.is_text_node:
+            value = descendant.text_content or ""
+            parts.append(value)
+            size += len(value)
+        elif img_alt is None and descendant.tag == "img":
+            img_alt = _clip(descendant.attributes.get("alt"), MAX_TEXT)
+    return _collapse(" ".join(parts), limit), img_alt
+
+
 def resolve(base: str, href: str | None) -> str | None:
     """Absolute URL for `href`, or None for empty/unparsable values. Keeps non-http schemes.
 
@@ -321,12 +364,10 @@ class _Collector:
 
     def _on_a(self, node: LexborNode, attrs: dict[str, str | None]) -> None:
         href = attrs.get("href")
-        if href is None:
-            return
         landmark, ancestors = self._contexts.of(node)
         icon = _first_icon(node)
         img_alt = _clip(icon.attributes.get("alt"), MAX_TEXT) if icon is not None and icon.tag == "img" else None
-        if len(attrs) == 1:
+        if href is not None and len(attrs) == 1:
             # Only an href, like most navigation links: the other fields keep their empty defaults,
             # which is what reading the missing attributes would give.
             self.anchors.append(
@@ -342,10 +383,12 @@ class _Collector:
                 )
             )
             return
+        # Links without href are kept too: scripts make them work (AddToAny fills the href in,
+        # sign-in buttons keep their OAuth URL in data-url or onclick).
         self.anchors.append(
             _new_anchor(
-                href=href.strip()[:MAX_ATTR],
-                url=resolve(self.base_url, href),
+                href=(href or "").strip()[:MAX_ATTR],
+                url=resolve(self.base_url, href) if href is not None else None,
                 text=_collapse(node.text(deep=True)),
                 rel=tuple((attrs.get("rel") or "").lower().split()),
                 target=_clip(attrs.get("target"), 64),
@@ -360,6 +403,8 @@ class _Collector:
                 landmark=landmark,
                 ancestor_classes=ancestors,
                 index=len(self.anchors),
+                controls=_clip(attrs.get("aria-controls"), 128),
+                url_attrs=_url_attrs(attrs),
             )
         )
 
@@ -430,7 +475,8 @@ class _Collector:
         self._button(node, attrs, _collapse(node.text(deep=True)))
 
     def _button(self, node: LexborNode, attrs: dict[str, str | None], text: str) -> None:
-        landmark, _ = self._contexts.of(node)
+        landmark, ancestors = self._contexts.of(node)
+        icon = _first_icon(node) if node.tag == "button" else None
         self.buttons.append(
             Button(
                 text=text,
@@ -440,8 +486,11 @@ class _Collector:
                 classes=_classes(attrs),
                 data=_data(attrs),
                 onclick=_clip(attrs.get("onclick")),
-                has_image=node.tag == "button" and _first_icon(node) is not None,
+                has_image=icon is not None,
                 landmark=landmark,
+                ancestor_classes=ancestors,
+                controls=_clip(attrs.get("aria-controls"), 128),
+                img_alt=_clip(icon.attributes.get("alt"), MAX_TEXT) if icon is not None and icon.tag == "img" else None,
             )
         )
 
@@ -457,13 +506,18 @@ class _Collector:
         self.frames.append(Frame(src[:MAX_ATTR], resolve(self.base_url, src), _clip(attrs.get("title"), MAX_TEXT)))
 
     def _on_marked(self, node: LexborNode, attrs: dict[str, str | None]) -> None:
+        landmark, ancestors = self._contexts.of(node)
+        text, img_alt = _bounded_text(node)
         self.marked.append(
             MarkedElement(
                 tag=node.tag or "",
                 element_id=_clip(attrs.get("id"), 128),
                 classes=_classes(attrs),
                 attrs=tuple((k, (v or "")[:MAX_ATTR]) for k, v in attrs.items())[:32],
-                text=_collapse(node.text(deep=True)),
+                text=text,
+                landmark=landmark,
+                ancestor_classes=ancestors,
+                img_alt=img_alt,
             )
         )
 

@@ -61,6 +61,9 @@ class Anchor:
     landmark: str | None = None  # header | footer | nav | main | aside | None (body)
     ancestor_classes: tuple[str, ...] = ()  # classes and #ids of enclosing elements, nearest first
     index: int = 0  # position among the page's anchors, for stable selectors
+    controls: str | None = None  # aria-controls: the id of the element this link opens (a menu)
+    # non-standard attributes holding a URL (<a url="/auth/facebook/login/">): scripts navigate there
+    url_attrs: tuple[tuple[str, str], ...] = ()
 
     @property
     def accessible_name(self) -> str:
@@ -128,10 +131,13 @@ class Button:
     onclick: str | None = None
     has_image: bool = False
     landmark: str | None = None
+    ancestor_classes: tuple[str, ...] = ()  # classes and #ids of enclosing elements, nearest first
+    controls: str | None = None  # aria-controls: the id of the element this button opens (a menu)
+    img_alt: str | None = None
 
     @property
     def accessible_name(self) -> str:
-        for candidate in (self.aria_label, self.text, self.title):
+        for candidate in (self.aria_label, self.text, self.img_alt, self.title):
             if candidate and candidate.strip():
                 return candidate.strip()
         return ""
@@ -164,7 +170,10 @@ class MarkedElement:
     element_id: str | None
     classes: tuple[str, ...]
     attrs: tuple[tuple[str, str], ...]  # all attributes, values truncated
-    text: str = ""
+    text: str = ""  # the first MAX_TEXT characters of its text (a bounded walk, see dom._bounded_text)
+    landmark: str | None = None
+    ancestor_classes: tuple[str, ...] = ()  # classes and #ids of enclosing elements, nearest first
+    img_alt: str | None = None  # alt of the first <img> inside (a logo button's name)
 
     def attr(self, name: str) -> str | None:
         for key, value in self.attrs:
@@ -273,6 +282,7 @@ class SignIn:
     visible: bool | None = None
     via: str | None = None  # hosted UI or broker (auth0, firebase, clerk, ...); "site" = the site's own /auth/<provider> route
     selector: str | None = None
+    dead: bool = False  # the provider is shut down (Google+): the button cannot sign anyone in
 
 
 @dataclass(frozen=True, slots=True)

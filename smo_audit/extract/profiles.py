@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote
 
 from smo_audit.catalogue import section
 from smo_audit.extract.facts import Document, PageFacts, ProfileLink
+from smo_audit.extract.share_catalogue import share_catalogue
 from smo_audit.extract.urlmatch import split_http
 
 KINDS = ("profile", "share", "post", "video", "group", "hashtag", "login", "other")
@@ -111,6 +112,7 @@ class ProfileCatalogue:
     any_host: tuple[str, ...]  # networks recognised on unknown hosts
     dead_hosts: Mapping[str, str]  # host -> dead service id
     dead: Mapping[str, DeadService] = field(default_factory=dict)
+    embed_classes: frozenset[str] = frozenset()  # ancestors marking an embedded third-party post
     host_cache: dict[str, _HostInfo] = field(default_factory=dict, compare=False, repr=False)
     # URL -> classify_url's answer, for the answers that do not depend on rel="me" or a hint
     url_cache: dict[str, UrlClass | None] = field(default_factory=dict, compare=False, repr=False)
@@ -220,7 +222,9 @@ def build_catalogue(profiles: Mapping[str, Any], dead_services: Mapping[str, Any
                                        str(data.get("note", "")))
         for host in _entries(data.get("hosts")):
             dead_hosts[str(host).lower()] = service_id
-    return ProfileCatalogue(networks, hosts, any_subdomain, handle_subdomain, strip, tuple(any_host), dead_hosts, dead)
+    embeds = frozenset(str(c) for c in _entries(dict(profiles.get("settings", {})).get("embed_ancestor_classes")))
+    return ProfileCatalogue(networks, hosts, any_subdomain, handle_subdomain, strip, tuple(any_host), dead_hosts, dead,
+                            embeds)
 
 
 @cache
@@ -385,6 +389,10 @@ def _classify_url(url: str, rel_me: bool, hint: str | Callable[[], str],
     if parts is None:
         return None, False
     info = _host_info(cat, parts.host)
+    if (info.dead is not None or info.network is not None) and share_catalogue().is_share_url(url):
+        # a share endpoint (plus.google.com/share, stumbleupon.com/submit), dead networks included:
+        # the share catalogue is asked first, so "share" or "submit" never becomes a handle
+        return UrlClass(info.dead or info.network or "", "share", dead=info.dead is not None), False
     path = parts.path
     if path in ("", "/") and parts.fragment.startswith("!/"):
         path = parts.fragment[1:]  # twitter.com/#!/acme, the 2010 spelling
@@ -453,17 +461,20 @@ class ProfileClassifier:
     def classify(self, doc: Document, facts: PageFacts) -> Mapping[str, Any]:
         links: list[ProfileLink] = []
         seen: set[tuple[str, str]] = set()
+        embeds = self.cat.embed_classes
         for anchor in doc.anchors:
             url = anchor.url
             if not url or not url.startswith(("http://", "https://")):
                 continue
+            if anchor.ancestor_classes and not embeds.isdisjoint(anchor.ancestor_classes):
+                continue  # the embedded post's author, not the brand
             rel_me = "me" in anchor.rel
 
             def hint(a: Any = anchor) -> str:
                 return " ".join((a.text, a.aria_label or "", a.title or "", " ".join(a.classes), a.img_alt or ""))
 
             found = classify_url(url, rel_me=rel_me, hint=hint, cat=self.cat)
-            if found is None or (found.kind != "profile" and not found.dead):
+            if found is None or found.kind == "share" or (found.kind != "profile" and not found.dead):
                 continue
             location = LOCATIONS.get(anchor.landmark or "", "body")
             if (url, location) in seen:
@@ -480,7 +491,7 @@ class ProfileClassifier:
             if "me" not in tag.rel or not tag.url or (tag.url, "head") in seen:
                 continue
             found = classify_url(tag.url, rel_me=True, cat=self.cat)
-            if found is None or (found.kind != "profile" and not found.dead):
+            if found is None or found.kind == "share" or (found.kind != "profile" and not found.dead):
                 continue
             seen.add((tag.url, "head"))
             links.append(ProfileLink(network=found.network, url=tag.url, handle=found.handle, rel_me=True,

@@ -39,6 +39,7 @@ from smo_audit.extract.facts import (
     ShareWidget,
 )
 from smo_audit.extract.share_catalogue import Endpoint, Provider, ShareCatalogue, share_catalogue
+from smo_audit.extract.urlmatch import HttpParts, site_key, split_http
 
 MAX_BUTTONS = 200
 _CACHE_LIMIT = 2048  # URLs remembered as ordinary links; cleared when full, so memory stays flat
@@ -59,6 +60,9 @@ _SHARE_CALL = re.compile(r"navigator\s*\.\s*share\s*\(")
 _LITERAL_URL_KEY = re.compile(r"""\burl\s*:\s*(['"`])(.+?)\1""")
 _URL_KEY = re.compile(r"""\burl\s*[:=]|\burl\s*[,}]""")
 _WEB_SHARE_PROVIDER = "web-share-api"
+MENU = "menu"  # network id of a toggle that opens the page's own share menu (share.toml [networks.menu])
+_CANDIDATE = "\x00candidate"  # a generic share control before the evidence is weighed; never reported
+_PSEUDO = frozenset({"web-share", MENU, _CANDIDATE})
 _NO_URL_SCRIPT = ("no-url-script: the link carries no page URL; its click handler probably adds one, "
                   "which static mode cannot see")
 
@@ -282,7 +286,11 @@ class _Run:
         )
         self.buttons: list[ShareButton] = []
         self.widgets: dict[str, _WidgetSeen] = {}
-        self.generic: list[tuple[int, Anchor | Button]] = []  # (index in buttons, element): "unknown"
+        # Controls that look like "Share" but name no network: a share button only with evidence
+        # (navigator.share(): web-share; opening the page's share links or widget: menu).
+        self.generic: list[tuple[ShareButton, Anchor | Button]] = []
+        self.real_contexts: list[tuple[str, ...]] = []  # ancestor tokens of real network buttons
+        self.container_ids: set[str] = set()  # ids of share widget containers on the page
         self.web_share_sources: list[str] = []  # inline script text calling navigator.share
 
     # -- result -----------------------------------------------------------------------------
@@ -304,6 +312,7 @@ class _Run:
         for script in self.doc.scripts:
             self._from_script(script.url, script.type, script.inline)
         self._resolve_web_share()
+        self._resolve_menus()
         widgets = self._widgets()
         if not self.buttons and not widgets:
             return {}
@@ -312,9 +321,12 @@ class _Run:
     def _add(self, button: ShareButton | None, element: Anchor | Button) -> None:
         if button is None:
             return
-        if button.network == "unknown":
-            self.generic.append((len(self.buttons), element))
+        if button.network == _CANDIDATE:
+            self.generic.append((button, element))
+            return
         self.buttons.append(button)
+        if button.network not in _PSEUDO:
+            self.real_contexts.append(element.ancestor_classes)
         if button.provider is not None:
             self._widget(button.provider).add(button.selector or button.href)
 
@@ -388,8 +400,11 @@ class _Run:
                                            _common(anchor))
         if anchor.onclick and _SHARE_CALL.search(anchor.onclick):
             return self._web_share_button(href, anchor.onclick, _common(anchor))
-        if not navigates and _looks_like_share(anchor.classes, anchor.element_id, anchor.accessible_name, cat):
-            return ShareButton(network="unknown", href=href, shares_url=None, mechanism="script",
+        looks = _looks_like_share(anchor.classes, anchor.element_id, anchor.accessible_name, cat)
+        if provider is not None and (looks or not navigates):
+            return _menu_button(href, provider, _common(anchor))  # the widget's own "Share" menu toggle
+        if not navigates and looks:
+            return ShareButton(network=_CANDIDATE, href=href, shares_url=None, mechanism="menu",
                                source="share-control", **_common(anchor))
         return None
 
@@ -439,6 +454,8 @@ class _Run:
             return None  # a chat link, a contact address: not a share
         if provider is None and endpoint.provider:
             provider = cat.providers_by_id.get(endpoint.provider)
+        if provider is None and decoded.shares_url and self._foreign_prose(anchor, decoded.shares_url):
+            return None
         decoded = self._provider_url(decoded, provider, anchor.data_attr)
         if decoded.shares_url is None and anchor.onclick:
             decoded.problems = [_NO_URL_SCRIPT if p.startswith("no-url:") else p for p in decoded.problems]
@@ -447,6 +464,30 @@ class _Run:
             mechanism="sdk" if provider and provider.kind == "official" else "link",
             source=endpoint.id, popup=self._popup(anchor.onclick, provider), anchor=anchor, **_common(anchor),
         )
+
+    def _foreign_prose(self, anchor: Anchor, shared: str) -> bool:
+        """A plain link in running text that shares another site's page ("tweet her original
+        post"): a citation, not this page's share button. Share bars are kept whatever they
+        share (a wrong host there is share-url-correct's business): a class, id, data-* or click
+        handler, a share container around it, a landmark, a one- or two-word or share label, a
+        local host or this page's own path all keep the link."""
+        if anchor.classes or anchor.element_id or anchor.data or anchor.onclick:
+            return False
+        if anchor.landmark in ("header", "footer", "nav", "aside"):
+            return False
+        words = self.cat.menu_container_words
+        if any(w in token.lower() for token in anchor.ancestor_classes for w in words):
+            return False
+        label = " ".join(anchor.text.lower().split())
+        if len(label.split()) < 3 or label in self.cat.share_labels:
+            return False
+        parts = split_http(shared)
+        if parts is None or not parts.host or _is_local(parts.host):
+            return False
+        if site_key(parts.host) in {site_key(h) for h in self.page.hosts}:
+            return False
+        own_paths = {(split_http(u) or _NO_PARTS).path.rstrip("/") for u in (self.page.url, self.page.canonical, self.page.og_url) if u}
+        return parts.path.rstrip("/") not in own_paths
 
     @staticmethod
     def _popup(onclick: str | None, provider: Provider | None) -> bool:
@@ -463,7 +504,7 @@ class _Run:
         if found is None:
             return None
         network = cat.network_id(found[0])
-        return (network, found[1]) if network is not None and network not in ("web-share", "unknown") else None
+        return (network, found[1]) if network is not None and network not in _PSEUDO else None
 
     # -- buttons and other elements -----------------------------------------------------------
     def _from_element(self, element: Button) -> ShareButton | None:
@@ -474,7 +515,7 @@ class _Run:
         network: str | None
         provider = next(
             (p for name, _ in element.data if (p := cat.link_data_providers.get(name)) is not None), None
-        )
+        ) or next((p for cls in element.ancestor_classes if (p := cat.container_classes.get(cls)) is not None), None)
         scripted = self._from_script_text(element.onclick, None)
         if scripted is not None:
             endpoint, network, decoded = scripted
@@ -487,7 +528,9 @@ class _Run:
         if element.onclick and _SHARE_CALL.search(element.onclick):
             return self._web_share_button("", element.onclick, common)
         if _looks_like_share(element.classes, element.element_id, element.accessible_name, cat):
-            return ShareButton(network="unknown", href="", shares_url=None, mechanism="script",
+            if provider is not None:
+                return _menu_button("", provider, common)
+            return ShareButton(network=_CANDIDATE, href="", shares_url=None, mechanism="menu",
                                source="share-control", **common)
         return None
 
@@ -501,6 +544,8 @@ class _Run:
             seen.add(_marked_selector(marked))
             if is_container:
                 seen.has_container = True
+                if marked.element_id:
+                    self.container_ids.add(marked.element_id)
                 if provider.networks_attribute:
                     for token in re.findall(r"[\w+-]+", marked.attr(provider.networks_attribute) or ""):
                         network = cat.network_id(token)
@@ -524,6 +569,8 @@ class _Run:
                 mechanism="web-share-api" if network == "web-share" else ("sdk" if provider.kind == "official" else "widget"),
                 source=provider.id, provider=provider.id, popup=provider.popup, problems=tuple(decoded.problems),
             ))
+            if network not in _PSEUDO:
+                self.real_contexts.append(marked.ancestor_classes)
             break  # one button per element
 
     def _from_frame(self, url: str, src: str, title: str | None) -> None:
@@ -608,28 +655,43 @@ class _Run:
         code = self.web_share_sources[0]
         decoded = self._web_share_url(code)
         triggers = self._referenced_elements(code) or [e for _, e in self.generic]
-        replaced: dict[int, ShareButton] = {}
         for element in triggers:
             selector = element.selector if isinstance(element, Anchor) else _button_selector(element)
-            index = next((i for i, e in self.generic if e is element), None)
-            button = ShareButton(
+            self.buttons.append(ShareButton(
                 network="web-share", href=element.href if isinstance(element, Anchor) else "",
                 shares_url=decoded.shares_url, url_source=decoded.url_source, label=element.accessible_name,
                 selector=selector, mechanism="web-share-api", source=_WEB_SHARE_PROVIDER,
                 provider=_WEB_SHARE_PROVIDER, problems=tuple(decoded.problems),
-            )
-            if index is not None:
-                replaced[index] = button
-            else:
-                self.buttons.append(button)
-        for index, button in replaced.items():
-            self.buttons[index] = button
+            ))
+        self.generic = [(b, e) for b, e in self.generic if not any(e is t for t in triggers)]
         if not triggers:
             self.buttons.append(ShareButton(
                 network="web-share", href="", shares_url=decoded.shares_url, url_source=decoded.url_source,
                 mechanism="web-share-api", source=_WEB_SHARE_PROVIDER, provider=_WEB_SHARE_PROVIDER,
                 problems=tuple(decoded.problems),
             ))
+
+    def _resolve_menus(self) -> None:
+        """Generic "Share" toggles left after the Web Share check: a `menu` when they open the
+        page's own share links or widget, else nothing (a file manager's "Share" shares files).
+
+        Evidence, from the catalogue's [menu] settings: the toggle points at (aria-controls,
+        data-target, href="#id") an element that holds share buttons or is a share widget's
+        container, or it sits in the same share container (a class with a share word) as
+        buttons for real networks."""
+        if not self.generic:
+            return
+        words = self.cat.menu_container_words
+        targets = {t for tokens in self.real_contexts for t in tokens if t.startswith("#")}
+        targets.update("#" + i for i in self.container_ids)
+        shared = {t for tokens in self.real_contexts for t in tokens
+                  if not t.startswith("#") and any(w in t.lower() for w in words)}
+        for candidate, element in self.generic:
+            points_at = {"#" + r.lstrip("#") for r in _references(element, self.cat.menu_target_attributes)}
+            if points_at & targets or shared.intersection(element.ancestor_classes):
+                self.buttons.append(_menu_button(candidate.href, None, {
+                    "label": candidate.label, "selector": candidate.selector, "target": candidate.target,
+                    "rel": candidate.rel}))
 
     def _referenced_elements(self, code: str) -> list[Anchor | Button]:
         ids: set[str] = set()
@@ -642,7 +704,7 @@ class _Run:
         if not ids and not classes:
             return []
         found: list[Anchor | Button] = []
-        taken = {b.selector for b in self.buttons if b.network not in ("unknown", "web-share")}
+        taken = {b.selector for b in self.buttons if b.network not in _PSEUDO}
         candidates: list[Anchor | Button] = [*self.doc.buttons, *self.doc.anchors]
         for element in candidates:
             if (element.element_id in ids or classes.intersection(element.classes)) and (
@@ -682,7 +744,7 @@ class _Run:
             for key, value in data:
                 if key == name:
                     network = cat.network_id(value)
-                    if network is not None and network != "unknown":
+                    if network is not None and network not in _PSEUDO:
                         return network
         for cls in classes:
             network = cat.class_networks.get(cls.lower())
@@ -777,7 +839,7 @@ class _Run:
     def _widgets(self) -> tuple[ShareWidget, ...]:
         counts: dict[str, int] = {}
         for button in self.buttons:
-            if button.provider is not None:
+            if button.provider is not None and button.network != MENU:
                 counts[button.provider] = counts.get(button.provider, 0) + 1
         widgets: list[ShareWidget] = []
         for provider_id, seen in self.widgets.items():
@@ -797,6 +859,14 @@ class _Run:
                 networks=tuple(seen.networks),
             ))
         return tuple(widgets)
+
+
+_NO_PARTS = HttpParts("", "", "", "")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".test", ".internal")
+
+
+def _is_local(host: str) -> bool:
+    return host in ("localhost", "[::1]") or host.endswith(_LOCAL_SUFFIXES) or host.startswith(("127.", "10.", "192.168."))
 
 
 def _dead_problem(name: str, reason: str | None) -> str:
@@ -854,3 +924,32 @@ def _marked_selector(marked: MarkedElement) -> str:
     kind = marked.attr("type")
     return f'{marked.tag}[type="{kind}"]' if kind else marked.tag
 
+
+
+def share_toggles(doc: Document, catalogue: ShareCatalogue | None = None) -> list[str]:
+    """Selectors of the page's generic "Share" controls (a class, id or name that says share, no
+    network): not share buttons by themselves; the share-js-only rule looks for the script that
+    wires them to navigator.share()."""
+    cat = catalogue or share_catalogue()
+    found = [_button_selector(b) for b in doc.buttons if _looks_like_share(b.classes, b.element_id, b.accessible_name, cat)]
+    found += [a.selector for a in doc.anchors if (not a.url or a.href.startswith(("#", "javascript:")))
+              and _looks_like_share(a.classes, a.element_id, a.accessible_name, cat)]
+    return found[:8]
+
+
+def _menu_button(href: str, provider: Provider | None, common: Mapping[str, Any]) -> ShareButton:
+    """A toggle that opens the page's own share menu: no network of its own, no URL to check."""
+    return ShareButton(network=MENU, href=href, shares_url=None, mechanism="menu",
+                       source=provider.id if provider else "share-menu",
+                       provider=provider.id if provider else None, **common)
+
+
+def _references(element: Anchor | Button, attributes: Iterable[str]) -> list[str]:
+    """Ids a toggle says it opens: aria-controls, data-target / data-bs-target, href="#id"."""
+    found = [element.controls] if element.controls else []
+    for name, value in element.data:
+        if name in attributes and value.startswith("#"):
+            found.append(value)
+    if isinstance(element, Anchor) and element.href.startswith("#") and len(element.href) > 1:
+        found.append(element.href)
+    return [token for value in found for token in value.split() if token.strip("#")]

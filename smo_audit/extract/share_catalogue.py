@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from smo_audit.catalogue import section
 from smo_audit.extract.facts import Anchor
@@ -106,6 +106,8 @@ class ShareCatalogue:
     class_networks: Mapping[str, str]
     share_words: frozenset[str]
     share_labels: frozenset[str]
+    menu_container_words: tuple[str, ...]
+    menu_target_attributes: frozenset[str]
     template_markers: tuple[str, ...]
     self_link_params: tuple[str, ...]
     self_link_strip: frozenset[str]
@@ -150,6 +152,18 @@ class ShareCatalogue:
     def match(self, url: str, *, frame: bool = False) -> tuple[Endpoint, str, SplitResult] | None:
         """The endpoint a URL points at, the network it shares to, and the split URL."""
         return _match(self, url, frame)
+
+    def is_share_url(self, url: str) -> bool:
+        """True when `url` is a share endpoint link with the parameters it requires (a dead
+        network's included): what the profile classifier asks before reading a handle."""
+        matched = self.match(url)
+        if matched is None:
+            return False
+        endpoint, _, parts = matched
+        if not endpoint.require_params:
+            return True
+        present = {name.lower() for name, value in parse_qsl(parts.query) if value.strip()}
+        return all(name in present for name in endpoint.require_params)
 
     def match_hinted(self, url: str, anchor: Anchor) -> tuple[Endpoint, str, SplitResult] | None:
         """Instance-based endpoints (Mastodon) on any host, when the link names the network."""
@@ -449,7 +463,7 @@ def build(share: Mapping[str, Any], widgets: Mapping[str, Any]) -> ShareCatalogu
     for pattern in patterns:
         for name in names:
             network = aliases.get(name, name)
-            if network in ("web-share", "unknown"):
+            if network in ("web-share", "menu"):
                 continue
             class_networks.setdefault(pattern.replace("{network}", name), network)
 
@@ -495,6 +509,9 @@ def build(share: Mapping[str, Any], widgets: Mapping[str, Any]) -> ShareCatalogu
         class_networks=class_networks,
         share_words=frozenset(w.lower() for w in settings.get("share_words", ())),
         share_labels=frozenset(w.lower() for w in settings.get("share_labels", ())),
+        menu_container_words=tuple(w.lower() for w in share.get("menu", {}).get("container_words", ())),
+        menu_target_attributes=frozenset(a.lower().removeprefix("data-")
+                                         for a in share.get("menu", {}).get("target_attributes", ())),
         template_markers=tuple(settings.get("template_markers", ())),
         self_link_params=tuple(p.lower() for p in self_link.get("params", ())),
         self_link_strip=frozenset(p.lower() for p in self_link.get("strip_params", ())),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -57,6 +57,7 @@ class Provider:
     id: str
     name: str
     official_hosts: frozenset[str]
+    dead_service: str | None = None  # id in dead_services.toml: the provider is shut down
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +142,8 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
     names: dict[str, str] = {}
     for pid, entry in dict(data.get("provider", {})).items():
         providers[pid] = Provider(pid, str(entry.get("name", pid)),
-                                  frozenset(normalise_host(h) for h in _list(entry.get("official_hosts"))))
+                                  frozenset(normalise_host(h) for h in _list(entry.get("official_hosts"))),
+                                  entry.get("dead_service"))
         aliases[pid] = pid
         for alias in _list(entry.get("aliases")):
             aliases[alias.lower()] = pid
@@ -321,12 +323,18 @@ class SignInClassifier:
         is_account = facts.has_password_form or is_account_url(doc.url, cat)
         updates: dict[str, Any] = {}
         if found.items:
-            updates["sign_in"] = tuple(found.items)
+            updates["sign_in"] = tuple(self._mark_dead(found.items))
         if is_account:
             updates["is_account_page"] = True
         if account_links:
             updates["account_links"] = account_links
         return updates
+
+    def _mark_dead(self, items: list[SignIn]) -> list[SignIn]:
+        """Flag sign-ins through a shut-down provider (Google+): never working sign-in."""
+        providers = self.cat.providers
+        return [replace(i, dead=True) if (p := providers.get(i.provider)) is not None and p.dead_service else i
+                for i in items]
 
     # -- evidence collectors ---------------------------------------------------------------------
 

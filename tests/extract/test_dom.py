@@ -36,7 +36,8 @@ def test_links_canonical_base_and_landmarks() -> None:
     doc, facts = page.document, page.facts
     assert facts.canonical == "https://cdn.example.com/canon"
     assert [f.url for f in facts.feeds] == ["https://cdn.example.com/feed.xml"]
-    about, share, mail = doc.anchors
+    about, share, mail, scripted = doc.anchors  # a link without href is kept: a script makes it work
+    assert (scripted.href, scripted.url, scripted.text) == ("", None, "no href")
     assert about.url == "https://cdn.example.com/x/about" and about.landmark == "header"
     assert about.has_image and about.img_alt == "i" and about.accessible_name == "About us"
     assert share.landmark == "main" and share.rel == ("noopener", "nofollow") and share.target == "_blank"

@@ -30,6 +30,7 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
                          ("github", "oauth-link", "site"), ("github", "button-text", None)},
     "button-text.html": {("google", "button-text", None), ("apple", "button-text", None),
                          ("microsoft", "button-text", None)},
+    "google-plus.html": {("google-plus", "sdk", None), ("google-plus", "button-text", None)},  # flagged dead
     "login-no-social.html": set(),
     "no-accounts.html": set(),
 }

@@ -83,10 +83,10 @@ def test_share_js_only_without_web_share_in_the_scripts(scripted_server: Callabl
         "/js/menu.js": text("document.querySelector('.share').onclick = openMenu;", "text/javascript"),
     })
     report = _audit(site.url("/a.html"), ["share-js-only", "share-coverage"])
-    statuses = {f.rule: (f.status, f.message) for f in report.pages[0].findings}
-    assert statuses["share-js-only"][0] == "skip" and "navigator.share" not in statuses["share-js-only"][1]
-    assert "1 share control (button.share) is wired up by a script" in statuses["share-js-only"][1]
-    assert statuses["share-coverage"][0] == "skip"
+    # A "Share" control that neither names a network nor calls navigator.share() is no evidence of
+    # sharing (a file manager's "Share" looks the same): nothing to judge, so no finding, where an
+    # "unknown" share control used to count.
+    assert report.pages[0].findings == []
     assert site.hits("/js/menu.js") == 1 and site.hits("/js/missing.js") == 1
 
 
