@@ -16,6 +16,7 @@ from smo_audit.engine.api import (
     page_rule,
     passed,
     site_rule,
+    skipped,
     warned,
 )
 from smo_audit.extract.facts import LinkTag
@@ -27,6 +28,7 @@ from smo_audit.preview import (
     url_origin,
 )
 
+from ._hosts import PREVIEW_HOSTS, STAGING_HOSTS, off_production
 from ._tags import plural, tag
 
 
@@ -38,12 +40,21 @@ def _link(t: LinkTag) -> str:
     return f'<link rel="canonical" href="{t.href[:200]}">'
 
 
-@page_rule(id="canonical-present", title="Canonical URL", category="open-graph", severity="warning", weight=2)
+@page_rule(id="canonical-present", title="Canonical URL", category="open-graph", severity="warning", weight=2,
+           options={
+               "staging_hosts": Option(list(STAGING_HOSTS), "Host patterns (shell globs) of staging servers: a "
+                                       "canonical there fails unless it is the production host."),
+               "preview_hosts": Option(list(PREVIEW_HOSTS), "Host patterns of preview deployments: a canonical "
+                                       "there fails when the production host is known and differs."),
+           })
 def canonical_present(ctx: PageContext) -> Outcome:
     """
     ## What it checks
     The page has exactly one `<link rel="canonical">` in its `<head>`, written as an absolute
-    URL.
+    URL on the production host: not localhost or a private address (other than a local dev
+    server audited as the site itself, with no production host known), not a staging host, and, when the
+    production host is known (`--base-url`, or the live site being audited), not a preview
+    deployment (`*.vercel.app`, ...).
 
     ## Why it matters
     The canonical URL is the one address search engines and most platforms attribute the page
@@ -63,7 +74,10 @@ def canonical_present(ctx: PageContext) -> Outcome:
 
     ## How to fix
     Add one `<link rel="canonical" href="https://...">` to the head of every page, with the
-    page's preferred, absolute address.
+    page's preferred, absolute address on the production host.
+
+    ## Options
+    `staging_hosts` and `preview_hosts`: the host patterns judged as not production.
 
     ## References
     - https://developers.google.com/search/docs/crawling-indexing/consolidate-duplicate-urls
@@ -83,6 +97,11 @@ def canonical_present(ctx: PageContext) -> Outcome:
         return warned("the canonical link is outside <head>: search engines ignore it there", _link(first))
     if not is_absolute_http(first.href):
         return warned("the canonical URL is relative: write it absolute (with https:// and the host)", _link(first))
+    wrong = off_production(first.href, ctx, ctx.options.get("staging_hosts", STAGING_HOSTS),
+                           ctx.options.get("preview_hosts", PREVIEW_HOSTS))
+    if wrong:
+        return failed(f"the canonical URL points at {wrong}: search and shares credit a server readers cannot use",
+                      _link(first))
     return passed("one absolute canonical URL", _link(first))
 
 
@@ -277,7 +296,9 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     """
     ## What it checks
     Across the audited pages, no single `og:image`, `og:title` or `og:description` value is used
-    by most of them (default: more than 60% of at least 3 pages).
+    by most of them (default: more than 60% of at least 3 pages). Skipped when fewer than
+    `min_pages` pages declare any of them (nothing to compare). A hygiene rule: passing it earns
+    no points, a warning costs a share of the Open Graph score (rules/scoring.toml).
 
     ## Why it matters
     When every page carries the site's logo as `og:image` and the site's slogan as description,
@@ -311,11 +332,13 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     if len(pages) < minimum:
         return None
     outcomes: list[Outcome] = []
+    compared: list[str] = []
     for key in ("og:image", "og:title", "og:description"):
         values = [(p.facts.open_graph.get(key) or "").strip() for p in pages]
         counted = Counter(v for v in values if v)
-        if not counted:
-            continue
+        if sum(counted.values()) < minimum:
+            continue  # too few pages declare it to compare (og-image and co. report the missing ones)
+        compared.append(key)
         value, count = counted.most_common(1)[0]
         if count > 1 and count / len(pages) > share:
             outcomes.append(warned(
@@ -324,7 +347,9 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
             ))
     if outcomes:
         return outcomes
-    return passed(f"{plural(len(pages), 'page')}: no og:image, og:title or og:description is shared by most of them")
+    if not compared:
+        return skipped(f"fewer than {minimum} pages declare og:image, og:title or og:description: nothing to compare")
+    return passed(f"{plural(len(pages), 'page')}: no {' or '.join(compared)} is shared by most of them")
 
 
 @site_rule(

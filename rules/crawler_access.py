@@ -242,14 +242,16 @@ def _compare(normal: Mapping[str, str], bot: Mapping[str, str]) -> tuple[list[st
     weight=3,
     options={"sample_pages": Option(3, "Pages requested as each social crawler: the start page and the next ones.")},
 )
-async def bot_cloaking(ctx: SiteContext) -> list[Outcome] | None:
+async def bot_cloaking(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     """
     ## What it checks
     The start page and a few more (`sample_pages`, default 3) are requested again as
     `facebookexternalhit` and as `Twitterbot` (the platforms marked `check_cloaking` in the
     catalogue). Each answer must be 2xx and carry the same preview tags (`og:title`,
     `og:description`, `og:image`, `og:url`, `og:type`, `twitter:*`) as the normal fetch.
-    Tags that only the bots get (a pre-rendering service) pass with a note.
+    Tags that only the bots get (a pre-rendering service) pass with a note. Skipped for build
+    folders: smo-audit's own server answers every user agent alike, so only the live site (or a
+    staging server given as the target) can show cloaking.
 
     ## Why it matters
     Bot-protection firewalls, rate limiters and "AI crawler" blocklists often answer social
@@ -277,6 +279,10 @@ async def bot_cloaking(ctx: SiteContext) -> list[Outcome] | None:
     - https://developer.x.com/en/docs/x-for-websites/cards/guides/troubleshooting-cards
     - https://developers.google.com/search/docs/essentials/spam-policies#cloaking
     """
+    if ctx.settings.local_copy:
+        return skipped("the pages come from a build folder served by smo-audit, which answers every user agent "
+                       "alike: how the production server answers social crawlers is not known (audit the live "
+                       "URL to check it)")
     bots = [p for p in platforms() if p.check_cloaking]
     sample = _sample(ctx, int(ctx.options.get("sample_pages", 3)))
     if not bots or not sample:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from smo_audit.crawl.urls import try_normalize
@@ -30,6 +30,7 @@ from smo_audit.engine.api import (
 )
 from smo_audit.engine.resources import OFF_TARGET, Resource
 from smo_audit.extract.feeds import FEED_MAX_BYTES, FeedError, ParsedFeed, parse_feed
+from smo_audit.preview import fetch_image, og_image_url, production_for
 
 from .profiles import is_home
 
@@ -206,7 +207,8 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
     """
     ## What it checks
     The items of each valid feed link to pages of the audited site, and those pages (where they
-    were audited) carry preview tags: `og:title` and `og:image`. Items on pages not audited in
+    were audited) carry preview tags: `og:title` and an `og:image` that loads (a declared but
+    broken image earns no credit). Items on pages not audited in
     this run are counted, not judged; `--base-url` maps production item URLs onto a local build.
 
     ## Why it matters
@@ -267,6 +269,10 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
             absent = [k for k in ("og:title", "og:image") if not og.get(k, "").strip()]
             if absent:
                 lacking.append(f"{entry.link}: no {' or '.join(absent)}")
+                continue
+            broken = await _broken_image(ctx, record)
+            if broken:
+                lacking.append(f"{entry.link}: its og:image {broken}")
             else:
                 good.append(entry.link)
     if lacking:
@@ -282,6 +288,22 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
     return skipped(f"none of the feed's {not_audited} item page(s) were audited in this run (raise --max-pages)")
 
 
+async def _broken_image(ctx: SiteContext, record: PageRecord) -> str | None:
+    """Why the page's og:image cannot be shown (a declared but broken image earns nothing), or None.
+
+    The fetch is the one the page's own preview-image rules made (cached); an image that was not
+    fetched (a production host with no --base-url) is not judged.
+    """
+    url = og_image_url(record.facts)
+    if url is None:
+        return None
+    production = production_for(record.final_url, record.facts, ctx.settings.base_url)
+    fetch = await fetch_image(ctx.resources, url, page_url=record.final_url, production=production)
+    if fetch.reachable or fetch.error_kind == OFF_TARGET:
+        return None
+    return f"cannot be loaded ({fetch.error or fetch.error_kind})"
+
+
 def parse_date(value: str) -> datetime | None:
     """An ISO 8601 / W3C date or date-time as an aware UTC datetime; None when unparsable."""
     text = value.strip()
@@ -289,9 +311,22 @@ def parse_date(value: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 shifted before year 1 by its offset
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+EARLIEST_YEAR = 1990  # before the web: a placeholder (Hugo's 0001-01-01, Unix epoch), never a real date
+FUTURE_SLACK = timedelta(days=1)  # time zones and scheduled posts published a few hours early
+
+
+def impossible_date(when: datetime, now: datetime | None = None) -> str | None:
+    """Why a publication or modification date cannot be true, or None."""
+    if when.year < EARLIEST_YEAR:
+        return f"the year {when.year} is a placeholder (before {EARLIEST_YEAR}), not a real date"
+    if when > (now or datetime.now(UTC)) + FUTURE_SLACK:
+        return "it lies in the future"
+    return None
 
 
 @page_rule(id="article-dates", title="Articles carry publication dates", category="distribution",
@@ -301,7 +336,8 @@ def article_dates(ctx: PageContext) -> Outcome | None:
     ## What it checks
     Article pages state when they were published, as an ISO 8601 date in
     `article:published_time` or JSON-LD `datePublished`, and (when given) a modification date
-    that is not earlier than the publication date.
+    that is not earlier than the publication date. A date that cannot be true fails: a year
+    before 1990 (Hugo's zero date `0001-01-01`, the Unix epoch) or a date in the future.
 
     ## Why it matters
     Facebook and LinkedIn show and sort by these dates, news aggregators and scheduling tools use
@@ -322,7 +358,9 @@ def article_dates(ctx: PageContext) -> Outcome | None:
 
     ## How to fix
     Output `article:published_time` (and `article:modified_time`) from the post's dates in ISO
-    8601, or `datePublished`/`dateModified` in the Article JSON-LD.
+    8601, or `datePublished`/`dateModified` in the Article JSON-LD. A `0001-01-01` date means the
+    post has no date in its front matter (Hugo prints its zero date): set `date` there, or leave
+    the tag out when the date is unknown.
 
     ## References
     - https://ogp.me/#type_article
@@ -337,11 +375,19 @@ def article_dates(ctx: PageContext) -> Outcome | None:
     if published is None:
         return warned(f"the publication date is not an ISO 8601 date: {facts.published_time[:100]!r}",
                       facts.published_time[:100])
+    wrong = impossible_date(published)
+    if wrong:
+        return failed(f"the publication date {facts.published_time[:40]} is impossible: {wrong}",
+                      f"published {facts.published_time[:100]}")
     if facts.modified_time:
         modified = parse_date(facts.modified_time)
         if modified is None:
             return warned(f"the modification date is not an ISO 8601 date: {facts.modified_time[:100]!r}",
                           facts.modified_time[:100])
+        wrong = impossible_date(modified)
+        if wrong:
+            return failed(f"the modification date {facts.modified_time[:40]} is impossible: {wrong}",
+                          f"modified {facts.modified_time[:100]}")
         if modified < published:
             return warned("the article says it was modified before it was published",
                           facts.published_time, facts.modified_time)

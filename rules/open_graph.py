@@ -10,6 +10,7 @@ from smo_audit.extract.facts import MetaTag
 from smo_audit.platforms import platforms
 from smo_audit.preview import resolve_field
 
+from ._hosts import PREVIEW_HOSTS, STAGING_HOSTS, off_production
 from ._tags import meta_evidence, metas, non_empty, plural
 
 
@@ -142,11 +143,21 @@ def og_image(ctx: PageContext) -> Outcome:
     return failed("og:image is not an absolute http(s) URL: most platforms will show no picture", _tag("og:image", value))
 
 
-@page_rule(id="og-url", title="Open Graph URL", category="open-graph", severity="warning", weight=2)
+@page_rule(id="og-url", title="Open Graph URL", category="open-graph", severity="warning", weight=2,
+           options={
+               "staging_hosts": Option(list(STAGING_HOSTS), "Host patterns (shell globs) of staging servers: an "
+                                       "og:url there fails unless it is the production host."),
+               "preview_hosts": Option(list(PREVIEW_HOSTS), "Host patterns of preview deployments: an og:url "
+                                       "there fails when the production host is known and differs."),
+           })
 def og_url(ctx: PageContext) -> Outcome:
     """
     ## What it checks
-    The page has an `og:url` meta tag holding an absolute http(s) URL.
+    The page has an `og:url` meta tag holding an absolute http(s) URL on the production host:
+    not localhost or a private address (other than a local dev server audited
+    as the site itself, with no production host known), not a staging host (`staging.*`, `dev.*`, ...), and, when the
+    production host is known (`--base-url`, or the live site being audited), not a hosting
+    provider's preview domain (`*.vercel.app`, ...).
 
     ## Why it matters
     `og:url` is the address platforms count likes and shares against and the link a preview
@@ -164,7 +175,11 @@ def og_url(ctx: PageContext) -> Outcome:
 
     ## How to fix
     Add `<meta property="og:url" content="https://...">` with the page's canonical address,
-    the same URL as `<link rel="canonical">`.
+    the same URL as `<link rel="canonical">`, built from the production base URL (Hugo
+    `baseURL`, Jekyll `url`, Next.js `metadataBase`).
+
+    ## Options
+    `staging_hosts` and `preview_hosts`: the host patterns judged as not production.
 
     ## References
     - https://ogp.me/#metadata
@@ -174,6 +189,11 @@ def og_url(ctx: PageContext) -> Outcome:
         return failed("og:url is missing: shares of URL variants are counted separately")
     parts = urlsplit(values[0])
     if parts.scheme in ("http", "https") and parts.netloc:
+        wrong = off_production(values[0], ctx, ctx.options.get("staging_hosts", STAGING_HOSTS),
+                               ctx.options.get("preview_hosts", PREVIEW_HOSTS))
+        if wrong:
+            return failed(f"og:url points at {wrong}: shares open a server your readers cannot use",
+                          _tag("og:url", values[0]))
         return passed("og:url is an absolute URL", _tag("og:url", values[0]))
     return failed("og:url is not an absolute http(s) URL", _tag("og:url", values[0]))
 
@@ -455,13 +475,19 @@ def og_in_head(ctx: PageContext) -> Outcome | None:
 
 
 def _text_limits(ctx: PageContext, field: str) -> list[tuple[int, str]]:
-    """(limit, platform name) for the platforms that document a cut-off for `field` and show
-    the og: value (X shows twitter:title instead when the page sets one)."""
+    """(limit, platform name) for the platforms that document a cut-off for `field`.
+
+    Every documented cut-off applies, also where that platform shows `twitter:<field>` instead:
+    it is the only published measure of how much fits, and the platforms that document none cut
+    long texts too. (A page once passed a 465-character og:description because it also set
+    twitter:description.) The name says when that platform reads another tag."""
     out: list[tuple[int, str]] = []
     for p in platforms():
         limit = p.title_max if field == "title" else p.description_max
-        if limit and resolve_field(ctx.facts, p, field)[1] == "og":
-            out.append((int(limit), p.name))
+        if limit:
+            shown = resolve_field(ctx.facts, p, field)[1]
+            name = p.name if shown in ("og", None) else f"{p.name}'s documented limit"
+            out.append((int(limit), name))
     return sorted(out)
 
 
@@ -482,9 +508,9 @@ def og_title_length(ctx: PageContext) -> Outcome | None:
     `og:title` is long enough to say something and short enough to be shown whole. The upper
     bound is the shortest documented cut-off among the platforms in the catalogue
     (rules/catalogue/platforms.toml): X shows at most 70 characters of a card title (documented,
-    high confidence; X falls back to `og:title` when `twitter:title` is missing). Facebook and
-    LinkedIn wrap titles over two or three lines depending on the layout, and document no fixed
-    limit, so they are not used.
+    high confidence). It applies even when the page sets its own `twitter:title` (checked by
+    `twitter-text-length`): it is the only published measure, and the platforms that document
+    none (Facebook and LinkedIn wrap titles over two or three lines) cut long titles too.
 
     ## Why it matters
     A cut title loses its end, often the part that makes people click; a one-word title such as
@@ -543,8 +569,9 @@ def og_description_length(ctx: PageContext) -> Outcome | None:
     ## What it checks
     `og:description` is between `min_length` (default 50) characters and the shortest documented
     cut-off of the platforms in the catalogue: X shows at most 200 characters of a card
-    description (documented, high confidence). Facebook shows one or two lines depending on the
-    layout and documents no limit.
+    description (documented, high confidence). The limit applies even when the page sets its own
+    `twitter:description` (checked by `twitter-text-length`): Facebook and LinkedIn document no
+    limit but show only one or two lines.
 
     ## Why it matters
     A few words ("Read more", the brand name) waste the line under the headline; a long text is

@@ -77,7 +77,9 @@ def _summary(judged: list[tuple[Platform, Judgement]]) -> tuple[str, dict[str, d
 async def og_image_reachable(ctx: PageContext) -> Outcome | None:
     """
     ## What it checks
-    The `og:image` URL answers 200 after redirects, within the fetch time limit. It is fetched
+    The page declares an `og:image` that answers 200 after redirects, within the fetch time
+    limit; a page without one (or with a relative one) fails here too, so a missing picture counts
+    against the preview-image category instead of removing it from the score. It is fetched
     once per distinct URL and the result shared by every preview-image rule and the report's
     preview cards. URLs on reserved placeholder names (`.example`, `.invalid`, `.test`,
     `example.com`) and local addresses named by a public page are reported without a request.
@@ -107,8 +109,12 @@ async def og_image_reachable(ctx: PageContext) -> Outcome | None:
     - https://developer.x.com/en/docs/x-for-websites/cards/guides/troubleshooting-cards
     """
     fetch = await page_og_image(ctx)
-    if fetch is None or fetch.error_kind == "not-absolute":
-        return None  # og-image reports a missing or relative og:image
+    # The gate of the category: no usable og:image means no picture on any platform, so the
+    # category fails instead of dropping out of the score (dropping out raised it).
+    if fetch is None:
+        return failed("no og:image is declared: shares of this page show no picture")
+    if fetch.error_kind == "not-absolute":
+        return failed("og:image is not an absolute URL, so no platform can load it", tag("og:image", fetch.url))
     if fetch.error_kind == OFF_TARGET:
         return skipped(fetch.error or "the image was not fetched", tag("og:image", fetch.url))
     evidence = [tag("og:image", fetch.url)]

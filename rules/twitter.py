@@ -6,7 +6,9 @@ import re
 
 from smo_audit.catalogue import section
 from smo_audit.engine.api import Outcome, PageContext, failed, page_rule, passed, warned
-from smo_audit.preview import first_value, is_absolute_http
+from smo_audit.engine.resources import OFF_TARGET
+from smo_audit.platforms import platforms
+from smo_audit.preview import fetch_image, first_value, is_absolute_http, production_for
 
 
 def _valid_cards() -> tuple[str, ...]:
@@ -53,20 +55,34 @@ def twitter_card(ctx: PageContext) -> Outcome:
     return passed(f"twitter:card is {card.lower()}", evidence)
 
 
+async def _broken(ctx: PageContext, url: str) -> str | None:
+    """Why the card's image cannot be shown, or None (also when it was not fetched: a folder audit
+    without --base-url does not request production hosts). The fetch is cached and shared."""
+    if not is_absolute_http(url):
+        return "is not an absolute http(s) URL"
+    production = production_for(ctx.final_url, ctx.facts, ctx.settings.base_url)
+    fetch = await fetch_image(ctx.resources, url, page_url=ctx.final_url, production=production)
+    if fetch.reachable or fetch.error_kind == OFF_TARGET:
+        return None
+    return f"cannot be loaded ({fetch.error or fetch.error_kind})"
+
+
 _HANDLE = re.compile(r"^@[A-Za-z0-9_]{1,15}$")
 _PROFILE_URL = re.compile(r"^(?:https?://)?(?:www\.|mobile\.)?(?:twitter|x)\.com/@?([A-Za-z0-9_]{1,15})/?(?:[?#].*)?$",
                           re.IGNORECASE)
 
 
 @page_rule(id="twitter-fallbacks", title="X card fallbacks", category="twitter-card", severity="warning", weight=2)
-def twitter_fallbacks(ctx: PageContext) -> Outcome:
+async def twitter_fallbacks(ctx: PageContext) -> Outcome:
     """
     ## What it checks
     X has a title, a description and (for `summary_large_image`) an image for the card, from
     `twitter:title`, `twitter:description` and `twitter:image` or, where those are missing, from
     their documented Open Graph fallbacks `og:title`, `og:description` and `og:image`. A missing
     `twitter:*` tag with an `og:*` fallback passes, with a note. `twitter:image`, when set, must
-    be an absolute URL.
+    be an absolute URL. The card's image (its own or the `og:image` fallback) must load: a
+    declared but broken image earns no credit (a failure for `summary_large_image`, a warning
+    otherwise).
 
     ## Why it matters
     You do not need to repeat every Open Graph tag for X, but the card needs a title from one of
@@ -106,9 +122,18 @@ def twitter_fallbacks(ctx: PageContext) -> Outcome:
             if field == "image" and not is_absolute_http(own):
                 problems.append("twitter:image is not an absolute http(s) URL")
                 evidence.append(f'<meta name="twitter:image" content="{own[:200]}">')
+            elif field == "image" and (broken := await _broken(ctx, own)):
+                (problems if required else warnings).append(f"twitter:image {broken}")
+                evidence.append(f'<meta name="twitter:image" content="{own[:200]}">')
             continue
         if fallback:
-            notes.append(f"twitter:{field} falls back to og:{field}")
+            broken = await _broken(ctx, fallback) if field == "image" else None
+            if broken:
+                # A declared but broken image earns no credit: X shows no picture either way.
+                (problems if required else warnings).append(f"twitter:image falls back to og:image, which {broken}")
+                evidence.append(f'<meta property="og:image" content="{fallback[:200]}">')
+            else:
+                notes.append(f"twitter:{field} falls back to og:{field}")
         elif required:
             problems.append(f"no twitter:{field} and no og:{field}: the card has no {field}")
         else:
@@ -177,3 +202,68 @@ def twitter_handles(ctx: PageContext) -> Outcome | None:
     if "warn" in statuses:
         return warned(message, *evidence_list)
     return passed(message, *evidence_list)
+
+
+def _x_limits() -> tuple[int | None, int | None]:
+    for p in platforms():
+        if p.card_types:  # X
+            return p.title_max, p.description_max
+    return None, None
+
+
+@page_rule(id="twitter-text-length", title="X card title and description length", category="twitter-card",
+           severity="warning", weight=1)
+def twitter_text_length(ctx: PageContext) -> Outcome | None:
+    """
+    ## What it checks
+    `twitter:title` and `twitter:description`, when the page sets them, fit X's documented
+    limits from the platform catalogue (rules/catalogue/platforms.toml: 70 characters of title,
+    200 of description), and are not empty. Pages without them are left to `og-title-length`
+    and `og-description-length` (X then shows the Open Graph text).
+
+    ## Why it matters
+    X cuts a card's title and description at these lengths: the end of a long text, often the
+    part that makes people click, is never shown. An empty `twitter:title` hides the Open Graph
+    title X would otherwise fall back to.
+
+    ## Failing example
+    ```html
+    <meta name="twitter:description" content="(a 465-character paragraph copied from the article's first section ...)">
+    ```
+
+    ## Passing example
+    ```html
+    <meta name="twitter:title" content="How to choose a waterproof hiking jacket">
+    <meta name="twitter:description" content="We tested ten jackets in real Scottish rain: here is what kept us dry.">
+    ```
+
+    ## How to fix
+    Keep `twitter:title` under 70 characters and `twitter:description` under 200, or remove them
+    so X shows the (well-sized) Open Graph title and description.
+
+    ## References
+    - https://developer.x.com/en/docs/x-for-websites/cards/overview/markup
+    """
+    title_max, description_max = _x_limits()
+    problems: list[str] = []
+    evidence: list[str] = []
+    checked: list[str] = []
+    for key, limit in (("twitter:title", title_max), ("twitter:description", description_max)):
+        values = ctx.doc.meta_values(key)
+        if not values:
+            continue
+        value = values[0].strip()
+        tag = f'<meta name="{key}" content="{value[:200]}">'
+        if not value:
+            problems.append(f"{key} is empty")
+            evidence.append(tag)
+        elif limit and len(value) > limit:
+            problems.append(f"{key} is {len(value)} characters: X cuts it at {limit}")
+            evidence.append(tag)
+        else:
+            checked.append(f"{key} is {len(value)} characters")
+    if problems:
+        return warned("; ".join(problems), *evidence)
+    if not checked:
+        return None
+    return passed("; ".join(checked) + ": shown whole on X")

@@ -117,7 +117,8 @@ class Audit:
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}
         self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url,
-                                       target=target.text, check_profiles=config.check_profiles)
+                                       target=target.text, check_profiles=config.check_profiles,
+                                       local_copy=target.folder is not None)
         for source, problem in self.loaded.problems:
             self.collected.errors.append(rm.CrawlError(url=source, kind="plugin", message=problem))
 

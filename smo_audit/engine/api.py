@@ -205,6 +205,9 @@ class AuditSettings:
     base_url: str | None = None
     target: str = ""
     check_profiles: bool = False  # --check-profiles: rules may request each social profile URL once
+    # The pages come from a build folder served by smo-audit itself, not from the production
+    # server: checks of how that server answers (bot cloaking, firewalls) have nothing to judge.
+    local_copy: bool = False
 
 
 @dataclass(frozen=True, slots=True)

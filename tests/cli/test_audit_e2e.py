@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smo_audit.cli import app
-from tests.support.scripted_server import html
+from tests.support.scripted_server import html, png
 
 GOOD = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Good</title>
 <link rel="canonical" href="{base}/">
@@ -33,7 +33,8 @@ def site(scripted_server):
     server = scripted_server({})
     server.routes["/"] = html(GOOD.format(base=server.base_url.rstrip("/")))
     server.routes["/bad"] = html(BAD)
-    return server
+    server.routes["/og.png"] = png(1200, 630)  # `--select twitter-card` also selects twitter-fallbacks,
+    return server                             # which needs the card's image to load
 
 
 FIRST_RULES = ("og-title", "og-description", "og-image", "og-url", "twitter-card")

@@ -22,6 +22,8 @@ crawler and pipeline, selecting only the rule under test, and checks the finding
     render = true                           # optional: run in rendered mode
     use_sitemaps = true                     # optional: read robots.txt Sitemap: lines and /sitemap.xml
     check_profiles = true                   # optional: --check-profiles (social profile URLs requested)
+    folder = true                           # optional: audit `site` as a build folder (the folder target),
+                                            # not as a URL; `page` is then only the case's name
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class RuleCase:
     render: bool = False
     use_sitemaps: bool = False
     check_profiles: bool = False
+    folder: bool = False
 
     @property
     def id(self) -> str:
@@ -98,11 +101,14 @@ def _served(case: RuleCase, base_url: str) -> Iterator[tuple[str, str]]:
 
 
 def run_case(case: RuleCase, base_url: str) -> Report:
+    if case.folder:
+        assert case.site, "a folder case names its site"
+        return _audit(case, None)
     with _served(case, base_url) as (root, page):
         return _audit(case, root.rstrip("/") + "/" + page)
 
 
-def _audit(case: RuleCase, url: str) -> Report:
+def _audit(case: RuleCase, url: str | None) -> Report:
     config = AuditConfig(
         select=[case.rule],
         max_pages=case.max_pages,
@@ -117,7 +123,8 @@ def _audit(case: RuleCase, url: str) -> Report:
         render=case.render,
         check_profiles=case.check_profiles,
     )
-    audit = Audit(Target(case.page, url=url), config)
+    target = Target(case.page, folder=FIXTURES / case.site) if url is None and case.site else Target(case.page, url=url)
+    audit = Audit(target, config)
     return asyncio.run(audit.run())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.support.scripted_server import Route, html, redirect, text
+from tests.support.scripted_server import Route, html, png, redirect, text
 
 
 def _page(title: str, body: str, head: str = "", footer: str = "") -> str:
@@ -88,6 +88,7 @@ def rss_absolute(base: str) -> dict[str, Route]:
         "/posts/with-image/": html(article("With image", True)),
         "/posts/without-image/": html(article("Without image", False)),
         "/feed.rss": text(feed, "application/rss+xml"),
+        "/img.png": png(1200, 630),
     }
 
 
