@@ -18,6 +18,7 @@ from smo_audit.errors import (
     EXIT_BELOW_THRESHOLD,
     EXIT_INTERRUPTED,
     EXIT_PASSED,
+    InternalError,
     SmoAuditError,
     TargetError,
     UsageError,
@@ -72,9 +73,16 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or su
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Re-raise rule errors instead of reporting them.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", metavar="FILE", help="Config file (default: nearest smo-audit.toml or pyproject.toml [tool.smo-audit]).")]
 RulesDirOpt = Annotated[list[Path] | None, typer.Option("--rules-dir", metavar="DIR", help="Folder of local rule modules (repeatable).")]
+SkipBrokenOpt = Annotated[bool, typer.Option("--skip-broken-plugins", help="Report a rule plugin or --rules-dir module that fails to load and go on without it (default: exit 2).")]
 
 
-@app.command()
+EXIT_CODES_HELP = (
+    "\b\nExit codes: 0 ok (or no threshold), 1 score below --fail-under, 2 usage/config error,\n"
+    "3 target not auditable, 4 internal error, 130 interrupted (Ctrl-C), 143 terminated."
+)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
 def audit(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="A URL (https://example.com) or a folder with a built site (./public).")],
     format: FormatOpt = None,
@@ -96,6 +104,7 @@ def audit(
     select: Annotated[list[str] | None, typer.Option("--select", metavar="RULE|CATEGORY", help="Only these rules or categories (repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="RULE|CATEGORY", help="Skip these rules or categories (repeatable).")] = None,
     rules_dir: RulesDirOpt = None,
+    skip_broken_plugins: SkipBrokenOpt = False,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -107,7 +116,8 @@ def audit(
         "max_depth": max_depth, "scope": scope, "include": include, "exclude": exclude,
         "concurrency": concurrency, "ignore_robots": ignore_robots, "user_agent": user_agent,
         "timeout": timeout, "base_url": base_url, "check_profiles": check_profiles, "select": select, "ignore": ignore,
-        "rules_dirs": rules_dir, "quiet": quiet or None, "debug": debug or None,
+        "rules_dirs": rules_dir, "skip_broken_plugins": skip_broken_plugins or None,
+        "quiet": quiet or None, "debug": debug or None,
     }
     _run(target, flags, config)
 
@@ -138,7 +148,26 @@ def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_co
     except KeyboardInterrupt:
         sys.stderr.write("smo-audit: interrupted\n")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:
+        if flags.get("debug"):
+            raise
+        _fail(_internal(exc))
     raise typer.Exit(code)
+
+
+def _internal(exc: BaseException, pages: int | None = None) -> InternalError:
+    """One sentence for a bug (exit 4): what broke, what was kept, how to see the details."""
+    detail = " ".join(str(exc).split())[:300]
+    kept = "" if pages is None else f"; {_plural(pages, 'page')} audited so far {'was' if pages == 1 else 'were'} written"
+    return InternalError(
+        f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}){kept}; rerun with --debug for details"
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    from smo_audit.report.wording import plural
+
+    return plural(count, word)
 
 
 def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool) -> int:
@@ -180,10 +209,7 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                 report = run.snapshot(finished=True).model_copy(update={"partial": True, "stop_reason": "crashed"})
                 if report.pages:
                     _write_report(report, outputs, cfg.quiet)
-                raise TargetError(
-                    f"the audit stopped on an internal error ({type(exc).__name__}: {exc}); "
-                    f"{len(report.pages)} pages audited so far were written; rerun with --debug for details"
-                ) from None
+                raise _internal(exc, len(report.pages)) from None
         if not report.pages:
             reason = report.errors[0].message if report.errors else "no page could be fetched"
             _write_report(report, outputs, cfg.quiet)
@@ -192,19 +218,23 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     finally:
         outputs.close()
     if report.stop_reason in ("cancelled", "interrupted"):
-        sys.stderr.write(f"smo-audit: interrupted; the partial report of {len(report.pages)} pages was written\n")
+        sys.stderr.write(f"smo-audit: interrupted; the partial report of {_plural(len(report.pages), 'page')} was written\n")
         return EXIT_INTERRUPTED
-    return EXIT_PASSED if report.passed else EXIT_BELOW_THRESHOLD
+    return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 
 def _write_report(report: Report, outputs: ReportOutputs, quiet: bool) -> None:
     outputs.finish(report)
     if not quiet and outputs.plan.stdout_format != "terminal":
-        score = "n/a" if report.score is None else f"{report.score:.0f}/100"
+        from smo_audit.report.wording import plural, score_text, verdict_text
+
+        audited = sum(1 for page in report.pages if page.duplicate_of is None)
+        judged = verdict_text(report.passed, report.fail_under)
         where = f" -> {', '.join(str(p) for p in outputs.written)}" if outputs.written else ""
         sys.stderr.write(
-            f"smo-audit: {len(report.pages)} pages, {len(report.errors)} errors, score {score}"
-            f"{'' if report.passed else ' (below threshold)'}{' (partial)' if report.partial else ''}{where}\n"
+            f"smo-audit: {plural(audited, 'page')}, {plural(len(report.errors), 'crawl error')}, "
+            f"score {score_text(report.score)}/100{', ' + judged if judged else ''}"
+            f"{' (partial)' if report.partial else ''}{where}\n"
         )
 
 
@@ -241,17 +271,17 @@ class _Progress:
             )
 
 
-def _load_rules(rules_dirs: list[Path] | None) -> LoadedRules:
+def _load_rules(rules_dirs: list[Path] | None, skip_broken: bool = False) -> LoadedRules:
     from smo_audit.engine.registry import load_rules
 
-    return load_rules(rules_dirs=rules_dirs or [])
+    return load_rules(rules_dirs=rules_dirs or [], skip_broken=skip_broken)
 
 
 @app.command("rules")
-def list_rules(rules_dir: RulesDirOpt = None) -> None:
+def list_rules(rules_dir: RulesDirOpt = None, skip_broken_plugins: SkipBrokenOpt = False) -> None:
     """List every rule with its id, category, severity and scope."""
     try:
-        loaded = _load_rules(rules_dir)
+        loaded = _load_rules(rules_dir, skip_broken_plugins)
     except SmoAuditError as error:
         _fail(error)
     ordered = sorted(loaded.rules, key=lambda r: (r.category, r.id))
@@ -280,10 +310,11 @@ def list_rules(rules_dir: RulesDirOpt = None) -> None:
 def explain(
     rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id, e.g. og-image.")],
     rules_dir: RulesDirOpt = None,
+    skip_broken_plugins: SkipBrokenOpt = False,
 ) -> None:
     """Explain a rule: what it checks, why it matters, how to fix it."""
     try:
-        loaded = _load_rules(rules_dir)
+        loaded = _load_rules(rules_dir, skip_broken_plugins)
     except SmoAuditError as error:
         _fail(error)
     from smo_audit.engine.docs import rule_markdown
@@ -313,6 +344,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("smo-audit: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        if "--debug" in sys.argv:
+            raise
+        sys.stderr.write(f"smo-audit: error: {_internal(exc)}\n")
+        sys.exit(InternalError.exit_code)
 
 
 __all__ = ["app", "main"]

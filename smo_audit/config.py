@@ -44,6 +44,7 @@ class AuditConfig(BaseModel):
     select: list[str] = Field(default_factory=list, description="Only these rules or categories.")
     ignore: list[str] = Field(default_factory=list, description="Never these rules or categories.")
     rules_dirs: list[Path] = Field(default_factory=list, description="Folders of local rule modules.")
+    skip_broken_plugins: bool = Field(False, description="Report rule plugins or --rules-dir modules that fail to load and audit without them (default: exit 2).")
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-rule options: {rule-id: {option: value}}.")
     fail_under: float | None = Field(None, ge=0, le=100, description="Exit 1 when the site score is below this.")
 

@@ -6,6 +6,7 @@ EXIT_PASSED = 0
 EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
 EXIT_NOT_AUDITABLE = 3
+EXIT_INTERNAL = 4  # a bug (ours or a plugin's): the pages audited so far are still written
 EXIT_INTERRUPTED = 130  # Ctrl-C: the partial report is still written
 
 
@@ -25,6 +26,12 @@ class TargetError(SmoAuditError):
     """The target cannot be audited at all: unreachable, not HTML, an empty folder."""
 
     exit_code = EXIT_NOT_AUDITABLE
+
+
+class InternalError(SmoAuditError):
+    """Something broke inside smo-audit or a plugin: not the user's input, not the site's score."""
+
+    exit_code = EXIT_INTERNAL
 
 
 class RuleLoadError(SmoAuditError):

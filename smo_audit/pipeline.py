@@ -96,7 +96,7 @@ class Audit:
         self.target = target
         self.config = config
         self.profile = profile or ScoringProfile.load()
-        self.loaded = rules or load_rules(rules_dirs=config.rules_dirs)
+        self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
         self.rule_set = RuleSet.build(
             self.loaded.rules, self.profile, select=config.select, ignore=config.ignore, rule_options=config.rules
         )
@@ -302,7 +302,9 @@ class Audit:
                         selected_categories={r.category for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)},
                         findings=self._all_findings())
         threshold = self.config.fail_under
-        passed = threshold is None or (score is not None and score >= threshold)
+        # The score is rounded once (one decimal, in scoring) and that same number is compared
+        # and displayed. No threshold: nothing was judged, so passed is null, not true.
+        passed = None if threshold is None else score is not None and score >= threshold
         return rm.Report(
             tool=rm.Tool(name=TOOL_NAME, version=__version__),
             target=self.target.text,

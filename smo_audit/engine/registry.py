@@ -2,8 +2,10 @@
 
 Built-in rules are just the `builtin` entry point of the `smo_audit.rules` group, so they are
 loaded and validated exactly like a third-party plugin. Malformed metadata or a duplicate id fails
-loudly and names the culprit; a plugin that cannot even be imported is reported and skipped
-(the built-ins never are: a broken install must not look like a clean audit).
+loudly and names the culprit. A plugin or --rules-dir module that cannot even be imported stops
+the run too (exit 2, naming the file): an audit that silently lost the team's own rules would
+report a score they did not ask for. With `skip_broken` (--skip-broken-plugins) it is reported in
+the report's errors[] and skipped instead; the built-ins are never skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib.util
 import pkgutil
 import re
 import sys
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
@@ -89,6 +92,24 @@ def _load_rules_dir(directory: Path) -> Iterator[tuple[str, ModuleType | Excepti
         yield source, module
 
 
+def _where_it_broke(exc: BaseException) -> str:
+    """The file (and line) where an import failed: the plugin's own code, not importlib's."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")
+              and "/importlib/" not in f.filename.replace("\\", "/")]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def _broken(loaded: LoadedRules, source: str, sentence: str, exc: BaseException, skip_broken: bool) -> None:
+    where = _where_it_broke(exc)
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    message = f"{sentence} ({detail}{', at ' + where if where and where not in sentence else ''})"
+    if not skip_broken:
+        raise RuleLoadError(f"{message}; fix it, or pass --skip-broken-plugins to audit without it")
+    loaded.problems.append((source, message))
+
+
 def validate(rules: Iterable[Rule]) -> None:
     """Fail loudly on malformed metadata or duplicate ids, naming the rule and where it came from."""
     seen: dict[str, str] = {}
@@ -122,8 +143,13 @@ def load_rules(
     rules_dirs: Iterable[Path] = (),
     include_entry_points: bool = True,
     extra_sources: Iterable[tuple[str, object]] = (),
+    skip_broken: bool = False,
 ) -> LoadedRules:
-    """Discover every rule: entry points (built-ins first), --rules-dir files, extra objects."""
+    """Discover every rule: entry points (built-ins first), --rules-dir files, extra objects.
+
+    A plugin or rules-dir module that fails to import raises RuleLoadError, or with `skip_broken`
+    lands in `problems` and is left out.
+    """
     loaded = LoadedRules()
     if include_entry_points:
         points = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name != BUILTIN_ENTRY_POINT)
@@ -138,13 +164,13 @@ def load_rules(
             except Exception as exc:
                 if point.name == BUILTIN_ENTRY_POINT:
                     raise RuleLoadError(f"the built-in rules failed to load: {exc}") from exc
-                loaded.problems.append((source, f"rule plugin {source} failed to load: {type(exc).__name__}: {exc}"))
+                _broken(loaded, source, f"rule plugin {source} failed to load", exc, skip_broken)
                 continue
             loaded.rules.extend(found)
     for directory in rules_dirs:
         for source, result in _load_rules_dir(Path(directory)):
             if isinstance(result, Exception):
-                loaded.problems.append((source, f"rule file {source} failed to load: {type(result).__name__}: {result}"))
+                _broken(loaded, source, f"rule file {source} failed to load", result, skip_broken)
             else:
                 loaded.rules.extend(_from_object(result, source))
     for source, obj in extra_sources:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from smo_audit.report.model import Report
+from smo_audit.report.wording import plural, score_text
 from smo_audit.report.summary import (
     ProblemGroup,
     RuleInfo,
@@ -61,7 +62,8 @@ def _rule_link(rule: RuleInfo) -> str:
 
 
 def _verdict(report: Report) -> str:
-    score = f"**{_score(report.score)}/100**"
+    # The site score exactly as compared with --fail-under (one decimal), never re-rounded.
+    score = f"**{score_text(report.score)}/100**"
     if report.fail_under is None:
         return f"{score} (no threshold set)"
     if report.passed:
@@ -76,7 +78,7 @@ def _head(report: Report, groups: list[ProblemGroup]) -> list[str]:
     if report.partial:
         lines += [f"> **Partial report**: the audit stopped early ({md(report.stop_reason or 'stopped', 80)}).", ""]
     if report.errors:
-        lines += [f"{len(report.errors)} URLs could not be audited.", ""]
+        lines += [f"{plural(len(report.errors), 'crawl error')}: URLs that could not be audited.", ""]
     if report.categories:
         lines += ["| Category | Score |", "|---|---:|"]
         lines += [f"| {md(c.title, 80)} | {_score(c.score)} |" for c in report.categories[:40]]

@@ -152,7 +152,7 @@ class Report(_Model):
     started_at: str
     finished_at: str
     score: float | None
-    passed: bool
+    passed: bool | None = Field(description="score >= fail_under; null when no threshold was set")
     fail_under: float | None = None
     categories: list[CategoryScore]
     partial: bool = False

@@ -17,6 +17,7 @@ from rich.text import Text
 from smo_audit.engine.api import Rule
 from smo_audit.engine.explain import cost_line
 from smo_audit.report.model import Finding, Report
+from smo_audit.report.wording import plural, score_text, verdict_text
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim", "error": "magenta"}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -46,12 +47,18 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
     header = Text()
     header.append("smo-audit ", style="bold")
     header.append(_clean(report.target, 200))
-    header.append(f"  ·  {len(report.pages)} pages  ·  {report.mode} mode")
+    audited = sum(1 for p in report.pages if p.duplicate_of is None)
+    duplicates = len(report.pages) - audited
+    header.append(f"  ·  {plural(audited, 'page')}")
+    if duplicates:
+        header.append(f" (+{plural(duplicates, 'duplicate URL')})")
+    header.append(f"  ·  {report.mode} mode")
     if report.partial:
         header.append(f"  ·  partial ({report.stop_reason or 'stopped early'})", style="yellow")
-    score = Text(f"{_fmt(report.score)}/100", style=f"bold {_score_style(report.score)}")
-    verdict = Text(" passed" if report.passed else f" below the threshold {report.fail_under:g}",
-                   style="green" if report.passed else "bold red")
+    # The number shown is the number compared with --fail-under, and "passed" only with a threshold.
+    score = Text(f"{score_text(report.score)}/100", style=f"bold {_score_style(report.score)}")
+    judged = verdict_text(report.passed, report.fail_under)
+    verdict = Text(f"  {judged}" if judged else "", style="green" if report.passed else "bold red")
     categories = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     categories.add_column("Category")
     categories.add_column("Score", justify="right")
@@ -77,7 +84,7 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
             table.add_row(rule_id, str(count), cell)
         console.print(table)
         if len(problems) > top:
-            console.print(Text(f"…and {len(problems) - top} more rules with problems: "
+            console.print(Text(f"…and {plural(len(problems) - top, 'more rule')} with problems: "
                                "see the JSON report (--format json) or `smo-audit explain RULE`.", style="dim"))
         _worst_pages(report, console)
     else:
@@ -85,7 +92,7 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
 
     if report.errors:
         kinds = Counter(e.kind for e in report.errors)
-        line = Text(f"{len(report.errors)} URLs could not be audited: ", style="yellow")
+        line = Text(f"{plural(len(report.errors), 'crawl error')}: ", style="yellow")
         line.append(", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))
         console.print(line)
         for error in report.errors[:5]:
@@ -94,7 +101,8 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
         f for f in report.site_findings if f.status == "error"
     ]
     if crashed:
-        console.print(Text(f"{len(crashed)} rule errors (not scored): {_clean(crashed[0].message, 200)}", style="magenta"))
+        console.print(Text(f"{plural(len(crashed), 'rule error')} (not scored): {_clean(crashed[0].message, 200)}",
+                           style="magenta"))
 
 
 def _worst_pages(report: Report, console: Console, count: int = 5) -> None:

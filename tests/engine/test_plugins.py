@@ -83,9 +83,20 @@ def test_entry_point_plugin_is_discovered_and_runs(tmp_path: Path, page: str) ->
     assert categories == {"plugin-checks": "Plugin checks"}
 
 
-def test_plugin_that_fails_to_import_is_reported_and_skipped(tmp_path: Path, page: str) -> None:
+def test_plugin_that_fails_to_import_exits_2_naming_its_file(tmp_path: Path, page: str) -> None:
     _write_distribution(tmp_path, "broken_smo_rules", "raise RuntimeError('boom at import')\n", entry_name="broken")
     result = _cli(["audit", page, "--format", "json", "--quiet", "--max-pages", "1"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert "boom at import" in result.stderr and "broken_smo_rules/__init__.py:1" in result.stderr
+    assert "--skip-broken-plugins" in result.stderr
+    listing = _cli(["rules"], tmp_path)
+    assert listing.returncode == 2 and "broken_smo_rules" in listing.stderr
+
+
+def test_plugin_that_fails_to_import_is_reported_and_skipped_on_request(tmp_path: Path, page: str) -> None:
+    _write_distribution(tmp_path, "broken_smo_rules", "raise RuntimeError('boom at import')\n", entry_name="broken")
+    result = _cli(["audit", page, "--format", "json", "--quiet", "--max-pages", "1", "--skip-broken-plugins"], tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     (error,) = [e for e in report["errors"] if e["kind"] == "plugin"]
@@ -158,7 +169,9 @@ def test_builtin_rules_all_have_complete_docs() -> None:
             assert rule.docs.references, f"{rule.id} has no references"
 
 
-def test_rules_dir_file_with_syntax_error_is_reported(tmp_path: Path) -> None:
+def test_rules_dir_file_with_syntax_error_stops_or_is_reported(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text(textwrap.dedent("def (:\n"))
-    loaded = load_rules(rules_dirs=[tmp_path])
-    assert loaded.problems and "SyntaxError" in loaded.problems[0][1]
+    with pytest.raises(RuleLoadError, match=r"broken\.py.*SyntaxError"):
+        load_rules(rules_dirs=[tmp_path])
+    loaded = load_rules(rules_dirs=[tmp_path], skip_broken=True)
+    assert loaded.problems and "SyntaxError" in loaded.problems[0][1] and "broken.py" in loaded.problems[0][1]
