@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from smo_audit.report.model import Report
-from smo_audit.report.wording import plural, score_text
 from smo_audit.report.summary import (
     ProblemGroup,
     RuleInfo,
@@ -26,6 +25,7 @@ from smo_audit.report.summary import (
     problem_groups,
     rule_infos,
 )
+from smo_audit.report.wording import plural, score_text
 
 if TYPE_CHECKING:
     from smo_audit.engine.api import Rule
