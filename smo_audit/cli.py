@@ -100,6 +100,8 @@ def audit(
     user_agent: Annotated[str | None, typer.Option("--user-agent", metavar="UA", help="User-Agent header for the crawl.")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", metavar="SECONDS", help="Seconds one fetch may take (default 30).")] = None,
     check_profiles: Annotated[bool | None, typer.Option("--check-profiles", help="Request each social profile URL once to verify it exists.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Worker processes that parse pages (default 2; 0 parses in-process).")] = None,
+    page_budget: Annotated[float | None, typer.Option("--page-budget", metavar="SECONDS", help="Parsing time one page may cost before it is skipped (default 20).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="The production URL (og:url/canonical must live under it).")] = None,
     select: Annotated[list[str] | None, typer.Option("--select", metavar="RULE|CATEGORY", help="Only these rules or categories (repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="RULE|CATEGORY", help="Skip these rules or categories (repeatable).")] = None,
@@ -118,6 +120,7 @@ def audit(
         "timeout": timeout, "base_url": base_url, "check_profiles": check_profiles, "select": select, "ignore": ignore,
         "rules_dirs": rules_dir, "skip_broken_plugins": skip_broken_plugins or None,
         "quiet": quiet or None, "debug": debug or None,
+        "workers": workers, "page_budget": page_budget,
     }
     _run(target, flags, config)
 

@@ -39,6 +39,9 @@ class AuditConfig(BaseModel):
     render: bool = Field(False, description="Render pages in headless Chromium (rendered mode).")
     chromium: str | None = Field(None, description="Path to Chromium for rendered mode.")
     check_profiles: bool = Field(False, description="Request each social profile URL once to verify it exists.")
+    workers: int = Field(2, ge=0, le=32, description="Worker processes that parse pages (0: parse in-process).")
+    page_budget: float = Field(20.0, gt=0, le=600, description="Seconds of parsing one page may cost before it is "
+                               "skipped as processing-timeout.")
 
     # rules and scoring
     select: list[str] = Field(default_factory=list, description="Only these rules or categories.")

@@ -29,6 +29,7 @@ from smo_audit.engine.scoring import ScoringProfile, SiteScorer, page_score
 from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
+from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
 
@@ -104,6 +105,10 @@ class Audit:
         self.mode: str = "rendered" if config.render else "static"
         self.runner = RuleRunner(self.rule_set, mode=self.mode, debug=config.debug)
         self.extractor = Extractor()
+        # Parsing runs in worker processes with a time budget per page (see extract/workers.py);
+        # --debug parses in-process so a classifier's exception surfaces as itself.
+        self.pool = ExtractionPool(size=0 if config.debug else config.workers, budget=config.page_budget,
+                                   extract_in_process=self.extractor.extract)
         self.on_progress = on_progress
         self.on_page_done = on_page
         self.collected = _Collected()
@@ -140,7 +145,11 @@ class Audit:
             raise
 
     async def _process(self, raw: RawPage) -> PageLinks:
-        extracted = self.extractor.extract(raw)
+        try:
+            extracted = await self.pool.extract(raw)
+        except ProcessingTimeout as exc:  # a pathological page: skipped, the audit goes on
+            self._on_error(CrawlError(raw.url, "processing-timeout", str(exc), raw.response.status, raw.referrer))
+            return PageLinks()
         for note in extracted.notes:  # a cap cut this page's markup short: say so, keep the page
             self._on_error(CrawlError(raw.url, "page-limit", f"{raw.url}: {note}", raw.response.status, raw.referrer))
         facts = extracted.facts
@@ -228,6 +237,7 @@ class Audit:
     async def run(self) -> rm.Report:
         with ExitStack() as stack:
             start_url, source_root = self._start(stack)
+            self.pool.start()
             fetcher = Fetcher(self.config.user_agent or DEFAULT_USER_AGENT, self._limits(),
                               max_connections=max(self.config.concurrency * 2, 8))
             refuse = _off_target_for_folders if self.target.folder is not None else None
@@ -257,6 +267,7 @@ class Audit:
                 if self.collected.records:
                     await self._site_rules(site)
             finally:
+                self.pool.close()
                 await fetcher.aclose()
         return self.snapshot(finished=True)
 

@@ -157,6 +157,7 @@ class Extractor:
             selector=self.selector,
             html_bytes=len(response.body),
             meta_offsets=meta_byte_offsets(response.body),
+            capped=True,
         )
         facts = base_facts(doc, response.final_url)
         updates: dict[str, Any] = {}

@@ -28,7 +28,7 @@ from smo_audit.extract.facts import (
     Script,
 )
 from smo_audit.extract.fastinit import frozen_constructor
-from smo_audit.extract.limits import MAX_JSON_DEPTH, json_too_deep
+from smo_audit.extract.limits import MAX_JSON_DEPTH, dom_cut, json_too_deep
 from smo_audit.extract.signature import SimpleSelector
 
 # The facts built many times per page, built through their slots (see fastinit): same objects.
@@ -624,8 +624,16 @@ def parse_document(
     selector: str = BASE_SELECTOR,
     html_bytes: int = 0,
     meta_offsets: tuple[tuple[str, int], ...] = (),
+    capped: bool = False,
 ) -> Document:
-    """Parse `text` once and collect every fact into a Document; the DOM is freed on return."""
+    """Parse `text` once and collect every fact into a Document; the DOM is freed on return.
+
+    The markup is cut at the DOM depth/element caps first (see limits.py) unless the caller did
+    that already (`capped=True`, the Extractor, which reports the cut)."""
+    if not capped:
+        cut = dom_cut(text)
+        if cut.at is not None:
+            text = text[: cut.at]
     tree = LexborHTMLParser(text)
     collector = _Collector(url)
     previous = -1
