@@ -72,9 +72,19 @@ class Platform:
     card_types: tuple[str, ...] = ()
     title_max: int | None = None
     description_max: int | None = None
+    card_title_chars: int | None = None  # display only: the report's card cuts the text there
+    card_description_chars: int | None = None
     html_read_limit: int | None = None
     html_read_limit_confidence: Confidence = "low"
     sources: Mapping[str, Source] = field(default_factory=dict)
+
+    @property
+    def shown_title_chars(self) -> int | None:
+        return self.title_max or self.card_title_chars
+
+    @property
+    def shown_description_chars(self) -> int | None:
+        return self.description_max or self.card_description_chars
 
     def image_spec(self, card: str | None = None) -> ImageSpec:
         """The image limits, for a given card type when the platform has per-card limits."""
@@ -134,6 +144,8 @@ def _platform(key: str, raw: Mapping[str, Any]) -> Platform:
         card_types=tuple(raw.get("card_types", ())),
         title_max=raw.get("title_max"),
         description_max=raw.get("description_max"),
+        card_title_chars=raw.get("card_title_chars"),
+        card_description_chars=raw.get("card_description_chars"),
         html_read_limit=raw.get("html_read_limit"),
         html_read_limit_confidence=_confidence(raw.get("html_read_limit_confidence", "low"), f"[{key}]"),
         sources=sources,

@@ -63,8 +63,15 @@ def _ndjson(report: Report, ctx: RenderContext) -> str:
     return to_ndjson(report)
 
 
+def _html(report: Report, ctx: RenderContext) -> str:
+    from smo_audit.report.html import to_html
+
+    return to_html(report, ctx.rules)
+
+
 RENDERERS: dict[str, Callable[[Report, RenderContext], str]] = {
     "json": _json,
+    "html": _html,
     "markdown": _markdown,
     "sarif": _sarif,
     "junit": _junit,

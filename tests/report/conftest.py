@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ DEMO_BASE = "https://northwind-coffee.example"
 
 
 def audit_json(target: Path, *extra: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, ["audit", str(target), "--format", "json", "--quiet", *extra])
+    # In a thread of its own: Playwright's sync API keeps an event loop running in the test's
+    # thread while a browser is open, and the audit starts its own loop.
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(CliRunner().invoke, app, ["audit", str(target), "--format", "json", "--quiet", *extra]).result()
     assert result.exit_code in (0, 1), result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
