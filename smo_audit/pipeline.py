@@ -22,16 +22,18 @@ from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
+from smo_audit.engine.records import compact_record
 from smo_audit.engine.registry import LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
-from smo_audit.engine.scoring import ScoringProfile, SiteScorer, page_score
+from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer, page_score
 from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
+from smo_audit.report.spool import PageSpool, page_json
 
 _HOSTNAME = re.compile(r"^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?(/.*)?$", re.IGNORECASE)
 
@@ -71,10 +73,17 @@ def resolve_target(text: str) -> Target:
 
 @dataclass
 class _Collected:
+    """What an audit keeps per page: a compact record for the site rules and its scored findings.
+
+    The pages themselves (facts, findings, previews: the bulk of a report) go to the spool on disk
+    when there is one (the CLI), else to `pages` (library callers, tests).
+    """
+
     pages: list[rm.Page] = field(default_factory=list)
     records: list[PageRecord] = field(default_factory=list)
+    scored: list[tuple[Scored, ...]] = field(default_factory=list)  # per page, shared tuples
     errors: list[rm.CrawlError] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)  # page url -> position in pages/records
+    index: dict[str, int] = field(default_factory=dict)  # page url -> position in records/scored/pages
 
 
 ProgressCallback = Callable[[ProgressInfo], None]
@@ -93,6 +102,7 @@ class Audit:
         profile: ScoringProfile | None = None,
         on_progress: ProgressCallback | None = None,
         on_page: PageCallback | None = None,
+        spool: PageSpool | None = None,
     ) -> None:
         self.target = target
         self.config = config
@@ -112,6 +122,9 @@ class Audit:
         self.on_progress = on_progress
         self.on_page_done = on_page
         self.collected = _Collected()
+        self.spool = spool
+        self._scored_tuples: dict[tuple[Scored, ...], tuple[Scored, ...]] = {}  # pages share equal ones
+        self._skips: dict[str, list[rm.Finding]] = {}  # category -> first distinct skip findings (<= 3)
         self.site_findings: list[rm.Finding] = []
         self.started_at = datetime.now(UTC)
         self.partial = False
@@ -166,7 +179,7 @@ class Audit:
         fetch_images = any(r.category == "preview-image" for r in self.rule_set.page_rules)
         preview = await page_previews(facts, final, base_url=self._settings.base_url,
                                       resources=self._resources if fetch_images else None)
-        values = scored(findings, self.rule_set.weights)
+        values = self._intern(tuple(scored(findings, self.rule_set.weights)))
         score, _ = page_score(values, self.profile)
         self._add_page(
             # model_construct: every value was built by our own typed code; validating it again
@@ -176,14 +189,30 @@ class Audit:
                 duplicate_of=None, facts=_facts_model(facts), preview=preview, findings=findings,
                 redirects=[r.url for r in raw.response.redirects],
             ),
-            PageRecord(raw.url, final, raw.response.status, facts, source_path),
+            compact_record(raw.url, final, raw.response.status, facts, source_path),
+            values,
         )
         return extracted.links
 
-    def _add_page(self, page: rm.Page, record: PageRecord) -> None:
-        self.collected.index[page.url] = len(self.collected.pages)
-        self.collected.pages.append(page)
+    def _intern(self, values: tuple[Scored, ...]) -> tuple[Scored, ...]:
+        """Most pages of a site score alike: one shared tuple per distinct outcome keeps memory flat."""
+        if len(self._scored_tuples) > 4096:
+            self._scored_tuples.clear()
+        return self._scored_tuples.setdefault(values, values)
+
+    def _add_page(self, page: rm.Page, record: PageRecord, values: tuple[Scored, ...] = ()) -> None:
+        self.collected.index[page.url] = len(self.collected.records)
+        if self.spool is not None:
+            self.spool.append(page)
+        else:
+            self.collected.pages.append(page)
         self.collected.records.append(record)
+        self.collected.scored.append(values)
+        for finding in page.findings:
+            if finding.status == "skip":  # the score explanation's "why is this category absent"
+                kept = self._skips.setdefault(finding.category, [])
+                if len(kept) < 3 and all(k.message != finding.message for k in kept):
+                    kept.append(finding)
         if self.on_page_done is not None:
             self.on_page_done(page)
 
@@ -200,21 +229,27 @@ class Audit:
         audited page was never fetched twice: it is listed with no facts.
         """
         target = self.collected.index.get(duplicate_of)
-        if target is not None and self.collected.pages[target].duplicate_of == url:
+        if target is not None and self.collected.records[target].duplicate_of == url:
             return  # the other page was already found to be this one's duplicate: keep one primary
         position = self.collected.index.get(url)
         if position is not None:
-            page = self.collected.pages[position]
-            self.collected.pages[position] = page.model_copy(update={"duplicate_of": duplicate_of})
+            if self.spool is not None:
+                self.spool.patch(position, duplicate_of=duplicate_of)
+            else:
+                page = self.collected.pages[position]
+                self.collected.pages[position] = page.model_copy(update={"duplicate_of": duplicate_of})
             record = self.collected.records[position]
             self.collected.records[position] = PageRecord(record.url, record.final_url, record.status, record.facts,
                                                           record.source_path, duplicate_of)
             return
-        self.collected.index[url] = len(self.collected.pages)
-        self.collected.pages.append(
-            rm.Page(url=url, final_url=duplicate_of, status=0, score=None, duplicate_of=duplicate_of, facts=rm.Facts())
-        )
+        self.collected.index[url] = len(self.collected.records)
+        page = rm.Page(url=url, final_url=duplicate_of, status=0, score=None, duplicate_of=duplicate_of, facts=rm.Facts())
+        if self.spool is not None:
+            self.spool.append(page)
+        else:
+            self.collected.pages.append(page)
         self.collected.records.append(PageRecord(url, duplicate_of, 0, PageFacts(), None, duplicate_of))
+        self.collected.scored.append(())
 
     # -- the run --------------------------------------------------------------------------------
     def _crawl_settings(self, start_url: str) -> CrawlSettings:
@@ -235,6 +270,16 @@ class Audit:
         )
 
     async def run(self) -> rm.Report:
+        """Audit and return the whole report (pages in memory): for library callers and tests."""
+        await self.execute()
+        return self.snapshot(finished=True)
+
+    async def execute(self) -> None:
+        """Audit; the results stay on this object (`summary()`, `page_lines()`, `snapshot()`).
+
+        Returns nothing on purpose: `asyncio.run` formats the finished task's result in an error
+        path on exit, which cost seconds for a big report.
+        """
         with ExitStack() as stack:
             start_url, source_root = self._start(stack)
             self.pool.start()
@@ -269,7 +314,6 @@ class Audit:
             finally:
                 self.pool.close()
                 await fetcher.aclose()
-        return self.snapshot(finished=True)
 
     def _start(self, stack: ExitStack) -> tuple[str, Path | None]:
         if self.target.folder is not None:
@@ -295,17 +339,51 @@ class Audit:
         self.site_findings = await self.runner.run_site(ctx)
 
     def _all_findings(self) -> Iterator[rm.Finding]:
-        for page in self.collected.pages:
-            if page.duplicate_of is None:
-                yield from page.findings
+        """What the score explanation reads: the pages' skip reasons (kept as they streamed by) and
+        the site findings; the pages themselves are on the spool."""
+        for kept in self._skips.values():
+            yield from kept
         yield from self.site_findings
 
+    @property
+    def audited(self) -> int:
+        """Pages in the report so far (duplicates included)."""
+        return len(self.collected.records)
+
+    @property
+    def primaries(self) -> int:
+        """Pages in the report that are not duplicates of another."""
+        return sum(1 for record in self.collected.records if record.duplicate_of is None)
+
+    def stop(self, reason: str) -> None:
+        """Mark the audit as cut short (interrupted, crashed): the report says so."""
+        self.partial = True
+        self.stop_reason = reason
+
+    def page_lines(self) -> Iterator[str]:
+        """Every audited page as JSON text, in order: from the spool, or dumped from memory."""
+        if self.spool is not None:
+            yield from self.spool.lines()
+        else:
+            for page in self.collected.pages:
+                yield page_json(page)
+
     def snapshot(self, *, finished: bool = False) -> rm.Report:
-        """The report as it stands: valid JSON-contract data even mid-crawl (then partial=true)."""
+        """The report as it stands, pages included: valid JSON-contract data even mid-crawl."""
+        head = self.summary(finished=finished)
+        pages = list(self.spool.pages()) if self.spool is not None else list(self.collected.pages)
+        return head.model_copy(update={"pages": pages})
+
+    def summary(self, *, finished: bool = False) -> rm.Report:
+        """The report without its pages (`pages=[]`): scores, errors, site findings; cheap.
+
+        Writers stream the pages from `page_lines()`; mid-crawl it is partial, stop_reason
+        "in-progress".
+        """
         scorer = SiteScorer(self.profile)
-        for page in self.collected.pages:
-            if page.duplicate_of is None:
-                scorer.add(scored(page.findings, self.rule_set.weights))
+        for record, values in zip(self.collected.records, self.collected.scored, strict=True):
+            if record.duplicate_of is None:
+                scorer.add(values)
         scorer.add_site(scored(self.site_findings, self.rule_set.weights))
         result = scorer.result()
         score = result.score
@@ -330,7 +408,7 @@ class Audit:
             score_basis=parts.basis,
             partial=self.partial or not finished,
             stop_reason=self.stop_reason if finished else (self.stop_reason or "in-progress"),
-            pages=list(self.collected.pages),
+            pages=[],
             site_findings=list(self.site_findings),
             errors=list(self.collected.errors),
         )

@@ -1,26 +1,91 @@
-"""JSON output: always valid JSON and valid UTF-8, whatever bytes the crawled pages contained."""
+"""JSON output: always valid JSON and valid UTF-8, whatever bytes the crawled pages contained.
+
+The report is written as a stream: the small top-level fields, then `pages`, `site_findings` and
+`errors` one object a line, each serialised on its own by pydantic (in Rust). Nothing the size of
+the whole report is ever built in memory, so a 10,000-page report costs what one page costs, and
+the pages come straight from the on-disk spool (`report/spool.py`). The layout stays readable and
+greppable: one page a line.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, Any
 
-from smo_audit.report.model import Report
+from pydantic import TypeAdapter
+
+from smo_audit.report.model import CrawlError, Finding, Report
+from smo_audit.report.spool import page_json, valid_utf8_json
+
+_LISTS = ("pages", "site_findings", "errors")
+_findings = TypeAdapter(Finding)
+
+
+def _compact(value: Any) -> str:
+    return valid_utf8_json(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _finding_json(finding: Finding) -> str:
+    try:
+        return _findings.dump_json(finding).decode("utf-8")
+    except Exception:  # a lone surrogate in a message: the slow, forgiving path
+        return _compact(_findings.dump_python(finding, mode="json"))
+
+
+def _error_json(error: CrawlError) -> str:
+    try:
+        return error.model_dump_json()
+    except Exception:
+        return _compact(error.model_dump(mode="json"))
+
+
+def write_report(out: IO[str], head: Report, pages: Iterable[str] | None = None) -> None:
+    """Stream `head` to `out`, with `pages` (JSON texts) in place of `head.pages` when given."""
+    fields = head.model_dump(mode="json", exclude=set(_LISTS))
+    out.write("{\n")
+    for key, value in fields.items():
+        out.write(f"  {json.dumps(key)}: {_compact(value)},\n")
+    page_lines: Iterable[str] = pages if pages is not None else (page_json(p) for p in head.pages)
+    _write_list(out, "pages", page_lines, last=False)
+    _write_list(out, "site_findings", (_finding_json(f) for f in head.site_findings), last=False)
+    _write_list(out, "errors", (_error_json(e) for e in head.errors), last=True)
+    out.write("}\n")
+
+
+def _write_list(out: IO[str], key: str, items: Iterable[str], *, last: bool) -> None:
+    out.write(f'  "{key}": [')
+    separator = "\n    "
+    for text in items:
+        out.write(separator)
+        out.write(text)
+        separator = ",\n    "
+    out.write("\n  ]" if separator != "\n    " else "]")
+    out.write("\n" if last else ",\n")
 
 
 def to_json(report: Report) -> str:
-    """The report as JSON text that always encodes as valid UTF-8."""
-    data = report.model_dump(mode="json")
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    """The whole report as JSON text (small reports, tests); large ones use `write_report`."""
+    buffer = io.StringIO()
+    write_report(buffer, report)
+    return buffer.getvalue()
+
+
+def write_report_atomic(path: Path, head: Report, pages: Iterable[str] | None = None) -> None:
+    """Stream the report to a temporary file and rename it: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A crawled page smuggled a lone surrogate in through a JSON-LD escape ("\ud800"). Strict
-        # parsers reject such escapes, so the lone halves become U+FFFD (valid pairs survive).
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1024 * 1024) as handle:
+            write_report(handle, head, pages)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, text: str) -> None:

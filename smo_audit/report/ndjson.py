@@ -34,8 +34,10 @@ def _line(data: dict[str, Any]) -> str:
 
 
 def page_line(page: Page) -> str:
-    """One page as an NDJSON line (no newline)."""
-    return _line({"type": PAGE, **page.model_dump(mode="json")})
+    """One page as an NDJSON line (no newline); the page spool writes the same lines."""
+    from smo_audit.report.spool import ndjson_page_line
+
+    return ndjson_page_line(page)
 
 
 def summary_line(report: Report, streamed: Iterable[Page] = ()) -> str:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from smo_audit.errors import UsageError
 from smo_audit.report.formats import FILENAMES
@@ -31,6 +32,14 @@ if TYPE_CHECKING:
     from smo_audit.report.ndjson import NdjsonStream
 
 SNAPSHOT_SECONDS = 2.0
+
+
+class ReportSource(Protocol):
+    """A run whose pages are on a spool (pipeline.Audit): reports stream instead of loading it."""
+
+    def summary(self, *, finished: bool = False) -> Report: ...
+    def page_lines(self) -> Iterator[str]: ...
+    def snapshot(self, *, finished: bool = False) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,8 @@ class ReportOutputs:
     plan: OutputPlan
     rules: Callable[[], Mapping[str, Rule]]
     snapshot: Callable[[], Report] | None = None
+    source: ReportSource | None = None  # set: JSON streams from the spool, partial reports paced
+    _pacing: PartialReportPacing = field(default_factory=lambda: PartialReportPacing())
     _stream: NdjsonStream | None = None
     _stream_file: IO[str] | None = None
     _last_snapshot: float = field(default_factory=time.monotonic)
@@ -102,6 +113,16 @@ class ReportOutputs:
     def on_page(self, page: Page) -> None:
         if self._stream is not None:
             self._stream.page(page)
+        if self.source is not None:
+            json_files = [d.path for d in self.plan.destinations() if d.format == "json" and d.path is not None]
+            if json_files and self._pacing.due():
+                from smo_audit.report.json_writer import write_report_atomic
+
+                with self._pacing.timed():
+                    head = self.source.summary()
+                    for path in json_files:
+                        write_report_atomic(path, head, self.source.page_lines())
+            return
         if self.snapshot is None or time.monotonic() - self._last_snapshot < SNAPSHOT_SECONDS:
             return
         json_files = [d.path for d in self.plan.destinations() if d.format == "json" and d.path is not None]
@@ -113,13 +134,33 @@ class ReportOutputs:
             for path in json_files:
                 write_atomic(path, text)
 
-    def finish(self, report: Report) -> None:
-        """Write every requested format of the final (or partial) report."""
-        from smo_audit.report.json_writer import write_atomic
+    def finish(self, head: Report) -> None:
+        """Write every requested format of the final (or partial) report.
+
+        With a `source`, `head` is the report without its pages: JSON streams the pages from the
+        spool (flat memory); other formats load the whole report once, only if they are asked for.
+        """
+        from smo_audit.report.json_writer import write_atomic, write_report, write_report_atomic
         from smo_audit.report.writers import RenderContext, render_report
 
-        ctx = RenderContext(rules=self.rules(), source_root=source_root(report))
+        whole: list[Report] = [] if self.source is not None else [head]
+        contexts: list[RenderContext] = []
         for destination in self.plan.destinations():
+            if destination.format == "json" and self.source is not None:
+                if destination.path is None:
+                    write_report(sys.stdout, head, self.source.page_lines())
+                    sys.stdout.flush()
+                else:
+                    write_report_atomic(destination.path, head, self.source.page_lines())
+                    self.written.append(destination.path)
+                continue
+            if not whole:
+                assert self.source is not None
+                whole.append(self.source.snapshot(finished=True))
+            report = whole[0]
+            if not contexts:
+                contexts.append(RenderContext(rules=self.rules(), source_root=source_root(report)))
+            ctx = contexts[0]
             if destination.format == "terminal":
                 self._terminal(report, ctx.rules or {}, destination.path)
                 continue
@@ -160,3 +201,33 @@ def source_root(report: Report) -> Path | None:
         return None
     folder = Path(report.target).expanduser()
     return folder if folder.is_dir() else None
+
+
+class PartialReportPacing:
+    """When to rewrite partial reports: at least MIN_INTERVAL apart, and RATIO x the last write.
+
+    A fixed "every 2 s" turns quadratic once a write takes longer than 2 s (the report was then
+    rewritten after every page); this way partial reports cost at most ~1/RATIO of the audit.
+    """
+
+    MIN_INTERVAL = 2.0
+    RATIO = 10.0
+
+    def __init__(self) -> None:
+        self.interval = self.MIN_INTERVAL
+        self.next_at = time.monotonic() + self.MIN_INTERVAL
+
+    def due(self) -> bool:
+        return time.monotonic() >= self.next_at
+
+    def schedule(self, took: float) -> None:
+        self.interval = max(self.MIN_INTERVAL, self.RATIO * took)
+        self.next_at = time.monotonic() + self.interval
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.schedule(time.monotonic() - started)
