@@ -80,6 +80,7 @@ def write_report_atomic(path: Path, head: Report, pages: Iterable[str] | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # an ordinary file, as write_atomic makes it
         with os.fdopen(fd, "w", encoding="utf-8", buffering=1024 * 1024) as handle:
             write_report(handle, head, pages)
         Path(tmp).replace(path)
