@@ -344,6 +344,61 @@ def explain(
     sys.stdout.write(rule_markdown(rule) + "\n")
 
 
+@app.command("report")
+def report_command(
+    report_file: Annotated[Path, typer.Argument(metavar="REPORT", help="A JSON (or NDJSON) report written by smo-audit.")],
+    page: Annotated[str | None, typer.Option("--page", metavar="URL", help="Show one page in full (its URL or source file).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", metavar="ID", help="Show every page's result for one rule.")] = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    output_dir: OutputDirOpt = None,
+    show: ShowOpt = None,
+    rules_dir: RulesDirOpt = None,
+) -> None:
+    """Show or re-render a saved report without re-crawling: drill into a page or a rule, or
+    write it in other formats (--format html,markdown --output-dir reports/)."""
+    try:
+        _report(report_file, page, rule, format, output, output_dir, show, rules_dir)
+    except SmoAuditError as error:
+        _fail(error)
+
+
+def _report(path: Path, page_key: str | None, rule_id: str | None, formats: str | None, output: Path | None,
+            output_dir: Path | None, show: str | None, rules_dirs: list[Path] | None) -> None:
+    from rich.console import Console
+
+    from smo_audit.report.formats import parse_formats
+    from smo_audit.report.load import load_report
+    from smo_audit.report.outputs import OutputPlan, ReportOutputs
+    from smo_audit.report.terminal import SHOW_CHOICES, find_page, render_page, render_rule
+
+    if show is not None and show not in SHOW_CHOICES:
+        raise UsageError(f"--show must be one of {', '.join(SHOW_CHOICES)}, not {show!r}")
+    try:
+        names = parse_formats(formats or "terminal")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    plan = OutputPlan(tuple(names), output, output_dir, show or "summary")
+    if (page_key or rule_id) and (names != ["terminal"] or output_dir is not None):
+        raise UsageError("--page and --rule print to the terminal: leave out --format and --output-dir")
+    plan.check()
+    report = load_report(path)
+    # Rule docs come from the installed rules; a plugin that no longer loads only loses its docs.
+    rules = _load_rules(rules_dirs, skip_broken=True).by_id()
+    if page_key is not None or rule_id is not None:
+        console = Console(file=sys.stdout, highlight=False)
+        if page_key is not None:
+            found = find_page(report, page_key)
+            if found is None:
+                raise UsageError(f"no page {page_key!r} in {path} (give its URL or source file)")
+            render_page(report, found, rules, console)
+        if rule_id is not None and not render_rule(report, rule_id, rules, console):
+            raise UsageError(f"no rule {rule_id!r} in {path} (see `smo-audit rules`)")
+        return
+    outputs = ReportOutputs(plan, rules=lambda: rules)
+    outputs.finish(report)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the JSON report."""

@@ -1,0 +1,107 @@
+"""Terminal layout (80 columns, verdict last, --show) and `smo-audit report` on saved reports."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from smo_audit.cli import app
+from smo_audit.report.model import Report
+from smo_audit.report.terminal import render
+from tests.report.conftest import DEMO_BASE, DEMO_SITE
+
+
+def _terminal(report: Report, rules, show: str = "summary") -> list[str]:
+    out = io.StringIO()
+    render(report, rules, Console(file=out, width=80, color_system=None), show=show)
+    return out.getvalue().splitlines()
+
+
+def test_terminal_fits_80_columns_and_ends_with_the_verdict(demo_report: Report, rules) -> None:
+    below = demo_report.model_copy(update={"fail_under": 95.0, "passed": False})
+    lines = _terminal(below, rules)
+    assert max(len(line) for line in lines) <= 80
+    tail = "\n".join(lines[-14:])
+    assert "Score " in tail and "below the threshold 95" in tail, "score and verdict on the last screen"
+    assert "What to fix first" in "\n".join(lines) and len(lines) < 80
+
+
+def test_show_expands_pages_and_rules(demo_report: Report, rules) -> None:
+    summary = "\n".join(_terminal(demo_report, rules))
+    pages = "\n".join(_terminal(demo_report, rules, "pages"))
+    rules_view = "\n".join(_terminal(demo_report, rules, "rules"))
+    labels = [p.source_path for p in demo_report.pages if p.source_path]
+    assert not all(label in summary for label in labels), "the summary shows only the lowest-scoring pages"
+    assert all(label in pages for label in labels)
+    failing = {f.rule for p in demo_report.pages for f in p.findings if f.status in ("fail", "warn")}
+    assert all(rule_id in rules_view for rule_id in failing)
+    assert "more rules with problems" in summary and "more rules with problems" not in rules_view
+    full = _terminal(demo_report, rules, "all")
+    assert max(len(line) for line in full) <= 80 and "Score " in "\n".join(full[-14:])
+
+
+def _saved(tmp_path: Path, *formats: str) -> Path:
+    out = tmp_path / "direct"
+    result = CliRunner().invoke(app, ["audit", str(DEMO_SITE), "--base-url", DEMO_BASE, "--quiet",
+                                      "--format", ",".join(("json", *formats)), "--output-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_report_round_trip_renders_exactly_what_the_direct_run_wrote(tmp_path: Path) -> None:
+    formats = ("html", "markdown", "sarif", "junit", "csv")
+    direct = _saved(tmp_path, *formats)
+    again = tmp_path / "again"
+    result = CliRunner().invoke(app, ["report", str(direct / "report.json"), "--format", ",".join(formats),
+                                      "--output-dir", str(again)])
+    assert result.exit_code == 0, result.stderr
+    for name in ("report.html", "report.md", "report.sarif", "report.junit.xml", "report.csv"):
+        assert (again / name).read_bytes() == (direct / name).read_bytes(), name
+
+
+def test_report_reads_ndjson_too(tmp_path: Path) -> None:
+    direct = _saved(tmp_path, "ndjson")
+    runner = CliRunner()
+    from_json = runner.invoke(app, ["report", str(direct / "report.json"), "--format", "markdown"])
+    from_ndjson = runner.invoke(app, ["report", str(direct / "report.ndjson"), "--format", "markdown"])
+    assert from_json.exit_code == from_ndjson.exit_code == 0
+    assert from_json.stdout == from_ndjson.stdout
+
+
+def test_drill_down_to_a_page_and_a_rule(tmp_path: Path) -> None:
+    saved = _saved(tmp_path) / "report.json"
+    runner = CliRunner()
+    page = runner.invoke(app, ["report", str(saved), "--page", "about.html"])
+    assert page.exit_code == 0, page.stderr
+    assert "about.html" in page.stdout and "og-image" in page.stdout and "Link previews" in page.stdout
+    assert "→" in page.stdout, "each problem with its fix"
+    rule = runner.invoke(app, ["report", str(saved), "--rule", "og-image"])
+    assert rule.exit_code == 0, rule.stderr
+    report = json.loads(saved.read_text())
+    failing = [p["source_path"] for p in report["pages"] for f in p["findings"] if f["rule"] == "og-image" and f["status"] == "fail"]
+    assert failing and all(path in rule.stdout for path in failing)
+    assert "How to fix" in rule.stdout
+    missing = runner.invoke(app, ["report", str(saved), "--page", "nope.html"])
+    assert missing.exit_code == 2 and "no page 'nope.html'" in missing.stderr
+
+
+def test_report_refuses_what_it_cannot_read_in_one_sentence(tmp_path: Path) -> None:
+    runner = CliRunner()
+    cases = {
+        "other.json": ('{"name": "not ours"}', "is not a smo-audit report"),
+        "future.json": ('{"schema_version": "2.0", "tool": {"name": "smo-audit", "version": "9"}}', "schema_version '2.0'"),
+        "text.json": ("hello", "not JSON"),
+        "broken.json": ('{"schema_version": "1.1", "tool": {"name": "smo-audit", "version": "9"}}', "is not a valid smo-audit report"),
+    }
+    for name, (content, needle) in cases.items():
+        (tmp_path / name).write_text(content)
+        result = runner.invoke(app, ["report", str(tmp_path / name), "--format", "html"])
+        assert result.exit_code == 2 and needle in result.stderr, (name, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert result.stdout == ""
+    absent = runner.invoke(app, ["report", str(tmp_path / "absent.json")])
+    assert absent.exit_code == 2 and "does not exist" in absent.stderr
