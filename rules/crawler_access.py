@@ -448,16 +448,21 @@ async def js_injected_tags(ctx: PageContext) -> Outcome:
     - https://developer.x.com/en/docs/x-for-websites/cards/guides/troubleshooting-cards
     """
     tag_keys = {m.key for m in ctx.doc.meta}
-    if ctx.settings.mode == "rendered":
-        raw = await ctx.resources.fetch(ctx.final_url)
-        if not raw.ok:
-            return skipped(f"the raw HTML could not be fetched to compare ({raw.error or raw.status})")
-        served = set(_core(tags_of(raw)))
-        rendered = [k for k in CORE_KEYS if k in tag_keys and k not in served]
-        if rendered:
-            return failed(f"{', '.join(rendered)} exist only after JavaScript runs: crawlers do not see them",
-                          data={"keys": rendered})
-        return passed("every preview tag is in the HTML the server sends")
+    rendered_page = ctx.rendered
+    if rendered_page is not None and rendered_page.status != "static-only":
+        # The render's diff of the same response: og:/twitter: tags only the rendered DOM has.
+        changes = rendered_page.changes
+        served = {**ctx.facts.open_graph, **ctx.facts.twitter}
+        added = [k for k in changes.tags_added if k not in served]
+        where = f" (as on {rendered_page.from_url}, same template)" if rendered_page.status == "inherited" else ""
+        if added:
+            return failed(f"{', '.join(added)} exist only after JavaScript runs: crawlers do not see them{where}",
+                          *added, data={"keys": added})
+        if changes.tags_changed:
+            return warned(f"JavaScript changes {', '.join(changes.tags_changed)}: crawlers see the HTML's "
+                          f"values, browsers another{where}", *changes.tags_changed,
+                          data={"keys": list(changes.tags_changed)})
+        return passed("every preview tag is in the HTML the server sends, unchanged by scripts")
     mentioned = _first_offsets(ctx.doc.meta_offsets)
     scripted = [k for k in CORE_KEYS if k in mentioned and k not in tag_keys]
     if scripted:

@@ -715,6 +715,16 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
     - https://www.addtoany.com/buttons/customize/
     """
     facts = ctx.facts
+    rendered = ctx.rendered if ctx.rendered is not None and ctx.rendered.status != "static-only" else None
+    if rendered is not None and rendered.static is not None:
+        # Rendered mode: judge the HTML as sent, and name what appeared only after scripts ran.
+        facts = rendered.static
+        if rendered.changes.share_buttons_added and not any(
+                b.network != "unknown" and b.mechanism in ("link", "self-link") for b in facts.share_buttons):
+            drawn = human_list([_provider(p) for p in rendered.changes.share_widgets_added]) or "a script"
+            return warned(f"the share buttons appear only after JavaScript runs (drawn by {drawn}): readers "
+                          "whose blockers stop the script, and crawlers, get none",
+                          *rendered.changes.share_buttons_added[:20])
     # "Share" controls that name no network count only when a script shows they call navigator.share()
     toggles = [] if facts.share_buttons else share_toggles(ctx.doc)
     script = await _web_share_in_scripts(ctx) if toggles else None
@@ -749,7 +759,7 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
         verb = "is" if len(controls) == 1 else "are"
         reasons.append(f"{plural(len(controls), 'share control')} ({controls[0]}) {verb} wired up by "
                        f"a script ({script} calls navigator.share(): the Web Share API)")
-    if ctx.settings.mode == "rendered":
+    if rendered is not None:
         return warned("; ".join(reasons) + ", and no buttons appeared after rendering")
     return skipped("; ".join(reasons) + ": static mode does not run JavaScript, so these buttons are unknown, "
                    "not absent (run with --render)", *(f"{w.provider}: {w.evidence}" for w in js_widgets))

@@ -110,6 +110,12 @@ def audit(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    render: Annotated[str | None, typer.Option("--render", metavar="[auto|all|off]", help="Render pages in headless Chromium: auto (a few pages per template; what a bare --render means), all, or off.")] = None,
+    viewports: Annotated[str | None, typer.Option("--viewports", metavar="LIST", help="Rendered viewports, comma-separated: desktop (1366x768), mobile (390x844). Default both.")] = None,
+    render_concurrency: Annotated[int | None, typer.Option("--render-concurrency", metavar="N", help="Browser contexts open at once (default 2).")] = None,
+    render_samples: Annotated[int | None, typer.Option("--render-samples", metavar="N", help="--render auto: pages rendered per template (default 2).")] = None,
+    screenshots: Annotated[Path | None, typer.Option("--screenshots", metavar="DIR", help="Save a JPEG per rendered page and viewport, share buttons outlined.")] = None,
+    chromium: Annotated[str | None, typer.Option("--chromium", metavar="PATH", help="The Chromium binary for rendered mode.")] = None,
 ) -> None:
     """Audit a site (URL) or a static build folder and print a scored report."""
     flags: dict[str, Any] = {
@@ -121,6 +127,8 @@ def audit(
         "rules_dirs": rules_dir, "skip_broken_plugins": skip_broken_plugins or None,
         "quiet": quiet or None, "debug": debug or None,
         "workers": workers, "page_budget": page_budget,
+        "render": render, "viewports": viewports, "render_concurrency": render_concurrency,
+        "render_samples": render_samples, "screenshots": screenshots, "chromium": chromium,
     }
     _run(target, flags, config)
 
@@ -182,8 +190,6 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 
     source, file_values = find_config(Path.cwd(), config_path) if use_config_files else (None, {})
     cfg = build_config(file_values, flags, source)
-    if cfg.render:
-        raise UsageError("rendered mode (render = true) is not available in this version; use static mode")
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
     plan.check()
     target = resolve_target(target_text)
@@ -409,9 +415,25 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
+RENDER_MODES = ("auto", "all", "off")
+
+
+def normalise_render_flag(args: list[str]) -> list[str]:
+    """A bare `--render` means `--render auto` (click options cannot take an optional value)."""
+    result: list[str] = []
+    for index, arg in enumerate(args):
+        result.append(arg)
+        if arg == "--":
+            result.extend(args[index + 1:])
+            break
+        if arg == "--render" and (index + 1 >= len(args) or args[index + 1].lower() not in RENDER_MODES):
+            result.append("auto")
+    return result
+
+
 def main() -> None:
     try:
-        app()
+        app(args=normalise_render_flag(sys.argv[1:]))
     except SmoAuditError as error:  # pragma: no cover - commands handle their own
         sys.stderr.write(f"smo-audit: error: {error}\n")
         sys.exit(error.exit_code)

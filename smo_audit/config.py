@@ -36,8 +36,16 @@ class AuditConfig(BaseModel):
     max_redirects: int = Field(10, ge=0, le=50, description="Redirects followed per URL.")
     retries: int = Field(2, ge=0, le=10, description="Retries on 429/5xx and connection errors.")
     base_url: str | None = Field(None, description="The production URL; og:url/canonical must live under it.")
-    render: bool = Field(False, description="Render pages in headless Chromium (rendered mode).")
+    # rendered mode (smo_audit/render/): `render = true` means "auto"
+    render: Literal["off", "auto", "all"] = Field(
+        "off", description="Render pages in headless Chromium: off, auto (a few pages per template) or all.")
     chromium: str | None = Field(None, description="Path to Chromium for rendered mode.")
+    viewports: list[str] = Field(default_factory=lambda: ["desktop", "mobile"],
+                                 description="Viewports rendered pages are measured in: desktop, mobile.")
+    render_concurrency: int = Field(2, ge=1, le=16, description="Browser contexts (page x viewport) open at once.")
+    render_samples: int = Field(2, ge=1, le=50, description="--render auto: pages rendered per template and set of controls.")
+    render_timeout: float = Field(30.0, gt=0, le=600, description="Seconds one page may take to render, every viewport included.")
+    screenshots: Path | None = Field(None, description="Folder for one JPEG per rendered page and viewport.")
     check_profiles: bool = Field(False, description="Request each social profile URL once to verify it exists.")
     workers: int = Field(2, ge=0, le=32, description="Worker processes that parse pages (0: parse in-process).")
     page_budget: float = Field(20.0, gt=0, le=600, description="Seconds of parsing one page may cost before it is "
@@ -75,6 +83,23 @@ class AuditConfig(BaseModel):
         if value is not None and (not value.strip() or not value.isprintable()):
             raise ValueError("must be one line of printable text (it is sent as an HTTP header)")
         return value
+
+    @field_validator("render", mode="before")
+    @classmethod
+    def _render_flag(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # `render = true` (and the older boolean setting)
+            return "auto" if value else "off"
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("viewports", mode="before")
+    @classmethod
+    def _known_viewports(cls, value: Any) -> Any:
+        from smo_audit.render.settings import parse_viewports
+
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list | tuple):
+            return value
+        return list(parse_viewports([str(v) for v in values]))
 
     @field_validator("base_url")
     @classmethod

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from smo_audit import TOOL_NAME, __version__
@@ -34,6 +35,10 @@ from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
 from smo_audit.report.spool import PageSpool, page_json
+
+if TYPE_CHECKING:
+    from smo_audit.render.facts import RenderedPage
+    from smo_audit.render.session import Renderer
 
 _HOSTNAME = re.compile(r"^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?(/.*)?$", re.IGNORECASE)
 
@@ -112,7 +117,7 @@ class Audit:
             self.loaded.rules, self.profile, select=config.select, ignore=config.ignore, rule_options=config.rules
         )
         self._titles = {r.id: r.title for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)}
-        self.mode: str = "rendered" if config.render else "static"
+        self.mode: str = "rendered" if config.render != "off" else "static"
         self.runner = RuleRunner(self.rule_set, mode=self.mode, debug=config.debug)
         self.extractor = Extractor()
         # Parsing runs in worker processes with a time budget per page (see extract/workers.py);
@@ -134,7 +139,8 @@ class Audit:
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}
-        self._settings = AuditSettings(mode="rendered" if config.render else "static", base_url=config.base_url,
+        self._renderer: Renderer | None = None  # rendered mode: opened in run()
+        self._settings = AuditSettings(mode="rendered" if config.render != "off" else "static", base_url=config.base_url,
                                        target=target.text, check_profiles=config.check_profiles,
                                        local_copy=target.folder is not None)
         for source, problem in self.loaded.problems:
@@ -169,9 +175,20 @@ class Audit:
         final = raw.final_url
         source_path = raw.source_path or self._source_path(final)
         assert self._resources is not None
+        rendered = None
+        report_facts = facts
+        if self._renderer is not None:
+            # Rendered mode: rules judge the effective facts (static tags, rendered controls);
+            # the report keeps the static facts and the rendered ones side by side.
+            from smo_audit.render.pipeline_glue import render_page
+
+            rendered, facts, report_facts, error = await render_page(self._renderer, raw, facts)
+            if error is not None:
+                self.collected.errors.append(error)
         ctx = PageContext(
             url=raw.url, final_url=final, status=raw.response.status, headers=raw.response.headers,
             facts=facts, doc=extracted.document, options={}, settings=self._settings, resources=self._resources,
+            rendered=rendered,
         )
         findings = await self.runner.run_page(ctx)
         # The preview cards read the same cached image fetches as the preview-image rules (one
@@ -186,8 +203,9 @@ class Audit:
             # for every page cost more memory and time than the rules themselves.
             rm.Page.model_construct(
                 url=raw.url, final_url=final, status=raw.response.status, score=score, source_path=source_path,
-                duplicate_of=None, facts=_facts_model(facts), preview=preview, findings=findings,
+                duplicate_of=None, facts=_facts_model(report_facts), preview=preview, findings=findings,
                 redirects=[r.url for r in raw.response.redirects],
+                render=None if rendered is None else _render_model(rendered),
             ),
             compact_record(raw.url, final, raw.response.status, facts, source_path),
             values,
@@ -280,7 +298,7 @@ class Audit:
         Returns nothing on purpose: `asyncio.run` formats the finished task's result in an error
         path on exit, which cost seconds for a big report.
         """
-        with ExitStack() as stack:
+        async with AsyncExitStack() as stack:
             start_url, source_root = self._start(stack)
             self.pool.start()
             fetcher = Fetcher(self.config.user_agent or DEFAULT_USER_AGENT, self._limits(),
@@ -288,6 +306,11 @@ class Audit:
             refuse = _off_target_for_folders if self.target.folder is not None else None
             self._resources = ResourceCache(fetcher, rewrite=self._rewrite, refuse=refuse)
             summary: CrawlSummary | None = None
+            if self.config.render != "off":
+                from smo_audit.render.pipeline_glue import open_renderer
+
+                self._renderer = await stack.enter_async_context(
+                    open_renderer(self.config, self.extractor, start_url, folder=self.target.folder is not None))
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
                                   on_progress=self.on_progress, rewrite=self._rewrite)
@@ -315,7 +338,7 @@ class Audit:
                 self.pool.close()
                 await fetcher.aclose()
 
-    def _start(self, stack: ExitStack) -> tuple[str, Path | None]:
+    def _start(self, stack: AsyncExitStack) -> tuple[str, Path | None]:
         if self.target.folder is not None:
             from smo_audit.crawl.local_server import serve_folder
 
@@ -397,7 +420,7 @@ class Audit:
         return rm.Report(
             tool=rm.Tool(name=TOOL_NAME, version=__version__),
             target=self.target.text,
-            mode="rendered" if self.config.render else "static",
+            mode="rendered" if self.config.render != "off" else "static",
             started_at=self.started_at.isoformat(timespec="seconds"),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             score=score,
@@ -411,6 +434,7 @@ class Audit:
             pages=[],
             site_findings=list(self.site_findings),
             errors=list(self.collected.errors),
+            render=self._renderer.summary() if self._renderer is not None else None,
         )
 
 
@@ -458,3 +482,12 @@ def _facts_model(facts: PageFacts) -> rm.Facts:
         same_as=list(facts.same_as), published_time=facts.published_time, modified_time=facts.modified_time,
     )
 
+
+def _render_model(rendered: RenderedPage) -> rm.PageRender:
+    return rm.PageRender(
+        status=rendered.status, from_url=rendered.from_url, template=rendered.template, reason=rendered.reason,
+        viewports={v.name: v for v in rendered.viewports},
+        facts=_facts_model(rendered.facts) if rendered.facts is not None and rendered.status == "rendered" else None,
+        changes=rendered.changes if rendered.status != "static-only" else None,
+        script_errors=list(rendered.script_errors), notes=list(rendered.notes),
+    )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 if TYPE_CHECKING:
     from smo_audit.engine.resources import ResourceCache
     from smo_audit.extract.facts import Document, PageFacts
+    from smo_audit.render.facts import RenderedPage
 
 
 class Status(enum.StrEnum):
@@ -223,6 +224,10 @@ class PageContext:
     options: Mapping[str, Any]
     settings: AuditSettings
     resources: ResourceCache
+    # Rendered mode: this page's rendered facts (own render, inherited from a sample of its
+    # template, or static-only with the reason). `facts` then holds the effective facts: the
+    # static preview tags (what crawlers read) and the rendered controls (what people use).
+    rendered: RenderedPage | None = None
 
 
 @dataclass(frozen=True, slots=True)

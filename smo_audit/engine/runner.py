@@ -191,10 +191,10 @@ class RuleRunner:
         """
         findings: list[Finding] = []
         options = self.rule_set.options
-        rendered = self.mode == "rendered"
+        rendered = ctx.rendered is not None and ctx.rendered.status != "static-only"
         for rule in self.rule_set.page_rules:
             if rule.needs == "rendered" and not rendered:
-                findings.append(to_finding(rule, Outcome(Status.SKIP, "needs rendered mode (run with --render)")))
+                findings.append(to_finding(rule, Outcome(Status.SKIP, _not_rendered(ctx))))
                 continue
             rule_options = options.get(rule.id)
             # Most rules have no options: they share the one context instead of a copy each.
@@ -217,6 +217,12 @@ class RuleRunner:
                 await self._run(rule, replace(ctx, options=self.rule_set.options.get(rule.id, {})), ctx.site.start_url)
             )
         return findings
+
+
+def _not_rendered(ctx: PageContext) -> str:
+    if ctx.rendered is None:
+        return "needs rendered mode (run with --render)"
+    return f"needs rendered mode, and this page could not be rendered ({ctx.rendered.reason or 'unknown reason'})"
 
 
 def _findings(rule: Rule, result: Any) -> list[Finding]:

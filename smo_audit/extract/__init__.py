@@ -148,18 +148,24 @@ class Extractor:
     def extract(self, page: RawPage) -> ExtractedPage:
         response = page.response
         text, encoding = decode_html(response.body, response.charset)
+        return self.extract_text(text, response.final_url, encoding=encoding, html_bytes=len(response.body),
+                                 meta_offsets=meta_byte_offsets(response.body))
+
+    def extract_text(self, text: str, final_url: str, *, encoding: str = "utf-8", html_bytes: int | None = None,
+                     meta_offsets: tuple[tuple[str, int], ...] = ()) -> ExtractedPage:
+        """The same facts from already decoded HTML: rendered mode feeds the rendered DOM here."""
         cut = dom_cut(text)
         if cut.at is not None:
             text = text[: cut.at]
         doc = parse_document(
             text,
-            response.final_url,
+            final_url,
             selector=self.selector,
-            html_bytes=len(response.body),
-            meta_offsets=meta_byte_offsets(response.body),
+            html_bytes=len(text.encode("utf-8", "surrogatepass")) if html_bytes is None else html_bytes,
+            meta_offsets=meta_offsets,
             capped=True,
         )
-        facts = base_facts(doc, response.final_url)
+        facts = base_facts(doc, final_url)
         updates: dict[str, Any] = {}
         for classifier in self.classifiers:
             updates.update(classifier.classify(doc, facts))

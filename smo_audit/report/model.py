@@ -19,6 +19,7 @@ from smo_audit.extract.facts import (
     SignIn,
     SocialWidget,
 )
+from smo_audit.render.facts import RenderSummary, ScriptChanges, ViewportView
 
 SCHEMA_VERSION = "1.1"  # 1.1: score explanation (categories[].costs, fix_first, score_basis)
 
@@ -123,6 +124,21 @@ class Preview:
     notes: list[str] = field(default_factory=list)
 
 
+class PageRender(_Model):
+    """Rendered mode's view of a page (`--render`): how it was rendered, per-viewport button
+    geometry and visibility, the rendered DOM's facts, and what scripts changed."""
+
+    status: Literal["rendered", "inherited", "static-only"]
+    from_url: str | None = Field(None, description="inherited: the page of the same template that was rendered")
+    template: str | None = Field(None, description="template signature: layout/controls (--render auto)")
+    reason: str | None = Field(None, description="static-only: why the page was not rendered")
+    viewports: dict[str, ViewportView] = Field(default_factory=dict)
+    facts: Facts | None = Field(None, description="facts of the rendered DOM (rendered pages only)")
+    changes: ScriptChanges | None = None
+    script_errors: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class Page(_Model):
     url: str
     final_url: str
@@ -134,6 +150,7 @@ class Page(_Model):
     preview: dict[str, Preview] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
     redirects: list[str] = Field(default_factory=list)
+    render: PageRender | None = None
 
 
 class CrawlError(_Model):
@@ -163,6 +180,7 @@ class Report(_Model):
     fix_first: list[RuleCost] = Field(default_factory=list, description="the rules that cost the site score the "
                                                                         "most points, site-wide (1.1)")
     score_basis: ScoreBasis | None = None
+    render: RenderSummary | None = None
 
 
 def json_schema() -> dict[str, Any]:

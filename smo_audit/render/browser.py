@@ -1,0 +1,356 @@
+"""One Chromium per audit, driven by Playwright: open a page in each viewport, settle, measure.
+
+Only rendered mode imports this module (and Playwright with it); static mode never does.
+
+* Each page and viewport gets a fresh browser context, closed as soon as it has been measured:
+  every page is seen as a first-time visitor sees it (cookie banners included), and memory stays
+  flat over long crawls. At most `concurrency` contexts are open at once (the pool's slots).
+* The document is the one the crawler fetched (fulfilled from its bytes), so the raw and the
+  rendered DOM are of the same response. Sub-requests go out through the browser, under the
+  audit's address rule; further top-level navigations (a page that navigates away, forever or
+  not) are refused, popups closed, downloads refused, dialogs dismissed.
+* Bounds: navigation timeout (document parsed), settle time (load + quiet DOM), and a hard page
+  budget around everything. A page past its budget is a `render-timeout`; a renderer that crashes
+  is a `render-crash`. A browser that dies is relaunched once per audit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from smo_audit.crawl.models import RawResponse
+from smo_audit.extract.facts import PageFacts
+from smo_audit.render.chromium import LAUNCH_ARGS, find_chromium, hermetic_env
+from smo_audit.render.facts import TAP_MINIMUM, TAP_RECOMMENDED, Box, ButtonView, ViewportView
+from smo_audit.render.probe import INIT_SCRIPT, MEASURE_SCRIPT, OUTLINE_SCRIPT, SETTLE_SCRIPT
+from smo_audit.render.settings import RenderSettings, Viewport, subrequest_allowed
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_MAX_HEIGHT = 3000  # CSS px: a long page is cut here (JPEG, quality 60: ~100-300 KB)
+_FORWARDED_HEADERS = ("content-type", "content-security-policy", "content-language")
+
+
+class RenderFailure(Exception):
+    """A page could not be rendered; `kind` is the report's error kind."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class _BrowserDied(Exception):
+    pass
+
+
+@dataclass
+class ViewportCapture:
+    """One viewport's result: the rendered DOM's facts and the measured buttons."""
+
+    view: ViewportView
+    facts: PageFacts
+    script_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+Extract = Callable[[str], PageFacts]
+
+
+class BrowserSession:
+    """The audit's Chromium. `async with BrowserSession(settings) as session: ...`."""
+
+    def __init__(self, settings: RenderSettings) -> None:
+        self.settings = settings
+        self.restarts = 0
+        self._executable = find_chromium(settings.chromium)  # ChromiumNotFound before anything starts
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._profile: tempfile.TemporaryDirectory[str] | None = None
+        self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> BrowserSession:
+        self._playwright = await async_playwright().start()
+        try:
+            await self._launch()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _launch(self) -> None:
+        assert self._playwright is not None
+        if self._profile is None:
+            self._profile = tempfile.TemporaryDirectory(prefix="smo-audit-chromium-")
+        env: dict[str, str | float | bool] = dict(hermetic_env(Path(self._profile.name)))
+        try:
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=self._executable, args=list(LAUNCH_ARGS), headless=True, env=env, timeout=30_000,
+            )
+        except PlaywrightError as exc:
+            raise RenderFailure("render-crash", f"Chromium ({self._executable}) did not start: "
+                                f"{str(exc).splitlines()[0][:200]}") from None
+
+    async def close(self) -> None:
+        """Close the browser and Playwright's driver; safe to call twice and on Ctrl-C."""
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(browser.close(), 10)
+        playwright, self._playwright = self._playwright, None
+        if playwright is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(playwright.stop(), 10)
+        if self._profile is not None:
+            with contextlib.suppress(Exception):
+                self._profile.cleanup()
+            self._profile = None
+
+    @property
+    def connected(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
+
+    async def _ensure_browser(self) -> Browser:
+        async with self._lock:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            if self.restarts >= 1:
+                raise RenderFailure("render-crash", "Chromium died twice during this audit; "
+                                    "the remaining pages keep their static results")
+            self.restarts += 1
+            log.warning("Chromium died; relaunching it once")
+            if self._browser is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._browser.close(), 5)
+            await self._launch()
+            assert self._browser is not None
+            return self._browser
+
+    # -- one page ----------------------------------------------------------------------------
+    async def render(self, response: RawResponse, extract: Extract) -> list[ViewportCapture]:
+        """Every configured viewport of one page, within the page budget."""
+        try:
+            async with asyncio.timeout(self.settings.page_timeout):
+                return list(await asyncio.gather(
+                    *(self._viewport_with_restart(vp, response, extract) for vp in self.settings.viewport_list())
+                ))
+        except TimeoutError:
+            raise RenderFailure("render-timeout", f"rendering {response.final_url} took longer than "
+                                f"{self.settings.page_timeout:g} s; the page keeps its static results") from None
+
+    async def _viewport_with_restart(self, viewport: Viewport, response: RawResponse,
+                                     extract: Extract) -> ViewportCapture:
+        for attempt in (1, 2):
+            browser = await self._ensure_browser()
+            try:
+                async with self._slots:
+                    return await self._viewport(browser, viewport, response, extract)
+            except _BrowserDied:
+                if attempt == 2:
+                    break
+        raise RenderFailure("render-crash", f"Chromium died while rendering {response.final_url}")
+
+    async def _viewport(self, browser: Browser, viewport: Viewport, response: RawResponse,
+                        extract: Extract) -> ViewportCapture:
+        try:
+            context = await browser.new_context(
+                viewport={"width": viewport.width, "height": viewport.height}, is_mobile=viewport.mobile,
+                has_touch=viewport.mobile, user_agent=viewport.user_agent, accept_downloads=False,
+                service_workers="block", device_scale_factor=1,
+            )
+        except PlaywrightError as exc:
+            if not browser.is_connected():
+                raise _BrowserDied() from None
+            raise RenderFailure("render-crash", f"Chromium could not open a page: {_first_line(exc)}") from None
+        state = _PageState()
+        try:
+            return await self._in_context(context, state, viewport, response, extract)
+        except PlaywrightTimeout as exc:
+            raise RenderFailure("render-timeout", f"{viewport.name}: {_first_line(exc)}") from None
+        except PlaywrightError as exc:
+            if not browser.is_connected():
+                raise _BrowserDied() from None
+            if state.crashed:
+                raise RenderFailure("render-crash", f"the page crashed the renderer ({viewport.name})") from None
+            raise RenderFailure("render-error", f"{viewport.name}: {_first_line(exc)}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(context.close(), 5)
+
+    async def _in_context(self, context: BrowserContext, state: _PageState, viewport: Viewport,
+                          response: RawResponse, extract: Extract) -> ViewportCapture:
+        settings = self.settings
+        await context.add_init_script(INIT_SCRIPT)
+        page = await context.new_page()
+        state.main = page
+        context.on("page", lambda popup: state.popup(popup))
+        page.on("dialog", lambda dialog: state.dialog(dialog))
+        page.on("pageerror", lambda error: state.error(error))
+        page.on("crash", lambda _page: state.crash())
+        await context.route("**/*", lambda route, request: state.route(route, request, response, settings))
+        try:
+            await page.goto(response.final_url, wait_until="domcontentloaded",
+                            timeout=settings.navigation_timeout * 1000)
+        except PlaywrightTimeout:
+            raise RenderFailure("render-timeout", f"the document was not parsed within "
+                                f"{settings.navigation_timeout:g} s ({viewport.name}): a script or "
+                                "stylesheet never finished loading") from None
+        try:
+            await page.wait_for_load_state("load", timeout=settings.settle * 1000)
+        except PlaywrightTimeout:
+            state.notes.append(f"the load event did not fire within {settings.settle:g} s "
+                               f"({viewport.name}): facts are from the page as it stood")
+        settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": settings.quiet * 1000, "max": settings.settle * 1000})
+        for name, count in dict(settled.get("blocked") or {}).items():
+            state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
+        html = await page.content()
+        facts = extract(html)
+        targets = _targets(facts)
+        measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {"targets": targets})
+        scale = float(measured.get("scale") or 1.0)
+        buttons = tuple(
+            _button_view(button, data, scale)
+            for button, data in zip(facts.share_buttons, measured["buttons"], strict=True)
+        )
+        screenshot = None
+        if settings.screenshots is not None:
+            screenshot = await self._screenshot(page, viewport, response.final_url, buttons, int(measured["pageHeight"]))
+        view = ViewportView(viewport.name, viewport.width, viewport.height, buttons,
+                            int(measured["pageHeight"]), screenshot, round(scale, 3))
+        return ViewportCapture(view, facts, state.errors, state.notes)
+
+    async def _screenshot(self, page: Page, viewport: Viewport, url: str, buttons: tuple[ButtonView, ...],
+                          page_height: int) -> str:
+        assert self.settings.screenshots is not None
+        boxes = [{"x": b.box.x, "y": b.box.y, "width": b.box.width, "height": b.box.height,
+                  "ok": b.visible and b.covered_by is None} for b in buttons if b.box is not None]
+        await page.evaluate(OUTLINE_SCRIPT, boxes)
+        name = hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        path = self.settings.screenshots / f"{name}-{viewport.name}.jpg"
+        height = max(1, min(page_height, SCREENSHOT_MAX_HEIGHT))
+        await page.screenshot(path=str(path), type="jpeg", quality=60, full_page=True,
+                              clip={"x": 0, "y": 0, "width": viewport.width, "height": height},
+                              timeout=10_000, animations="disabled")
+        return str(path)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _targets(facts: PageFacts) -> list[dict[str, Any]]:
+    """How MEASURE_SCRIPT finds each share button: its selector, href and occurrence."""
+    seen: dict[tuple[str, str], int] = {}
+    targets = []
+    for button in facts.share_buttons:
+        key = (button.selector, button.href)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        targets.append({"selector": button.selector or "*:not(*)", "href": button.href, "n": n})
+    return targets
+
+
+def _button_view(button: Any, data: dict[str, Any], scale: float) -> ButtonView:
+    if not data.get("found"):
+        return ButtonView(button.network, button.selector, button.href, found=False, visible=False,
+                          hidden_because=("not an element of this viewport's page",))
+    box = data.get("box")
+    # tap targets are judged at their size on screen (CSS px times the page's initial zoom)
+    smallest = min(float(box["width"]), float(box["height"])) * min(scale, 1.0) if box else 0.0
+    return ButtonView(
+        network=button.network, selector=button.selector, href=button.href, found=True,
+        visible=bool(data["visible"]), displayed=bool(data["displayed"]), visibility=str(data["visibility"]),
+        opacity=round(float(data["opacity"]), 3), clipped=bool(data["clipped"]), offscreen=bool(data["offscreen"]),
+        fixed=bool(data["fixed"]), in_first_viewport=bool(data["inFirst"]),
+        box=Box(*(round(float(box[k]), 1) for k in ("x", "y", "width", "height"))) if box else None,
+        covered_by=data.get("coveredBy"), accessible_name=str(data.get("name") or ""),
+        hidden_because=tuple(str(r) for r in data.get("reasons") or ()),
+        tap_ok=smallest >= TAP_MINIMUM, tap_recommended=smallest >= TAP_RECOMMENDED,
+    )
+
+
+class _PageState:
+    """Event handlers of one page and what they noticed."""
+
+    def __init__(self) -> None:
+        self.main: Page | None = None
+        self.served = False
+        self.crashed = False
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self._popups = 0
+        self._navigations = 0
+        self._tasks: set[asyncio.Future[None]] = set()  # popups being closed, dialogs dismissed
+
+    def popup(self, popup: Page) -> None:
+        if popup is self.main:
+            return
+        self._popups += 1
+        if self._popups == 1:
+            self.notes.append("the page opened a window: closed")
+        self._keep(asyncio.ensure_future(_quietly(popup.close())))
+
+    def dialog(self, dialog: Any) -> None:
+        self._keep(asyncio.ensure_future(_quietly(dialog.dismiss())))
+
+    def _keep(self, task: asyncio.Future[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def error(self, error: Any) -> None:
+        if len(self.errors) < 20:
+            self.errors.append(str(error).strip().splitlines()[0][:300] if str(error).strip() else repr(error))
+
+    def crash(self) -> None:
+        self.crashed = True
+
+    async def route(self, route: Route, request: Request, response: RawResponse, settings: RenderSettings) -> None:
+        try:
+            if request.is_navigation_request() and request.frame.parent_frame is None:
+                if not self.served:
+                    self.served = True
+                    headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
+                    headers.setdefault("content-type", "text/html")
+                    await route.fulfill(status=response.status, headers=headers, body=response.body)
+                    return
+                self._navigations += 1
+                if self._navigations == 1:
+                    self.notes.append(f"the page tried to navigate to {request.url[:200]}: refused")
+                await route.abort("blockedbyclient")
+                return
+            if not subrequest_allowed(request.url, local_target=settings.local_target,
+                                      only_local=settings.only_local):
+                await route.abort("blockedbyclient")
+                return
+            await route.continue_()
+        except PlaywrightError:
+            pass  # the page or context closed meanwhile
+
+
+async def _quietly(awaitable: Any) -> None:
+    with contextlib.suppress(Exception):
+        await awaitable

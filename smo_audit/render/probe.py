@@ -1,0 +1,157 @@
+"""The JavaScript rendered mode runs inside pages: kept here, apart from the Python that drives it.
+
+* `INIT_SCRIPT` runs before any page script: `alert`/`confirm`/`prompt`/`print` return at once
+  and `window.open` opens nothing (a page that loops on `alert()` or opens windows cannot hold the
+  audit), and attempts are counted so the report can say so.
+* `SETTLE_SCRIPT` waits until the DOM has been quiet for a moment, within a bound: share widgets
+  fill their containers a little after `load`.
+* `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
+  occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
+  viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
+* `OUTLINE_SCRIPT` draws boxes over the measured buttons for screenshots (green visible, red hidden
+  or covered) without changing the page's layout.
+"""
+
+from __future__ import annotations
+
+INIT_SCRIPT = """
+(() => {
+  const count = (name) => { window.__smoBlocked = window.__smoBlocked || {};
+    window.__smoBlocked[name] = (window.__smoBlocked[name] || 0) + 1; };
+  const quiet = (name, value) => function () { count(name); return value; };
+  try {
+    window.alert = quiet('alert', undefined);
+    window.confirm = quiet('confirm', false);
+    window.prompt = quiet('prompt', null);
+    window.print = quiet('print', undefined);
+    window.open = quiet('window.open', null);
+  } catch (e) {}
+})();
+"""
+
+SETTLE_SCRIPT = """
+async ({quiet, max}) => {
+  const start = performance.now();
+  let last = start;
+  const observer = new MutationObserver(() => { last = performance.now(); });
+  observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  while (performance.now() - start < max) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (performance.now() - last >= quiet) break;
+  }
+  observer.disconnect();
+  return {elapsed: performance.now() - start, blocked: window.__smoBlocked || {}};
+}
+"""
+
+MEASURE_SCRIPT = """
+({targets}) => {
+  // The layout viewport in CSS px: a phone page without <meta name=viewport> is laid out 980 px
+  // wide and shown zoomed out (`scale` < 1), so its buttons are smaller on screen than in CSS.
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const scale = window.visualViewport ? window.visualViewport.scale : 1;
+  const describe = (el) => {
+    if (!el || !el.tagName) return null;
+    let text = el.tagName.toLowerCase();
+    if (el.id) text += '#' + el.id;
+    const classes = (typeof el.className === 'string' ? el.className : '').trim().split(/\\s+/).filter(Boolean);
+    if (classes.length) text += '.' + classes.slice(0, 3).join('.');
+    return text.slice(0, 120);
+  };
+  const pick = (selector, href, n) => {
+    let found = [];
+    try { found = Array.from(document.querySelectorAll(selector)); } catch (e) { found = []; }
+    if (href) {
+      let same = found.filter((e) => e.getAttribute('href') === href);
+      if (!same.length) same = Array.from(document.querySelectorAll('[href]')).filter((e) => e.getAttribute('href') === href);
+      found = same;
+    }
+    return found[n] || null;
+  };
+  const nameOf = (el) => {
+    const label = el.getAttribute('aria-label');
+    if (label && label.trim()) return label.trim();
+    const by = el.getAttribute('aria-labelledby');
+    if (by) {
+      const text = by.split(/\\s+/).map((id) => { const r = document.getElementById(id); return r ? r.textContent : ''; }).join(' ').trim();
+      if (text) return text;
+    }
+    const text = (el.innerText || '').replace(/\\s+/g, ' ').trim();
+    if (text) return text;
+    for (const img of el.querySelectorAll('img[alt]')) { if (img.alt.trim()) return img.alt.trim(); }
+    for (const t of el.querySelectorAll('svg title')) { if (t.textContent.trim()) return t.textContent.trim(); }
+    if (el.tagName === 'INPUT' && el.value) return el.value.trim();
+    if (el.tagName === 'IFRAME' && el.title) return el.title.trim();
+    const title = el.getAttribute('title');
+    return title ? title.trim() : '';
+  };
+  const NOT_VISUAL = new Set(['SCRIPT', 'TEMPLATE', 'META', 'LINK', 'STYLE', 'NOSCRIPT', 'HEAD']);
+  window.scrollTo(0, 0);
+  const doc = document.documentElement;
+  const pageWidth = Math.max(doc.scrollWidth, vw);
+  const pageHeight = Math.max(doc.scrollHeight, document.body ? document.body.scrollHeight : 0, vh);
+  const results = targets.map(({selector, href, n}) => {
+    const el = pick(selector, href, n);
+    if (!el || NOT_VISUAL.has(el.tagName)) return {found: false};
+    const style = getComputedStyle(el);
+    const rect = el.getBoundingClientRect();
+    const reasons = [];
+    const displayed = el.getClientRects().length > 0 && (el.checkVisibility ? el.checkVisibility() : true);
+    if (!displayed) reasons.push('display:none');
+    if (style.visibility !== 'visible') reasons.push('visibility:' + style.visibility);
+    let opacity = 1, fixed = false, clipped = false;
+    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+      const s = node === el ? style : getComputedStyle(node);
+      opacity *= parseFloat(s.opacity || '1');
+      if (s.position === 'fixed' || s.position === 'sticky') fixed = true;
+      if (node !== el && displayed && (s.overflowX !== 'visible' || s.overflowY !== 'visible') && node !== doc && node !== document.body) {
+        const r = node.getBoundingClientRect();
+        const w = Math.min(rect.right, r.right) - Math.max(rect.left, r.left);
+        const h = Math.min(rect.bottom, r.bottom) - Math.max(rect.top, r.top);
+        if (w <= 0 || h <= 0) clipped = true;
+      }
+    }
+    if (style.clip && style.clip !== 'auto' && /rect\\(\\s*0(px)?[ ,]+0(px)?[ ,]+0(px)?[ ,]+0(px)?\\s*\\)/.test(style.clip)) clipped = true;
+    if (opacity <= 0) reasons.push('opacity:0');
+    if (displayed && (rect.width < 2 || rect.height < 2)) reasons.push('zero size');
+    if (clipped) reasons.push('clipped');
+    const x = rect.left + window.scrollX, y = rect.top + window.scrollY;
+    const offscreen = displayed && rect.width > 0 && (x + rect.width <= 0 || y + rect.height <= 0 || x >= pageWidth || y >= pageHeight);
+    if (offscreen) reasons.push('off-screen');
+    const visible = reasons.length === 0;
+    const inFirst = visible && rect.right > 0 && rect.bottom > 0 && rect.left < vw && rect.top < vh;
+    return {found: true, el, visible, displayed, visibility: style.visibility, opacity, clipped, offscreen, fixed,
+            inFirst, box: displayed ? {x, y, width: rect.width, height: rect.height} : null,
+            name: nameOf(el).slice(0, 200), reasons};
+  });
+  // Occlusion: what a tap at the button's centre would hit. Buttons in the first viewport are
+  // tested where the visitor first sees them; others once scrolled to the middle of the screen.
+  for (const r of results) {
+    if (!r.found || !r.visible) continue;
+    if (r.inFirst || r.fixed) window.scrollTo(0, 0); else r.el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+    const rect = r.el.getBoundingClientRect();
+    const cx = Math.min(Math.max(rect.left + rect.width / 2, 0), vw - 1);
+    const cy = Math.min(Math.max(rect.top + rect.height / 2, 0), vh - 1);
+    const hit = document.elementFromPoint(cx, cy);
+    r.coveredBy = (hit && hit !== r.el && !r.el.contains(hit) && !hit.contains(r.el)) ? describe(hit) : null;
+  }
+  window.scrollTo(0, 0);
+  return {pageHeight, scale, buttons: results.map((r) => { if (!r.found) return r; const {el, ...rest} = r; return rest; })};
+}
+"""
+
+OUTLINE_SCRIPT = """
+(boxes) => {
+  const layer = document.createElement('div');
+  layer.setAttribute('data-smo-audit', 'outlines');
+  layer.style.cssText = 'position:absolute;left:0;top:0;width:0;height:0;z-index:2147483647;pointer-events:none';
+  for (const b of boxes) {
+    const d = document.createElement('div');
+    const w = Math.max(b.width, 6), h = Math.max(b.height, 6);
+    d.style.cssText = `position:absolute;left:${b.x - 3}px;top:${b.y - 3}px;width:${w + 6}px;height:${h + 6}px;` +
+      `box-sizing:border-box;border:3px solid ${b.ok ? '#0a0' : '#e00'};pointer-events:none`;
+    layer.appendChild(d);
+  }
+  document.documentElement.appendChild(layer);
+}
+"""

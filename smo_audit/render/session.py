@@ -1,0 +1,149 @@
+"""Rendered mode as the pipeline sees it: one call per page -> RenderedPage (+ an error or none).
+
+`Renderer` owns the audit's browser session and the template sampler; for each page it decides
+(with `--render auto`) whether to render it or let it inherit a sample's facts, renders it in
+every viewport, and turns the captures into a RenderedPage. A page that cannot be rendered keeps
+its static results and gets a `render-timeout` / `render-crash` / `render-error` entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+
+from smo_audit.crawl.models import RawPage
+from smo_audit.extract import Extractor
+from smo_audit.extract.decode import decode_html
+from smo_audit.extract.facts import PageFacts, ShareButton
+from smo_audit.render.browser import BrowserSession, RenderFailure, ViewportCapture
+from smo_audit.render.compare import button_keys, script_changes, visibility_by_key, with_visibility
+from smo_audit.render.facts import RenderedPage, RenderSummary
+from smo_audit.render.settings import RenderSettings
+from smo_audit.render.templates import TemplateSampler, controls_signature, layout_signature
+
+
+@dataclass(frozen=True, slots=True)
+class RenderError:
+    url: str
+    kind: str
+    message: str
+
+
+class Renderer:
+    """`async with Renderer(settings, extractor) as renderer: await renderer.page(raw, static_facts)`."""
+
+    def __init__(self, settings: RenderSettings, extractor: Extractor) -> None:
+        self.settings = settings
+        self.extractor = extractor
+        self.session = BrowserSession(settings)  # raises ChromiumNotFound when there is none
+        self.sampler = TemplateSampler(settings.samples) if settings.mode == "auto" else None
+        self.counts = {"rendered": 0, "inherited": 0, "static-only": 0}
+
+    async def __aenter__(self) -> Renderer:
+        if self.settings.screenshots is not None:
+            self.settings.screenshots.mkdir(parents=True, exist_ok=True)
+        await self.session.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    def summary(self) -> RenderSummary:
+        return RenderSummary(
+            mode=self.settings.mode, viewports=list(self.settings.viewports), rendered=self.counts["rendered"],
+            inherited=self.counts["inherited"], static_only=self.counts["static-only"],
+            templates=len(self.sampler.layouts) if self.sampler else 0, browser_restarts=self.session.restarts,
+        )
+
+    async def page(self, raw: RawPage, static: PageFacts) -> tuple[RenderedPage, RenderError | None]:
+        if self.sampler is None:
+            return await self._counted(self._render(raw, static, None))
+        layout = layout_signature(decode_html(raw.response.body, raw.response.charset)[0])
+        controls = controls_signature(static)
+        decision = await self.sampler.decide(layout, controls)
+        if decision.render:
+            outcome: tuple[RenderedPage, RenderError | None] | None = None
+            try:
+                outcome = await self._counted(self._render(raw, static, f"{layout}/{controls}"))
+            finally:
+                sample = outcome[0] if outcome is not None and outcome[0].status == "rendered" else None
+                await self.sampler.done(layout, controls, raw.final_url, sample)
+            return outcome
+        assert decision.sample is not None and decision.sample_url is not None
+        self.counts["inherited"] += 1
+        return inherit(decision.sample, decision.sample_url, static, raw.final_url), None
+
+    async def _counted(self, rendering: Awaitable[tuple[RenderedPage, RenderError | None]]
+                       ) -> tuple[RenderedPage, RenderError | None]:
+        rendered, error = await rendering
+        self.counts[rendered.status] += 1
+        return rendered, error
+
+    async def _render(self, raw: RawPage, static: PageFacts, template: str | None) -> tuple[RenderedPage, RenderError | None]:
+        url = raw.final_url
+
+        def extract(html: str) -> PageFacts:
+            return self.extractor.extract_text(html, url).facts
+
+        try:
+            captures = await self.session.render(raw.response, extract)
+        except RenderFailure as failure:
+            return (RenderedPage("static-only", template=template, reason=f"{failure.kind}: {failure.message}"),
+                    RenderError(raw.url, failure.kind, failure.message))
+        return assemble(captures, static, template), None
+
+
+def assemble(captures: list[ViewportCapture], static: PageFacts, template: str | None) -> RenderedPage:
+    """One RenderedPage from the viewports' captures: the first viewport's DOM is the rendered
+    facts (buttons only another viewport has are added), `visible` = visible in any viewport."""
+    primary = captures[0].facts
+    keys_per_view = [button_keys(c.facts.share_buttons) for c in captures]
+    known = set(keys_per_view[0])
+    extra: list[ShareButton] = []
+    for capture, keys in zip(captures[1:], keys_per_view[1:], strict=True):
+        for button, key in zip(capture.facts.share_buttons, keys, strict=True):
+            if key not in known:
+                known.add(key)
+                extra.append(button)
+    visible = visibility_by_key([c.view for c in captures], keys_per_view)
+    buttons = with_visibility((*primary.share_buttons, *extra), visible)
+    facts = replace(primary, share_buttons=buttons)
+    static_keys = set(button_keys(static.share_buttons))
+    views = tuple(
+        replace(c.view, buttons=tuple(replace(v, in_static_html=key in static_keys)
+                                      for v, key in zip(c.view.buttons, keys, strict=True)))
+        for c, keys in zip(captures, keys_per_view, strict=True)
+    )
+    errors = tuple(dict.fromkeys(e for c in captures for e in c.script_errors))
+    notes = tuple(dict.fromkeys(n for c in captures for n in c.notes))
+    return RenderedPage("rendered", facts=facts, viewports=views, changes=script_changes(static, facts),
+                        template=template, script_errors=errors[:20], notes=notes[:20])
+
+
+def inherit(sample: RenderedPage, sample_url: str, static: PageFacts, url: str) -> RenderedPage:
+    """This page's rendered facts, carried over from a sample of its template and controls.
+
+    The page's own share buttons (from its HTML) take the sample's measurements; buttons the
+    sample's scripts drew are added, with share URLs that named the sample's address moved to
+    this page's. Title and canonical stay this page's own.
+    """
+    assert sample.facts is not None
+    own = dict(zip(button_keys(static.share_buttons, portable=True), static.share_buttons, strict=True))
+    buttons: list[ShareButton] = []
+    for button, key in zip(sample.facts.share_buttons, button_keys(sample.facts.share_buttons, portable=True),
+                           strict=True):
+        mine = own.get(key)
+        buttons.append(replace(mine, visible=button.visible) if mine is not None else _moved(button, sample_url, url))
+    facts = replace(sample.facts, share_buttons=tuple(buttons), title=static.title, canonical=static.canonical,
+                    open_graph=static.open_graph | {k: v for k, v in sample.facts.open_graph.items()
+                                                    if k not in static.open_graph},
+                    twitter=static.twitter | {k: v for k, v in sample.facts.twitter.items() if k not in static.twitter})
+    return RenderedPage("inherited", facts=facts, viewports=sample.viewports,
+                        changes=replace(sample.changes, title=None, canonical=None),
+                        from_url=sample_url, template=sample.template)
+
+
+def _moved(button: ShareButton, old: str, new: str) -> ShareButton:
+    if button.shares_url != old:
+        return button
+    return replace(button, shares_url=new, href=button.href.replace(old, new))

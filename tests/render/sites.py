@@ -1,0 +1,111 @@
+"""Fixture pages for rendered-mode tests, served by a ScriptedServer on 127.0.0.1.
+
+Each page has one share button under test (`#target`) among ordinary markup; the home page links
+to every page so one crawl (one Chromium) renders them all.
+"""
+
+from __future__ import annotations
+
+from tests.support.scripted_server import Reply, html
+
+SHARE = "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fexample.com%2Fpost"
+X_SHARE = "https://x.com/intent/post?url=https%3A%2F%2Fexample.com%2Fpost"
+BUTTON = "display:inline-block;min-width:48px;min-height:48px;padding:4px"
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
+def page(body: str, head: str = "", title: str = "A post") -> str:
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{VIEWPORT}<title>{title}</title>"
+            f"<meta property='og:title' content='{title}'>{head}</head><body><h1>{title}</h1>{body}</body></html>")
+
+
+def target(style: str = BUTTON, label: str = "Share on Facebook", inner: str | None = None) -> str:
+    return f"<a id='target' href='{SHARE}' style='{style}'>{label if inner is None else inner}</a>"
+
+
+TALL = "<div style='height:4000px'>long article</div>"
+
+VISIBILITY_PAGES: dict[str, str] = {
+    "/good": page(f"<div class='share'>{target()}</div>"),
+    "/display-none": page(f"<div class='share'>{target(BUTTON + ';display:none')}</div>"),
+    "/visibility-hidden": page(f"<div class='share' style='visibility:hidden'>{target()}</div>"),
+    "/zero-size": page(f"<div class='share'>{target('display:inline-block;width:0;height:0;overflow:hidden')}</div>"),
+    "/off-screen": page(f"<div class='share' style='position:absolute;left:-9999px'>{target()}</div>"),
+    "/transparent": page(f"<div class='share' style='opacity:0'>{target()}</div>"),
+    "/clipped": page(f"<div style='height:0;overflow:hidden'><div class='share'>{target()}</div></div>"),
+    "/below-fold": page(f"{TALL}<div class='share'>{target()}</div>"),
+    "/sticky": page(f"<div class='share' style='position:fixed;bottom:0;left:0'>{target()}</div>{TALL}"),
+    "/cookie-banner": page(
+        f"<div class='share' style='position:fixed;bottom:0;left:0'>{target()}</div>{TALL}"
+        "<div id='cookie-banner' style='position:fixed;bottom:0;left:0;right:0;height:160px;background:#eee'>"
+        "We use cookies <button>OK</button></div>"),
+    "/small": page(f"<div class='share'>{target('display:inline-block;width:16px;height:16px;overflow:hidden', 'f')}</div>"),
+    "/medium": page(f"<div class='share'>{target('display:inline-block;width:30px;height:30px;overflow:hidden', 'f')}</div>"),
+    "/icon-only": page(f"<div class='share'>{target(inner='<svg width=32 height=32><rect width=32 height=32/></svg>')}</div>"),
+    "/mobile-hidden": page(f"<div class='share'>{target()}</div>",
+                           head="<style>@media (max-width: 600px) { .share { display: none } }</style>"),
+}
+
+
+def home(paths: list[str]) -> str:
+    return page("".join(f"<a href='{p}'>{p}</a> " for p in paths), title="Home")
+
+
+def visibility_routes() -> dict[str, Reply | str]:
+    routes: dict[str, Reply | str] = {path: html(body) for path, body in VISIBILITY_PAGES.items()}
+    routes["/"] = html(home(list(VISIBILITY_PAGES)))
+    return routes
+
+
+# -- what JavaScript changes ------------------------------------------------------------------------
+
+INJECT_OG = """<script>
+for (const [k, v] of [["og:image", "/og.png"], ["og:description", "Set by a script"]]) {
+  const m = document.createElement("meta"); m.setAttribute("property", k); m.content = v; document.head.appendChild(m);
+}
+</script>"""
+
+# A share widget whose script fills its container with share links (as AddToAny's page.js fills
+# `.a2a_kit` with `a.a2a_button_*` anchors), served locally.
+WIDGET_SCRIPT = """
+document.querySelectorAll('.a2a_kit').forEach((kit) => {
+  const page = encodeURIComponent(location.href);
+  for (const net of ['facebook', 'x', 'whatsapp']) {
+    const a = document.createElement('a');
+    a.className = 'a2a_button_' + net;
+    a.href = 'https://www.addtoany.com/add_to/' + net + '?linkurl=' + page;
+    a.textContent = net;
+    a.style.cssText = 'display:inline-block;min-width:48px;min-height:48px';
+    kit.appendChild(a);
+  }
+});
+"""
+
+SIGN_IN_SCRIPT = """
+const a = document.createElement('a');
+a.href = 'https://accounts.google.com/o/oauth2/v2/auth?client_id=1&redirect_uri=' + encodeURIComponent(location.origin + '/cb') + '&response_type=code&scope=openid';
+a.textContent = 'Sign in with Google';
+document.getElementById('login').appendChild(a);
+"""
+
+SCRIPT_PAGES: dict[str, str] = {
+    "/og-by-script": page(f"<div class='share'>{target()}</div>", head=INJECT_OG),
+    "/widget": page("<div class='a2a_kit'></div><script src='/widget.js'></script>"),
+    "/sign-in": page("<form action='/login' method='post'><input name='email' type='email'>"
+                     "<input name='password' type='password'><button>Log in</button></form>"
+                     "<div id='login'></div><script src='/sign-in.js'></script>", title="Log in"),
+    "/retitled": page("<script>document.title = 'Changed by a script';"
+                      "const l = document.createElement('link'); l.rel = 'canonical'; l.href = '/elsewhere';"
+                      "document.head.appendChild(l);</script>"),
+    "/throws": page(f"<div class='share'>{target()}</div><script>throw new Error('boom from the page')</script>"),
+    "/popups": page(f"<div class='share'>{target()}</div><script>setInterval(() => alert('hi'), 5);"
+                    "window.open('/popup'); setTimeout(() => { location.href = '/elsewhere'; }, 10);</script>"),
+}
+
+
+def script_routes() -> dict[str, Reply | str]:
+    routes: dict[str, Reply | str] = {path: html(body) for path, body in SCRIPT_PAGES.items()}
+    routes["/widget.js"] = Reply(200, {"content-type": "text/javascript"}, WIDGET_SCRIPT)
+    routes["/sign-in.js"] = Reply(200, {"content-type": "text/javascript"}, SIGN_IN_SCRIPT)
+    routes["/"] = html(home(list(SCRIPT_PAGES)))
+    return routes

@@ -1,0 +1,141 @@
+"""Per-button visibility facts and the rendered rules, measured by real headless Chromium.
+
+One crawl of a loopback fixture site renders every page (one browser for the whole module);
+each test reads one page's facts: the per-viewport button measurements, `visible`, and the rule
+findings that judge them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from smo_audit.config import AuditConfig
+from smo_audit.pipeline import Audit, Target
+from smo_audit.report.model import Page, Report
+from tests.render.sites import VISIBILITY_PAGES, visibility_routes
+from tests.support.scripted_server import ScriptedServer
+
+
+def rendered_audit(url: str, **settings: Any) -> Report:
+    values: dict[str, Any] = {"render": "all", "max_pages": 60, "timeout": 10, "retries": 0, "quiet": True,
+                              "use_sitemaps": False, "render_timeout": 20}
+    values.update(settings)
+    return asyncio.run(Audit(Target(url, url=url), AuditConfig(**values)).run())
+
+
+@pytest.fixture(scope="module")
+def report() -> Iterator[Report]:
+    with ScriptedServer(visibility_routes()) as server:
+        yield rendered_audit(server.url("/"))
+
+
+def page_at(report: Report, path: str) -> Page:
+    return next(p for p in report.pages if p.url.endswith(path))
+
+
+def button(report: Report, path: str, viewport: str) -> Any:
+    page = page_at(report, path)
+    assert page.render is not None and page.render.status == "rendered", page.render
+    view = page.render.viewports[viewport]
+    found = [b for b in view.buttons if b.selector == "a#target"]
+    assert len(found) == 1, view.buttons
+    return found[0]
+
+
+def finding(report: Report, path: str, rule: str) -> Any:
+    found = [f for f in page_at(report, path).findings if f.rule == rule]
+    assert len(found) == 1, [(f.rule, f.status) for f in page_at(report, path).findings]
+    return found[0]
+
+
+def test_every_page_was_rendered_in_both_viewports(report: Report) -> None:
+    assert report.mode == "rendered"
+    assert report.render is not None and report.render.mode == "all"
+    assert report.render.rendered == len(VISIBILITY_PAGES) + 1 and report.render.static_only == 0
+    for page in report.pages:
+        assert page.render is not None and set(page.render.viewports) == {"desktop", "mobile"}
+    assert not report.errors
+
+
+def test_a_plain_share_button_is_visible_and_passes(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/good", viewport)
+        assert b.visible and b.displayed and b.in_first_viewport and not b.covered_by
+        assert b.box is not None and b.box.width >= 48 and b.box.height >= 48
+        assert b.tap_ok and b.tap_recommended and b.accessible_name == "Share on Facebook"
+    facts_button = next(s for s in page_at(report, "/good").facts.share_buttons if s.network == "facebook")
+    assert facts_button.visible is True  # the static facts get `visible` filled in
+    for rule in ("share-visible-mobile", "share-visible-desktop", "share-reachable", "share-tap-target",
+                 "share-not-covered"):
+        assert finding(report, "/good", rule).status == "pass", rule
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("/display-none", "display:none"),
+    ("/visibility-hidden", "visibility:hidden"),
+    ("/zero-size", "zero size"),
+    ("/off-screen", "off-screen"),
+    ("/transparent", "opacity:0"),
+    ("/clipped", "clipped"),
+])
+def test_hidden_buttons_are_hidden_for_the_right_reason(report: Report, path: str, reason: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, path, viewport)
+        assert b.found and not b.visible and reason in b.hidden_because, (viewport, b)
+    assert next(s for s in page_at(report, path).facts.share_buttons if s.network == "facebook").visible is False
+    for rule in ("share-visible-mobile", "share-visible-desktop"):
+        result = finding(report, path, rule)
+        assert result.status == "fail" and any(reason in e for e in result.evidence), result
+
+
+def test_below_the_fold_is_out_of_reach(report: Report) -> None:
+    b = button(report, "/below-fold", "desktop")
+    assert b.visible and not b.in_first_viewport and not b.fixed
+    assert b.box is not None and b.box.y > 4000
+    result = finding(report, "/below-fold", "share-reachable")
+    assert result.status == "fail" and "screens down" in result.message
+
+
+def test_a_sticky_bar_is_within_reach(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/sticky", viewport)
+        assert b.visible and b.fixed and b.in_first_viewport and not b.covered_by
+    assert finding(report, "/sticky", "share-reachable").status == "pass"
+
+
+def test_a_cookie_banner_covers_the_sticky_bar(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/cookie-banner", viewport)
+        assert b.visible and b.covered_by == "div#cookie-banner", (viewport, b)
+    result = finding(report, "/cookie-banner", "share-not-covered")
+    assert result.status == "fail" and "div#cookie-banner" in result.message
+
+
+def test_tap_targets(report: Report) -> None:
+    small = button(report, "/small", "mobile")
+    assert small.visible and small.box.width == 16 and not small.tap_ok
+    assert finding(report, "/small", "share-tap-target").status == "fail"
+    medium = button(report, "/medium", "mobile")
+    assert medium.tap_ok and not medium.tap_recommended
+    result = finding(report, "/medium", "share-tap-target")
+    assert result.status == "warn" and "on phones" in result.message
+
+
+def test_an_icon_only_button_has_no_accessible_name(report: Report) -> None:
+    b = button(report, "/icon-only", "desktop")
+    assert b.visible and b.accessible_name == ""
+    assert finding(report, "/icon-only", "share-accessible-name").status == "fail"
+
+
+def test_a_bar_hidden_on_phones_fails_only_on_mobile(report: Report) -> None:
+    assert button(report, "/mobile-hidden", "desktop").visible
+    mobile = button(report, "/mobile-hidden", "mobile")
+    assert not mobile.visible and mobile.hidden_because == ("display:none",)
+    assert finding(report, "/mobile-hidden", "share-visible-desktop").status == "pass"
+    assert finding(report, "/mobile-hidden", "share-visible-mobile").status == "fail"
+    # visible in one viewport: the static facts say visible
+    assert page_at(report, "/mobile-hidden").facts.share_buttons[0].visible is True
