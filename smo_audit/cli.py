@@ -405,6 +405,48 @@ def _report(path: Path, page_key: str | None, rule_id: str | None, formats: str 
     outputs.finish(report)
 
 
+@app.command("compare")
+def compare_command(
+    reports: Annotated[list[Path], typer.Argument(metavar="A.json B.json [C.json ...]",
+                                                  help="Saved reports of two or more sites; the first is the reference.")],
+    format: Annotated[str | None, typer.Option("--format", "-f", metavar="terminal|markdown|html",
+                                               help="terminal (default), markdown or html.")] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Compare sites side by side from their saved reports: scores, share networks, profiles,
+    preview completeness, sign-in providers, feeds, and what each does that the first does not."""
+    try:
+        _compare(reports, format or "terminal", output)
+    except SmoAuditError as error:
+        _fail(error)
+
+
+def _compare(paths: list[Path], fmt: str, output: Path | None) -> None:
+    from smo_audit.report.compare import compare, render_terminal, to_html, to_markdown
+    from smo_audit.report.json_writer import write_atomic
+    from smo_audit.report.load import load_report
+
+    if fmt not in ("terminal", "markdown", "html"):
+        raise UsageError(f"compare writes terminal, markdown or html, not {fmt!r}")
+    if len(paths) < 2:
+        raise UsageError("compare needs at least two reports (the first is the reference)")
+    comparison = compare([load_report(path) for path in paths])
+    if fmt == "terminal":
+        from rich.console import Console
+
+        if output is not None:
+            with output.open("w", encoding="utf-8") as handle:
+                render_terminal(comparison, Console(file=handle, width=100, color_system=None))
+        else:
+            render_terminal(comparison, Console(file=sys.stdout, highlight=False))
+        return
+    text = to_markdown(comparison) if fmt == "markdown" else to_html(comparison)
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the JSON report."""
