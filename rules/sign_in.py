@@ -38,7 +38,11 @@ def sign_in_offered(ctx: SiteContext) -> Outcome:
     ## What it checks
     A site with a login or sign-up form (a password field) also lets people sign in with a social
     account: a provider SDK, an OAuth link, a hosted sign-in UI or a "Continue with ..." button on
-    any audited page. Sites with no accounts are skipped. Login pages the site links to are
+    any audited page. Any clickable control counts (a link with or without `href`, a button, a
+    `role="button"` element), named by its text, `aria-label`, `title` or image `alt`, in English,
+    Spanish, Portuguese, French, German, Italian, Russian or Japanese, or marked for a provider
+    (`js-google-signin`) on a login page. A shut-down provider ("Sign in using Google+") does not
+    count. Sites with no accounts are skipped. Login pages the site links to are
     audited even on another host of the same site (auth.example.com).
 
     ## Why it matters

@@ -114,6 +114,21 @@ def _bounded_text(node: LexborNode, limit: int = MAX_TEXT) -> tuple[str, str | N
     return _collapse(" ".join(parts), limit), img_alt
 
 
+_CONTROL_TAGS = frozenset(("a", "button"))
+
+
+def _in_control(node: LexborNode) -> bool:
+    """Inside an <a> or <button>, looking up at most MAX_ANCESTORS elements."""
+    parent = node.parent
+    for _ in range(MAX_ANCESTORS):
+        if parent is None or parent.tag in _STOP_TAGS:
+            return False
+        if parent.tag in _CONTROL_TAGS:
+            return True
+        parent = parent.parent
+    return False
+
+
 def resolve(base: str, href: str | None) -> str | None:
     """Absolute URL for `href`, or None for empty/unparsable values. Keeps non-http schemes.
 
@@ -404,7 +419,7 @@ class _Collector:
                 ancestor_classes=ancestors,
                 index=len(self.anchors),
                 controls=_clip(attrs.get("aria-controls"), 128),
-                url_attrs=_url_attrs(attrs),
+                url_attrs=_url_attrs(attrs) if len(attrs) > ("href" in attrs) + ("class" in attrs) else (),
             )
         )
 
@@ -518,6 +533,7 @@ class _Collector:
                 landmark=landmark,
                 ancestor_classes=ancestors,
                 img_alt=img_alt,
+                in_control=_in_control(node),
             )
         )
 

@@ -174,6 +174,7 @@ class MarkedElement:
     landmark: str | None = None
     ancestor_classes: tuple[str, ...] = ()  # classes and #ids of enclosing elements, nearest first
     img_alt: str | None = None  # alt of the first <img> inside (a logo button's name)
+    in_control: bool = False  # inside an <a> or <button> (an icon or label of that control, not one itself)
 
     def attr(self, name: str) -> str | None:
         for key, value in self.attrs:
@@ -275,7 +276,7 @@ class ProfileLink:
 @dataclass(frozen=True, slots=True)
 class SignIn:
     provider: str
-    mechanism: str  # sdk | oauth-link | hosted-ui | button-text
+    mechanism: str  # sdk | oauth-link | hosted-ui | button-text | control (see rules/catalogue/sign_in.toml)
     evidence: str
     url: str | None = None
     label: str | None = None  # accessible name of the button/link; None when no element (a script)

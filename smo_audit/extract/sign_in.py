@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from smo_audit.catalogue import section
 from smo_audit.extract.facts import Anchor, Button, Document, MarkedElement, PageFacts, SignIn
@@ -58,6 +58,7 @@ class Provider:
     name: str
     official_hosts: frozenset[str]
     dead_service: str | None = None  # id in dead_services.toml: the provider is shut down
+    own_sites: frozenset[str] = frozenset()  # its own sites: sign-in there is first-party
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,11 @@ class SignInCatalogue:
     account_exclude: frozenset[str]
     account_texts: frozenset[str]
     max_account_links: int
+    tokens: Mapping[str, str] = field(default_factory=dict)  # class/id/data-* word -> provider
+    route_any_value: bool = False
+    title_words: tuple[str, ...] = ()
+    block_words: frozenset[str] = frozenset()
+    control_selectors: tuple[str, ...] = ()
 
     def provider_for(self, alias: str | None) -> str | None:
         if not alias:
@@ -122,7 +128,7 @@ class SignInCatalogue:
         return self.aliases.get(alias.strip().lower())
 
     def selectors(self) -> list[str]:
-        return [s.selector.text for s in self.signatures]
+        return [s.selector.text for s in self.signatures] + list(self.control_selectors)
 
 
 def _list(value: Any) -> list[str]:
@@ -140,10 +146,14 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
     meta: dict[str, str] = {}
     inline_calls: list[tuple[str, str]] = []
     names: dict[str, str] = {}
+    tokens: dict[str, str] = {}
     for pid, entry in dict(data.get("provider", {})).items():
         providers[pid] = Provider(pid, str(entry.get("name", pid)),
                                   frozenset(normalise_host(h) for h in _list(entry.get("official_hosts"))),
-                                  entry.get("dead_service"))
+                                  entry.get("dead_service"),
+                                  frozenset(normalise_host(h) for h in _list(entry.get("own_sites"))))
+        for token in _list(entry.get("tokens")) or [pid]:
+            tokens.setdefault(token.lower(), pid)
         aliases[pid] = pid
         for alias in _list(entry.get("aliases")):
             aliases[alias.lower()] = pid
@@ -177,13 +187,27 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         if entry.get("inline_provider"):
             inline_provider.append((re.compile(str(entry["inline_provider"])), hid))
     button_text = provider_names = None
+    texts = dict(data.get("button_text", {}))
+    languages = [dict(v) for v in texts.values() if isinstance(v, dict)]
+    connectors = [c for lang in languages for c in _list(lang.get("connectors"))]
     if names:
         alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        patterns = _list(dict(data.get("button_text", {})).get("patterns"))
+        end = str(texts.get("end", "(?![\\w])"))
+        patterns = [p for lang in languages for p in _list(lang.get("patterns"))]
         if patterns:
-            button_text = re.compile("|".join(f"(?:{p.replace('{provider}', f'(?:{alternation})')})" for p in patterns),
-                                     re.IGNORECASE)
-        provider_names = re.compile(rf"(?<![\w])(?:{alternation})(?![\w])", re.IGNORECASE)
+            button_text = re.compile(
+                "|".join(f"(?:{p.replace('{provider}', f'(?:{alternation})').replace('{end}', end)})" for p in patterns),
+                re.IGNORECASE)
+        # ASCII word edges: "Googleでログイン" names Google although で is a word character
+        provider_names = re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation})(?![A-Za-z0-9_])", re.IGNORECASE)
+    context = dict(data.get("context", {}))
+    controls = dict(data.get("controls", {}))
+    control_selectors = _list(controls.get("selectors"))
+    class_words = _list(controls.get("class_words"))
+    if class_words:
+        tags = ",".join(_list(controls.get("tags")) or ["div", "span", "li"])
+        words = ",".join(f"[class*={w} i]" for w in class_words)
+        control_selectors.append(f":is({tags}):is({words})")
     routes = dict(data.get("site_routes", {}))
     account = dict(data.get("account", {}))
     return SignInCatalogue(
@@ -191,7 +215,7 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         hosted_scripts=hosted_scripts, file_names=file_names, signatures=tuple(signatures), meta=meta,
         inline_calls=tuple(inline_calls), inline_provider=tuple(inline_provider), button_text=button_text,
         provider_names=provider_names, name_to_provider=names,
-        button_connectors=tuple(c.lower() for c in _list(dict(data.get("button_text", {})).get("connectors"))),
+        button_connectors=tuple(dict.fromkeys(c.lower() for c in connectors)),
         route_words=frozenset(w.lower() for w in _list(routes.get("words"))),
         route_params=frozenset(p.lower() for p in _list(routes.get("params"))),
         account_words=frozenset(w.lower() for w in _list(account.get("path_words"))),
@@ -199,6 +223,11 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         account_exclude=frozenset(w.lower() for w in _list(account.get("exclude_words"))),
         account_texts=frozenset(_norm_text(t) for t in _list(account.get("texts"))),
         max_account_links=int(account.get("max_links", 4)),
+        tokens=tokens,
+        route_any_value=bool(routes.get("any_param_value", False)),
+        title_words=tuple(w.lower() for w in _list(context.get("title_words"))),
+        block_words=frozenset(w.lower() for w in _list(context.get("block_words"))),
+        control_selectors=tuple(control_selectors),
     )
 
 
@@ -292,6 +321,7 @@ class SignInClassifier:
         self._links_seen: dict[str, _Link | None] = {}
         self._text_providers: dict[str, str | None] = {}
         self._account_texts: dict[str, bool] = {}
+        self._token_providers: dict[tuple[str, ...], tuple[str | None, bool]] = {}
 
     def selectors(self) -> Iterable[str]:
         return self.cat.selectors()
@@ -301,7 +331,8 @@ class SignInClassifier:
         found = _Found()
         elements: dict[str, str] = {}  # provider -> evidence of its SDK's element/meta/inline call
         hosted_seen: dict[str, str] = {}  # hosted UI id -> evidence
-        self._elements(doc, found, elements, hosted_seen)
+        signed: set[int] = set()  # id() of marked elements that matched a signature
+        self._elements(doc, found, elements, hosted_seen, signed)
         self._scripts(doc, found, elements, hosted_seen)
         with_script = {i.provider for i in found.items if i.mechanism == "sdk"}
         for provider, evidence in elements.items():
@@ -315,20 +346,32 @@ class SignInClassifier:
         parsed = [(a, link, name) for a, name in zip(doc.anchors, names, strict=True)
                   if a.url is not None and (link := self._link(a.url)) is not None]
         oauth_urls = self._links(doc, found, parsed, page_site)
-        self._texts(doc, found, oauth_urls, names)
+        is_account = facts.has_password_form or is_account_url(doc.url, cat)
+        title = (doc.title or "").lower()
+        page_context = is_account or any(w in title for w in cat.title_words)
+        _Controls(self, doc, found, oauth_urls, page_site, page_context).run(names, signed)
         for hid, evidence in hosted_seen.items():
             if not any(i.via == hid and i.provider != UNKNOWN for i in found.items):
                 found.add(SignIn(UNKNOWN, "hosted-ui", evidence, via=hid))
         account_links = self._account_links(doc, parsed, page_host, oauth_urls)
-        is_account = facts.has_password_form or is_account_url(doc.url, cat)
+        items = self._first_party_dropped(found.items, doc, facts)
         updates: dict[str, Any] = {}
-        if found.items:
-            updates["sign_in"] = tuple(self._mark_dead(found.items))
+        if items:
+            updates["sign_in"] = tuple(self._mark_dead(items))
         if is_account:
             updates["is_account_page"] = True
         if account_links:
             updates["account_links"] = account_links
         return updates
+
+    def _first_party_dropped(self, items: list[SignIn], doc: Document, facts: PageFacts) -> list[SignIn]:
+        """Without the evidence for a provider on its own site: accounts.google.com's "Sign in with
+        Google" is Google's own login, not social sign-in (another provider there still counts)."""
+        hosts = [split_http(u) for u in (doc.url, facts.canonical) if u]
+        sites = {site_key(h.host) for h in hosts if h is not None}
+        providers = self.cat.providers
+        own = {pid for pid, p in providers.items() if p.own_sites and {site_key(h) for h in p.own_sites} & sites}
+        return [i for i in items if i.provider not in own] if own else items
 
     def _mark_dead(self, items: list[SignIn]) -> list[SignIn]:
         """Flag sign-ins through a shut-down provider (Google+): never working sign-in."""
@@ -352,7 +395,8 @@ class SignInClassifier:
                 return self.cat.provider_for(name) or UNKNOWN
         return None
 
-    def _elements(self, doc: Document, found: _Found, elements: dict[str, str], hosted_seen: dict[str, str]) -> None:
+    def _elements(self, doc: Document, found: _Found, elements: dict[str, str], hosted_seen: dict[str, str],
+                  signed: set[int]) -> None:
         cat = self.cat
         if not cat.signatures:
             return
@@ -364,6 +408,8 @@ class SignInClassifier:
             for signature in cat.signatures:
                 if not signature.selector.matches(tag, element.element_id, element.classes, attrs):
                     continue
+                if isinstance(element, MarkedElement):
+                    signed.add(id(element))  # an SDK's or hosted UI's element: not a control to read again
                 evidence = signature.selector.text
                 if signature.provider is not None:
                     elements.setdefault(signature.provider, evidence)
@@ -487,9 +533,15 @@ class SignInClassifier:
                 if provider is not None:
                     return provider, "site"
         if parts.query and any(s in cat.route_words for s in segments):
-            for key, value in parse_qsl(parts.query):
+            pairs = parse_qsl(parts.query)
+            for key, value in pairs:
                 if key.lower() in cat.route_params:
                     provider = cat.provider_for(value)
+                    if provider is not None:
+                        return provider, "site"
+            if cat.route_any_value:
+                for _, value in pairs:
+                    provider = cat.provider_for(value) if len(value) <= 32 else None
                     if provider is not None:
                         return provider, "site"
         return None
@@ -515,24 +567,6 @@ class SignInClassifier:
             return None
         names = cat.provider_names.findall(match.group(0))
         return cat.name_to_provider.get(names[-1].lower()) if names else None
-
-    def _texts(self, doc: Document, found: _Found, oauth_urls: set[str], names: list[str]) -> None:
-        hosted_labels = {i.selector for i in found.items if i.mechanism == "hosted-ui" and i.selector}
-        for anchor, name in zip(doc.anchors, names, strict=True):
-            if anchor.url in oauth_urls:
-                continue
-            provider = self._text_provider(name)
-            if provider is not None:
-                found.add(SignIn(provider, "button-text", name, url=anchor.url, label=name, selector=anchor.selector))
-        for button in doc.buttons:
-            name = button.accessible_name
-            provider = self._text_provider(name)
-            if provider is None:
-                continue
-            selector = _element_selector("button", button.element_id, button.classes)
-            if selector in hosted_labels:
-                continue
-            found.add(SignIn(provider, "button-text", name, label=name, selector=selector))
 
     def _is_account_text(self, name: str) -> bool:
         """A link label such as "Log in" or "Sign up" (cached: labels repeat on every page)."""
@@ -566,3 +600,177 @@ class SignInClassifier:
             if len(links) >= cat.max_account_links:
                 break
         return tuple(links)
+
+
+# -- controls: any clickable element, its names, the URLs it carries, the provider it is marked for --
+
+_QUOTED = re.compile(r"""['"]([^'"\s]{1,512})['"]""")  # linear: a quoted string without blanks
+_WORD_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_EXPLICIT_ATTRS = frozenset(("role", "onclick", "tabindex"))
+MAX_TOKEN_VALUE = 40  # data-* values longer than this are not provider words (JSON, URLs)
+
+
+@lru_cache(maxsize=8192)
+def _words(token: str) -> tuple[str, ...]:
+    """"js-google-signin" -> js, google, signin; "socialLogin" -> social, login, sociallogin.
+    Cached: class names repeat on every element and every page of a site."""
+    parts = [w.lower() for w in _WORD_SPLIT.split(_CAMEL.sub("-", token)) if w]
+    joined = "".join(parts)
+    return (*parts, joined) if len(parts) > 1 else tuple(parts)
+
+
+def _url_values(values: Iterable[str]) -> list[str]:
+    return [v.strip() for v in values if v.strip().startswith(("http://", "https://", "/"))]
+
+
+class _Candidate(NamedTuple):
+    names: list[str]  # accessible names to try: aria-label, text, img alt, title
+    urls: list[str]  # URLs it carries besides a navigating href: data-*, url=, onclick literals
+    tokens: list[str]  # its class tokens, id, data-* names and short values
+    ancestors: tuple[str, ...]
+    explicit: bool  # a real control: a link, a button, role=button, onclick, data-provider, ...
+    external: bool  # it navigates to another site (a footer's facebook.com link)
+    selector: str
+    url: str | None  # where it navigates, if anywhere
+    in_oauth: bool  # its href is already an oauth-link
+
+
+class _Controls:
+    """One page's controls -> oauth-link (URL outside href), button-text and control evidence."""
+
+    def __init__(self, owner: SignInClassifier, doc: Document, found: _Found, oauth_urls: set[str],
+                 page_site: str, page_context: bool) -> None:
+        self.owner = owner
+        self.cat = owner.cat
+        self.doc = doc
+        self.found = found
+        self.oauth_urls = oauth_urls
+        self.page_site = page_site
+        self.page_context = page_context
+        self._blocks: dict[tuple[str, ...], bool] = {}
+
+    def run(self, anchor_names: list[str], signed: set[int]) -> None:
+        hosted_labels = {i.selector for i in self.found.items if i.mechanism == "hosted-ui" and i.selector}
+        text_provider = self.owner._text_provider
+        token_providers = self.owner._token_providers
+        for anchor, name in zip(self.doc.anchors, anchor_names, strict=True):
+            if anchor.data or anchor.onclick or anchor.url_attrs:
+                self._check(self._anchor(anchor, name))  # it may carry a URL besides its href
+                continue
+            # Most links: only their names can say "Sign in with ..." (cached per name), and only
+            # their classes or id can name a provider (cached per class list).
+            in_oauth = anchor.url is not None and anchor.url in self.oauth_urls
+            named = None
+            for text in (name, anchor.text, anchor.img_alt, anchor.title):
+                if text and (named := text_provider(text)) is not None:
+                    if not in_oauth:
+                        self.found.add(SignIn(named, "button-text", text, url=anchor.url, label=name,
+                                              selector=anchor.selector))
+                    break
+            if named is None and not in_oauth and (anchor.classes or anchor.element_id):
+                key = (*anchor.classes, anchor.element_id or "")
+                marked_for = token_providers.get(key)
+                if marked_for is None:
+                    if len(token_providers) >= _CACHE_LIMIT:
+                        token_providers.clear()
+                    marked_for = token_providers[key] = self._token_provider(key)
+                if marked_for[0] is not None:
+                    self._check(self._anchor(anchor, name))
+        for button in self.doc.buttons:
+            candidate = self._button(button)
+            if candidate.selector not in hosted_labels:
+                self._check(candidate)
+        for marked in self.doc.marked:
+            if not marked.in_control and id(marked) not in signed:
+                self._check(self._marked(marked))
+
+    # -- reading the three kinds of element ---------------------------------------------------
+    def _anchor(self, anchor: Anchor, name: str) -> _Candidate:
+        names = [name] + [n for n in (anchor.text, anchor.img_alt, anchor.title) if n and n != name]
+        plain = not (anchor.classes or anchor.element_id or anchor.data or anchor.onclick or anchor.url_attrs)
+        urls: list[str] = []
+        tokens: list[str] = []
+        if not plain:
+            urls = _url_values([*(v for _, v in anchor.url_attrs), *(v for _, v in anchor.data)])
+            urls += _url_values(_QUOTED.findall(anchor.onclick or ""))
+            tokens = [*anchor.classes, *([anchor.element_id] if anchor.element_id else []),
+                      *(t for k, v in anchor.data for t in (k, v) if len(t) <= MAX_TOKEN_VALUE)]
+        url = anchor.url if anchor.url and anchor.url.startswith(("http://", "https://")) else None
+        if url is not None and anchor.href.startswith("#"):
+            url = None  # "#": a script handles it
+        external = url is not None and site_key((split_http(url) or _NO_HOST).host) != self.page_site
+        return _Candidate(names, urls, tokens, anchor.ancestor_classes, True, external, anchor.selector, url,
+                          anchor.url is not None and anchor.url in self.oauth_urls)
+
+    def _button(self, button: Button) -> _Candidate:
+        names = [n for n in (button.aria_label, button.text, button.img_alt, button.title) if n]
+        urls = _url_values(v for _, v in button.data) + _url_values(_QUOTED.findall(button.onclick or ""))
+        tokens = [*button.classes, *([button.element_id] if button.element_id else []),
+                  *(t for k, v in button.data for t in (k, v) if len(t) <= MAX_TOKEN_VALUE)]
+        selector = _element_selector("button", button.element_id, button.classes)
+        return _Candidate(names, urls, tokens, button.ancestor_classes, True, False, selector, None, False)
+
+    def _marked(self, marked: MarkedElement) -> _Candidate:
+        attrs = dict(marked.attrs)
+        names = [n for n in (attrs.get("aria-label"), marked.text, marked.img_alt, attrs.get("title")) if n]
+        data = [(k[5:], v) for k, v in marked.attrs if k.startswith("data-")]
+        urls = _url_values(v for k, v in marked.attrs if k not in ("class", "id", "style", "src"))
+        urls += _url_values(_QUOTED.findall(attrs.get("onclick") or ""))
+        tokens = [*marked.classes, *([marked.element_id] if marked.element_id else []),
+                  *(t for k, v in data for t in (k, v) if len(t) <= MAX_TOKEN_VALUE)]
+        explicit = bool(_EXPLICIT_ATTRS.intersection(attrs)) or bool(data and any(
+            f"[data-{k}]" in self.cat.control_selectors for k, _ in data))
+        selector = _element_selector(marked.tag, marked.element_id, marked.classes)
+        return _Candidate(names, urls, tokens, marked.ancestor_classes, explicit, False, selector, None, False)
+
+    # -- judging one ------------------------------------------------------------------------
+    def _check(self, c: _Candidate) -> None:
+        owner = self.owner
+        label = c.names[0] if c.names else ""
+        for url in c.urls:
+            absolute = urljoin(self.doc.base_url, url)
+            parts = split_http(absolute)
+            item = owner._oauth(parts, _segments(parts.path), self.page_site) if parts is not None else None
+            if item is not None:
+                self.found.add(SignIn(item[0], "oauth-link", url[:MAX_EVIDENCE], url=absolute, label=label,
+                                      via=item[1], selector=c.selector))
+                return
+        if not c.in_oauth:
+            for name in c.names:
+                provider = owner._text_provider(name)
+                if provider is not None:
+                    self.found.add(SignIn(provider, "button-text", name, url=c.url, label=label, selector=c.selector))
+                    return
+        if not c.tokens or c.external or c.in_oauth:
+            return
+        if not (c.explicit or label):
+            return  # a bare icon or wrapper
+        tokens = self.cat.tokens
+        own_words = [w for t in c.tokens for w in _words(t)]
+        providers = {p for w in own_words if (p := tokens.get(w)) is not None}
+        if len(providers) != 1:
+            return  # none, or a container naming several
+        block = self._in_block(c.ancestors) or any(w in self.cat.block_words for w in own_words)
+        if not (block or (self.page_context and c.explicit)):
+            return
+        provider = providers.pop()
+        self.found.add(SignIn(provider, "control", f"{c.selector} ({provider})"[:MAX_EVIDENCE], url=c.url,
+                              label=label, selector=c.selector))
+
+    def _token_provider(self, tokens: Iterable[str]) -> tuple[str | None, bool]:
+        """(the one provider the tokens name or None, whether they hold a sign-in block word)."""
+        words = [w for t in tokens if t for w in _words(t)]
+        providers = {p for w in words if (p := self.cat.tokens.get(w)) is not None}
+        return (providers.pop() if len(providers) == 1 else None), any(w in self.cat.block_words for w in words)
+
+    def _in_block(self, ancestors: tuple[str, ...]) -> bool:
+        known = self._blocks.get(ancestors)
+        if known is None:
+            words = self.cat.block_words
+            known = self._blocks[ancestors] = any(w in words for t in ancestors for w in _words(t.lstrip("#")))
+        return known
+
+
+_NO_HOST = HttpParts("", "", "", "")
+MAX_EVIDENCE = 300

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
-    r"""(?P<tag>^[a-zA-Z][\w-]*)|\#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)"""
+    r"""(?P<tag>^[a-zA-Z][\w-]*(?:\\:[a-zA-Z][\w-]*)?)|\#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)"""
     r"""|\[(?P<attr>[\w:-]+)(?:(?P<op>[~^$*|]?=)["']?(?P<val>[^"'\]]*)["']?)?\]"""
 )
 
@@ -38,7 +38,7 @@ class SimpleSelector:
                 raise ValueError(f"unsupported selector {text!r} (only tag#id.class[attr=value])")
             position = match.end()
             if match.group("tag"):
-                tag = match.group("tag").lower()
+                tag = match.group("tag").lower().replace("\\:", ":")  # fb\:login-button names <fb:login-button>
             elif match.group("id"):
                 element_id = match.group("id")
             elif match.group("cls"):

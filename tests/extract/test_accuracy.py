@@ -81,7 +81,7 @@ def results() -> Iterator[dict[str, tuple[dict[str, set[str]], dict[str, set[str
     for row, page in zip(table, pages, strict=True):
         file = str(row["file"])
         assert page.response.status == 200, file
-        url = str(row.get("url", f"https://www.example.com/{file}"))
+        url = str(row.get("url", f"https://www.example.com/p/{Path(file).name}"))
         labelled = RawPage(replace(page.response, url=url, final_url=url))
         facts = extractor.extract(labelled).facts
         expected = {c: set(map(str, row.get(c, []))) for c in CATEGORIES}  # type: ignore[call-overload]

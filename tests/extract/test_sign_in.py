@@ -25,7 +25,8 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
     "auth0.html": {("google", "oauth-link", "auth0"), ("microsoft", "oauth-link", "auth0")},
     "cognito.html": {("google", "oauth-link", "cognito"), ("apple", "oauth-link", "cognito")},
     "okta.html": {("unknown", "hosted-ui", "okta")},
-    "supabase.html": {("github", "hosted-ui", "supabase")},
+    # <button id="github-login">: a control marked for GitHub on a login page
+    "supabase.html": {("github", "hosted-ui", "supabase"), ("github", "control", None)},
     "site-routes.html": {("google", "oauth-link", "site"), ("apple", "oauth-link", "site"),
                          ("github", "oauth-link", "site"), ("github", "button-text", None)},
     "button-text.html": {("google", "button-text", None), ("apple", "button-text", None),
@@ -129,7 +130,8 @@ def test_every_catalogue_entry_has_a_fixture() -> None:
     """Each provider and hosted UI in sign_in.toml is named in some fixture page (see EXPECTED)."""
     seen = {p for facts in EXPECTED.values() for p, _, _ in facts} | {v for facts in EXPECTED.values() for _, _, v in facts}
     data = section("sign_in")
-    tested_elsewhere = {"amazon", "gitlab", "slack", "yahoo", "twitch"}  # authorize endpoints: see below
+    tested_elsewhere = {"amazon", "gitlab", "slack", "yahoo", "twitch", "vk", "yandex", "ok", "line",
+                        "yahoo-japan"}  # authorize endpoints: see below
     assert set(data["provider"]) - seen == tested_elsewhere
     assert set(data["hosted"]) - seen == set()
     assert set(EXPECTED) <= {p.name for p in (FIXTURES / "sign_in").glob("*.html")}
@@ -141,6 +143,11 @@ def test_every_catalogue_entry_has_a_fixture() -> None:
     ("https://slack.com/openid/connect/authorize?client_id=1&redirect_uri=https://example.com/cb", "slack"),
     ("https://api.login.yahoo.com/oauth2/request_auth?client_id=1", "yahoo"),
     ("https://id.twitch.tv/oauth2/authorize?client_id=1", "twitch"),
+    ("https://oauth.vk.com/authorize?client_id=1&redirect_uri=https://example.com/cb", "vk"),
+    ("https://oauth.yandex.ru/authorize?response_type=code&client_id=1", "yandex"),
+    ("https://connect.ok.ru/oauth/authorize?client_id=1", "ok"),
+    ("https://access.line.me/oauth2/v2.1/authorize?response_type=code&client_id=1", "line"),
+    ("https://auth.login.yahoo.co.jp/yconnect/v2/authorization?client_id=1", "yahoo-japan"),
 ])
 def test_remaining_authorize_endpoints(url: str, provider: str) -> None:
     doc = parse_document(f'<a href="{url}">Sign in</a>', "https://example.com/login")
