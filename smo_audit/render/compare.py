@@ -50,7 +50,7 @@ def script_changes(static: PageFacts, rendered: PageFacts) -> ScriptChanges:
     buttons_added = tuple(
         f"{b.network}{f' ({b.provider})' if b.provider else ''}: {b.selector or b.href}"[:200]
         for b, key in zip(rendered.share_buttons, button_keys(rendered.share_buttons), strict=True)
-        if key not in static_buttons and b.network != "unknown"
+        if key not in static_buttons and b.network != "menu"  # a menu toggle shares nothing itself
     )
     static_providers = {w.provider for w in static.share_widgets if not w.js_only}
     widgets_added = tuple(dict.fromkeys(
