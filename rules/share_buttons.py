@@ -153,7 +153,8 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
     types = {str(t) for t in ctx.options.get("page_types", ["article", "product"])}
     content = [p for p in ctx.pages if p.facts.page_type in types and 200 <= p.status < 400]
     if not content:
-        return None
+        return skipped(f"no content page ({human_list(sorted(types))}) was audited: share buttons are "
+                       "expected on the pages people share, and no other page needs them")
     with_buttons: list[str] = []
     unknown: list[str] = []
     without: list[str] = []

@@ -13,6 +13,8 @@ from smo_audit.engine.scoring import ScoringProfile, SiteScore, absent_reason
 from smo_audit.report import model as rm
 
 FIX_FIRST = 5  # rules listed in fix_first
+HYGIENE_ONLY = ("no problem found: these checks only take points away (rules/scoring.toml [penalties]), "
+                "so a clean result adds nothing to the score")
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,13 @@ def explain(
     """Build the report's categories (scored ones with their costs, absent ones with a reason)."""
     selected = set(selected_categories)
     skips: dict[str, list[str]] = {}
+    clean: set[str] = set()  # unscored categories whose (hygiene) rules passed
     for finding in findings:
-        if finding.status == "skip" and finding.category not in result.categories:
+        if finding.category in result.categories:
+            continue
+        if finding.status == "pass":
+            clean.add(finding.category)
+        elif finding.status == "skip":
             reasons = skips.setdefault(finding.category, [])
             if len(reasons) < 3 and finding.message not in reasons:
                 reasons.append(finding.message)
@@ -59,8 +66,9 @@ def explain(
                 points_lost=result.category_points_lost.get(cid, 0.0), costs=by_category.get(cid, []),
             ))
         elif result.pages:
-            categories.append(rm.CategoryScore(id=cid, title=title, score=None,
-                                               reason=absent_reason(cid, skips.get(cid, []), cid in selected)))
+            reason = (HYGIENE_ONLY if cid in clean
+                      else absent_reason(cid, skips.get(cid, []), cid in selected))
+            categories.append(rm.CategoryScore(id=cid, title=title, score=None, reason=reason))
     basis = None
     if result.pages:
         basis = rm.ScoreBasis(pages=result.pages, page_min=result.page_min, page_max=result.page_max,
