@@ -418,6 +418,8 @@ def og_duplicates(ctx: PageContext) -> Outcome | None:
     for meta in tags:
         if meta.key in SINGLE_VALUED:
             by_key.setdefault(meta.key, []).append(meta)
+    if not by_key:
+        return None  # only array-valued tags (og:image...): nothing that could conflict
     conflicts = {key: found for key, found in by_key.items() if len({m.content.strip() for m in found}) > 1}
     if conflicts:
         evidence = [meta_evidence(m) for found in conflicts.values() for m in found][:12]

@@ -6,7 +6,7 @@ titles, why an absent category does not apply) and orders them, so every writer 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from smo_audit.engine.scoring import ScoringProfile, SiteScore, absent_reason
@@ -85,15 +85,3 @@ def _sentence(result: SiteScore) -> str:
     if result.site_points_lost > 0:
         sentence += f"; failing site-wide checks cost {result.site_points_lost:g} points"
     return sentence + "."
-
-
-def cost_line(fix_first: Sequence[rm.RuleCost], limit: int = 3) -> str | None:
-    """One terminal line: "What costs the most: og-image (-12.5 points, 30 of 33 pages), ..."."""
-    if not fix_first:
-        return None
-    parts = []
-    for cost in fix_first[:limit]:
-        where = ("site-wide" if cost.scope == "site"
-                 else f"{cost.pages_affected} of {cost.pages_scored} page" + ("" if cost.pages_scored == 1 else "s"))
-        parts.append(f"{cost.rule} (-{cost.points_lost:g} points, {where})")
-    return "What costs the most: " + ", ".join(parts)

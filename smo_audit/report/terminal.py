@@ -100,6 +100,8 @@ def _score_box(report: Report, console: Console) -> None:
         categories.add_row(*left, *right)
     parts: list[Text | Table] = [header, categories, Text.assemble("Score ", score, verdict)]
     console.print(Panel(Group(*parts), expand=False))
+    if report.score_basis is not None and report.score_basis.site_rules_points_lost > 0:
+        console.print(Text(_clean(report.score_basis.explanation, 400), style="dim"))
 
 
 def _fix_first(report: Report, groups: list[ProblemGroup], console: Console, top: int) -> None:

@@ -127,7 +127,10 @@ class Auditor:
         source = FIXTURES / variant.site
         for path in source.rglob("*.html"):
             (root / path.relative_to(source)).write_text(variant.render(path.read_text("utf-8")), "utf-8")
-        config = AuditConfig(base_url=ORIGINS[variant.site], max_pages=20, timeout=10, retries=0, quiet=True)
+        # workers=0: pages are parsed in this process (the same extraction code, no worker pool to
+        # start for each of the ~100 audits these tests run).
+        config = AuditConfig(base_url=ORIGINS[variant.site], max_pages=20, timeout=10, retries=0, quiet=True,
+                             workers=0)
         report = asyncio.run(Audit(Target(url, url=url), config).run())
         assert not report.errors, [e.message for e in report.errors]
         self._cache[variant] = report

@@ -111,3 +111,11 @@ def test_improving_mutations_in_any_order_never_lower_a_score(auditor: Auditor, 
         _no_page_rises(auditor, better, current)
         current = better
     assert current.features == ALL
+
+
+def test_no_bare_site_outranks_a_tagged_site_of_another_shape(auditor: Auditor) -> None:
+    """The issue's admin template without tags (59) outranked a tagged Hugo blog (55)."""
+    bare = {site: auditor.score(Variant(site, STRIPPED)) for site in SITES}
+    tagged = {(site, feature): auditor.score(without(Variant(site), [feature]))
+              for site in SITES for feature in FEATURES}
+    assert max(bare.values()) < min(tagged.values()), (bare, min(tagged.items(), key=lambda kv: kv[1]))
