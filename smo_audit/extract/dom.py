@@ -438,6 +438,7 @@ class _Collector:
                 type=script_type,
                 inline=inline[:MAX_INLINE_SCRIPT],
                 element_id=_clip(attrs.get("id"), 128),
+                data=_data(attrs) if len(attrs) > 1 else (),
             )
         )
 

@@ -96,6 +96,7 @@ class Script:
     type: str | None
     inline: str = ""  # inline source, truncated to a bound (see dom.MAX_INLINE_SCRIPT)
     element_id: str | None = None
+    data: tuple[tuple[str, str], ...] = ()  # data-* attributes (<script type="IN/Share" data-url="...">)
 
 
 @dataclass(frozen=True, slots=True)

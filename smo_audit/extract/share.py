@@ -310,7 +310,7 @@ class _Run:
             if frame.url:
                 self._from_frame(frame.url, frame.src, frame.title)
         for script in self.doc.scripts:
-            self._from_script(script.url, script.type, script.inline)
+            self._from_script(script.url, script.type, script.inline, script.data)
         self._resolve_web_share()
         self._resolve_menus()
         widgets = self._widgets()
@@ -348,9 +348,9 @@ class _Run:
             for prefix, provider in cat.link_prefix_providers:
                 if cls.startswith(prefix) and len(cls) > len(prefix):
                     return provider, cat.network_id(cls[len(prefix):])
-        for name, _ in anchor.data:
+        for name, value in anchor.data:
             provider = cat.link_data_providers.get(name)
-            if provider is not None:
+            if provider is not None and _data_value_ok(cat, name, value):
                 return provider, None
         for cls in anchor.ancestor_classes:
             provider = cat.container_classes.get(cls)
@@ -514,7 +514,8 @@ class _Run:
         popup = bool(element.onclick and _POPUP.search(element.onclick))
         network: str | None
         provider = next(
-            (p for name, _ in element.data if (p := cat.link_data_providers.get(name)) is not None), None
+            (p for name, value in element.data
+             if (p := cat.link_data_providers.get(name)) is not None and _data_value_ok(cat, name, value)), None
         ) or next((p for cls in element.ancestor_classes if (p := cat.container_classes.get(cls)) is not None), None)
         scripted = self._from_script_text(element.onclick, None)
         if scripted is not None:
@@ -586,7 +587,8 @@ class _Run:
             popup=True, anchor=None, label=(title or "").strip(), selector=f'iframe[src^="{src[:80]}"]',
         ))
 
-    def _from_script(self, url: str | None, script_type: str | None, inline: str) -> None:
+    def _from_script(self, url: str | None, script_type: str | None, inline: str,
+                     data: tuple[tuple[str, str], ...] = ()) -> None:
         cat = self.cat
         if url:
             for provider in cat.providers_for_script(url):
@@ -599,10 +601,12 @@ class _Run:
             seen.has_element = True
             seen.add(f'script[type="{script_type}"]')
             if provider.network:
+                # <script type="IN/Share" data-url="...">: the plugin shares data-url, else the page
+                decoded = self._attribute_decoded(self._url_attribute(data, provider) if data else None)
                 self.buttons.append(ShareButton(
-                    network=provider.network, href="", shares_url=self.page.url, url_source="page",
+                    network=provider.network, href="", shares_url=decoded.shares_url, url_source=decoded.url_source,
                     selector=f'script[type="{script_type}"]', mechanism="sdk", source=provider.id,
-                    provider=provider.id, popup=provider.popup,
+                    provider=provider.id, popup=provider.popup, problems=tuple(decoded.problems),
                 ))
         if inline and _is_javascript(script_type):
             for needles, regex, provider in cat.inline_checks:
@@ -935,6 +939,11 @@ def share_toggles(doc: Document, catalogue: ShareCatalogue | None = None) -> lis
     found += [a.selector for a in doc.anchors if (not a.url or a.href.startswith(("#", "javascript:")))
               and _looks_like_share(a.classes, a.element_id, a.accessible_name, cat)]
     return found[:8]
+
+
+def _data_value_ok(cat: ShareCatalogue, name: str, value: str) -> bool:
+    wanted = cat.link_data_values.get(name)
+    return not wanted or value.strip().lower() in wanted
 
 
 def _menu_button(href: str, provider: Provider | None, common: Mapping[str, Any]) -> ShareButton:

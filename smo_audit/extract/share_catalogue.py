@@ -78,6 +78,7 @@ class Provider:
     link_classes: frozenset[str] = frozenset()
     link_class_prefixes: tuple[str, ...] = ()
     link_data: tuple[str, ...] = ()
+    link_data_values: tuple[tuple[str, str], ...] = ()  # ("pin-do", "buttonpin"): only these values
     script_types: frozenset[str] = frozenset()
     network: str | None = None
     network_attribute: str | None = None
@@ -132,6 +133,9 @@ class ShareCatalogue:
     link_class_providers: Mapping[str, Provider] = field(default_factory=dict)
     link_prefix_providers: tuple[tuple[str, Provider], ...] = ()
     link_data_providers: Mapping[str, Provider] = field(default_factory=dict)
+    # data-* name -> the lower-cased values that make it the provider's button (empty: any value);
+    # data-pin-do="buttonPin" is Pinterest's Save button, data-pin-do="embedBoard" an embed
+    link_data_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
     container_classes: Mapping[str, Provider] = field(default_factory=dict)
     element_classes: frozenset[str] = frozenset()  # classes of element buttons (fallback links inside)
     selectors: tuple[str, ...] = ()
@@ -387,7 +391,9 @@ def _provider(entry: Mapping[str, Any], networks: Mapping[str, Network]) -> Prov
         elements=_selectors(entry, "elements", where),
         link_classes=frozenset(_strings(entry, "link_classes", where)),
         link_class_prefixes=_strings(entry, "link_class_prefixes", where),
-        link_data=tuple(d.lower() for d in _strings(entry, "link_data", where)),
+        link_data=tuple(d.split("=", 1)[0].lower() for d in _strings(entry, "link_data", where)),
+        link_data_values=tuple((n.lower(), v.lower()) for n, _, v in (d.partition("=") for d in
+                                                                    _strings(entry, "link_data", where)) if v),
         script_types=frozenset(t.lower() for t in _strings(entry, "script_types", where)),
         network=network,
         network_attribute=_optional_str(entry, "network_attribute", where),
@@ -409,7 +415,8 @@ def _inline_checks(providers: Iterable[Provider]) -> tuple[tuple[tuple[str, ...]
     """
     checks: list[tuple[tuple[str, ...], re.Pattern[str], Provider]] = []
     for provider in providers:
-        alternatives = [rf"(?<![\w$.]){re.escape(name)}(?![\w$])" for name in provider.globals]
+        # a whole identifier, also as window.<name> (window.addthis_config = {...})
+        alternatives = [rf"(?:(?<![\w$.])|(?<=\bwindow\.)){re.escape(name)}(?![\w$])" for name in provider.globals]
         alternatives += list(provider.patterns)
         if not alternatives:
             continue
@@ -474,6 +481,7 @@ def build(share: Mapping[str, Any], widgets: Mapping[str, Any]) -> ShareCatalogu
     link_classes: dict[str, Provider] = {}
     link_prefixes: list[tuple[str, Provider]] = []
     link_data: dict[str, Provider] = {}
+    link_data_values: dict[str, set[str]] = {}
     container_classes: dict[str, Provider] = {}
     element_classes: set[str] = set()
     selector_texts: list[str] = []
@@ -495,6 +503,8 @@ def build(share: Mapping[str, Any], widgets: Mapping[str, Any]) -> ShareCatalogu
         link_classes.update(dict.fromkeys(provider.link_classes, provider))
         link_prefixes.extend((prefix, provider) for prefix in provider.link_class_prefixes)
         link_data.update(dict.fromkeys(provider.link_data, provider))
+        for name, value in provider.link_data_values:
+            link_data_values.setdefault(name, set()).add(value)
 
     self_link = share.get("self_link", {})
     quote = share.get("quote", {})
@@ -533,6 +543,7 @@ def build(share: Mapping[str, Any], widgets: Mapping[str, Any]) -> ShareCatalogu
         link_class_providers=link_classes,
         link_prefix_providers=tuple(link_prefixes),
         link_data_providers=link_data,
+        link_data_values={k: frozenset(v) for k, v in link_data_values.items()},
         container_classes=container_classes,
         element_classes=frozenset(element_classes),
         selectors=tuple(dict.fromkeys(selector_texts)),

@@ -110,7 +110,7 @@ EXPECTED: dict[str, list[tuple[str, str | None]]] = {
     "catalogue/provider-facebook-like.html": [("facebook", P)],
     "catalogue/provider-x-widgets.html": [("x", P), ("x", PAGE)],  # data-url, then the page by default
     "catalogue/provider-pinterest-pinit.html": [("pinterest", PAGE), ("pinterest", P)],
-    "catalogue/provider-linkedin-in-share.html": [("linkedin", PAGE)],
+    "catalogue/provider-linkedin-in-share.html": [("linkedin", P)],  # its data-url (was ignored: "the page")
     "catalogue/provider-amp-social-share.html": [("x", PAGE), ("facebook", P), ("whatsapp", PAGE), ("web-share", PAGE)],
     "catalogue/provider-sharer-js.html": [("facebook", P), ("x", P), ("whatsapp", P)],
     "catalogue/provider-web-share-api.html": [("web-share", P)],  # url: the canonical link's href

@@ -27,7 +27,8 @@ EXPECTED: dict[str, set[tuple[str, bool | None, bool | None]]] = {
     "widget-gallery.html": {("facebook-post", True, True), ("facebook-page", None, True), ("x-follow", True, True),
                             ("x-post", True, True), ("threads-embed", True, True), ("bluesky-embed", True, True),
                             ("pinterest-follow", True, True), ("cusdis", True, True), ("hyvor-talk", True, True),
-                            ("addthis-follow", None, True)},
+                            ("addthis-follow", None, True), ("pinterest-embed", True, True),
+                            ("facebook-like", None, True)},  # a Like button: a (dead) social widget
     "no-conversation.html": set(),
 }
 
