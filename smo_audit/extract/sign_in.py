@@ -121,6 +121,9 @@ class SignInCatalogue:
     title_words: tuple[str, ...] = ()
     block_words: frozenset[str] = frozenset()
     control_selectors: tuple[str, ...] = ()
+    # a signature's classes, ids and (for signatures naming neither) tags: an element with none of
+    # these cannot match any signature
+    signature_keys: frozenset[str] = frozenset()
 
     def provider_for(self, alias: str | None) -> str | None:
         if not alias:
@@ -228,6 +231,9 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         title_words=tuple(w.lower() for w in _list(context.get("title_words"))),
         block_words=frozenset(w.lower() for w in _list(context.get("block_words"))),
         control_selectors=tuple(control_selectors),
+        signature_keys=frozenset(k for sig in signatures for k in (
+            sig.selector.classes or ({sig.selector.element_id} if sig.selector.element_id else set())
+            or ({sig.selector.tag} if sig.selector.tag else {"*"}))),
     )
 
 
@@ -400,8 +406,10 @@ class SignInClassifier:
         cat = self.cat
         if not cat.signatures:
             return
+        keys = cat.signature_keys
         candidates: list[tuple[str, MarkedElement | Button, list[tuple[str, str]]]] = [
             (m.tag, m, list(m.attrs)) for m in doc.marked
+            if "*" in keys or m.tag in keys or m.element_id in keys or not keys.isdisjoint(m.classes)  # else none matches
         ]
         candidates += [("button", b, _button_attrs(b)) for b in doc.buttons]
         for tag, element, attrs in candidates:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Generic, Protocol, TypeVar
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
@@ -69,6 +70,50 @@ class SimpleSelector:
                 if actual is None or not _compare(op, actual, expected or ""):
                     return False
         return True
+
+
+class Element(Protocol):
+    tag: str
+    element_id: str | None
+    classes: tuple[str, ...]
+
+
+E = TypeVar("E", bound=Element)
+
+
+class ElementIndex(Generic[E]):
+    """One page's marked elements by class, id and tag, so that a signature is compared with the
+    few elements that can match it instead of all of them (document order kept)."""
+
+    def __init__(self, elements: Iterable[E]) -> None:
+        self.all = list(elements)
+        self._by_class: dict[str, list[E]] = {}
+        self._by_id: dict[str, list[E]] = {}
+        self._by_tag: dict[str, list[E]] = {}
+        for element in self.all:
+            for cls in element.classes:
+                self._by_class.setdefault(cls, []).append(element)
+            if element.element_id:
+                self._by_id.setdefault(element.element_id, []).append(element)
+            self._by_tag.setdefault(element.tag, []).append(element)
+
+    def candidates(self, selector: SimpleSelector) -> list[E]:
+        if not self.all:
+            return self.all
+        if selector.classes:
+            best: list[E] | None = None
+            for cls in selector.classes:
+                found = self._by_class.get(cls)
+                if found is None:
+                    return []  # no element has this class
+                if best is None or len(found) < len(best):
+                    best = found
+            return best or []
+        if selector.element_id:
+            return self._by_id.get(selector.element_id, [])
+        if selector.tag:
+            return self._by_tag.get(selector.tag, [])
+        return self.all
 
 
 def _compare(op: str | None, actual: str, expected: str) -> bool:

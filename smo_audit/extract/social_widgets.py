@@ -18,8 +18,8 @@ from functools import cache
 from typing import Any
 
 from smo_audit.catalogue import section
-from smo_audit.extract.facts import Anchor, Document, PageFacts, SocialWidget
-from smo_audit.extract.signature import SimpleSelector
+from smo_audit.extract.facts import Anchor, Document, MarkedElement, PageFacts, SocialWidget
+from smo_audit.extract.signature import ElementIndex, SimpleSelector
 from smo_audit.extract.urlmatch import UrlPatterns
 
 MAX_WIDGETS = 32
@@ -131,6 +131,7 @@ class SocialWidgetClassifier:
         containers: dict[str, tuple[str, str | None]] = {}  # widget -> (evidence, url)
         every_anchor: list[_AnchorAttrs] | None = None
         marked_anchors: list[_AnchorAttrs] | None = None
+        marked = ElementIndex(doc.marked)
         for selector, wid in cat.signatures:
             if wid in containers:
                 continue
@@ -146,7 +147,7 @@ class SocialWidgetClassifier:
                     if every_anchor is None:
                         every_anchor = [_with_attrs(a) for a in doc.anchors]
                     anchors = every_anchor
-            hit = self._container(doc, selector, cat.widgets[wid], anchors)
+            hit = self._container(doc, selector, cat.widgets[wid], anchors, marked)
             if hit is not None:
                 containers[wid] = hit
         scripts: dict[str, str] = {}
@@ -193,7 +194,7 @@ class SocialWidgetClassifier:
 
     @staticmethod
     def _container(doc: Document, selector: SimpleSelector, spec: WidgetSpec,
-                   anchors: list[_AnchorAttrs]) -> tuple[str, str | None] | None:
+                   anchors: list[_AnchorAttrs], marked: ElementIndex[MarkedElement]) -> tuple[str, str | None] | None:
         """The first element matching `selector`. Links, forms and buttons are matched only by
         signatures naming that tag; every other signature matched the DOM pass's marked elements.
         `anchors` are the links (with their attributes) that can match a link signature."""
@@ -215,7 +216,7 @@ class SocialWidgetClassifier:
                 if selector.matches("button", button.element_id, button.classes, attrs):
                     return _describe(selector, "button", button.element_id, button.classes, None), None
             return None
-        for element in doc.marked:
+        for element in marked.candidates(selector):
             if selector.matches(element.tag, element.element_id, element.classes, element.attrs):
                 url = element.attr(spec.url_attr) if spec.url_attr else None
                 return _describe(selector, element.tag, element.element_id, element.classes, url), url

@@ -106,3 +106,36 @@ def test_share_url_correct_uses_base_url_when_the_page_declares_no_canonical(
     without = _audit(site.url("/post.html"), ["share-url-correct"])
     (finding,) = without.pages[0].findings
     assert finding.status == "fail" and "shares this page on another host" in finding.message
+
+
+_FILES = ('<tr><td>report.pdf</td><td><button class="share" data-file-id="17">Share</button></td></tr>'
+          '<tr><td>photos/</td><td><a href="#" class="share-link">Share</a></td></tr>')
+
+
+def _article(extra: str) -> str:
+    return (f'<html><head><title>Team files</title><link rel="canonical" href="{P}">'
+            f'<meta property="og:type" content="article"></head><body><main><h1>Team files</h1>'
+            f'<table>{_FILES}</table>{extra}</main></body></html>')
+
+
+def test_file_manager_share_buttons_do_not_score_the_share_category(
+    scripted_server: Callable[..., ScriptedServer],
+) -> None:
+    """Issue 10: "Share" buttons that share files, not the page, used to be share buttons of network
+    "unknown" and the share category scored 100. Now they are no share buttons at all: the page
+    offers no way to share it, and adding a real share link raises the score."""
+    encoded = "https%3A%2F%2Fwww.brew.example%2Fblog%2Fcold-brew%2F"
+    site = scripted_server({
+        "/files.html": html(_article("")),
+        "/shared.html": html(_article(f'<div class="share-bar"><a href="https://www.facebook.com/sharer/sharer.php?u='
+                                      f'{encoded}" target="_blank" rel="noopener">Share on Facebook</a></div>')),
+    })
+    files = _audit(site.url("/files.html"), ["share-buttons"])
+    assert files.pages[0].facts.share_buttons == []
+    score = {c.id: c.score for c in files.categories}.get("share-buttons")
+    assert score is not None and score < 100
+    present = next(f for f in files.site_findings if f.rule == "share-buttons-present")
+    assert present.status == "fail" and "offers no way to share it" in present.message
+    shared = _audit(site.url("/shared.html"), ["share-buttons"])
+    better = {c.id: c.score for c in shared.categories}["share-buttons"]
+    assert better is not None and better > score
