@@ -208,6 +208,10 @@ def _large_images(ctx: PageContext, minimum: int) -> bool:
         "pinterest_min_image": Option(
             600, "Also require Pinterest on pages with an <img> at least this many pixels wide or tall (0: never).",
         ),
+        "page_types": Option(
+            ["article", "product"],
+            "Page types that must offer sharing: there, no share button at all fails (the category's gate).",
+        ),
     },
 )
 def share_coverage(ctx: PageContext) -> Outcome | None:
@@ -215,8 +219,10 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     ## What it checks
     A page that has share buttons offers the networks your readers use: by default Facebook,
     X, LinkedIn, WhatsApp and email, plus Pinterest on pages with large images. Networks named
-    by a widget's markup (Shariff's `data-services`) count. Pages without any share button are
-    left to `share-buttons-present`.
+    by a widget's markup (Shariff's `data-services`) count. A content page (`page_types`,
+    default articles and products) without any share button covers none of them and fails: that
+    is the page's gate of the share-buttons category, so adding even a partial share bar raises
+    its score. Other pages without share buttons are not judged.
 
     ## Why it matters
     A share bar without WhatsApp loses most mobile sharing in large parts of the world; one
@@ -250,7 +256,8 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     - https://developer.x.com/en/docs/x-for-websites/tweet-button/overview
     """
     facts = ctx.facts
-    if not _has_affordance(facts):
+    content = facts.page_type in {str(t) for t in ctx.options.get("page_types", ["article", "product"])}
+    if not _has_affordance(facts) and not content:
         return None
     catalogue = share_catalogue()
     required = [n for n in (catalogue.network_id(str(v)) for v in ctx.options.get("networks", [])) if n]
@@ -260,6 +267,9 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     required = list(dict.fromkeys(required))
     if not required:
         return None
+    if not _has_affordance(facts):
+        return failed(f"this {facts.page_type} page has no share buttons: none of {_names(required)}",
+                      *(f"missing: {n}" for n in required))
     covered = {b.network for b in _working(facts.share_buttons)}
     for widget in facts.share_widgets:
         if not widget.dead:

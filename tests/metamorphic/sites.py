@@ -72,12 +72,18 @@ def _add_before_head_end(snippet: str) -> Callable[[str], str]:
     return lambda html: html.replace("</head>", snippet + "\n</head>", 1)
 
 
+def _facebook_only(html: str) -> str:
+    return re.sub(r'^<a href="(?!https://www\.facebook\.com/sharer)[^"]*"[^\n]*>Share (?:on|by) [^<]*</a>\n', "",
+                  html, flags=re.MULTILINE)
+
+
 # Worsening edits that are not "take a feature away": emptied tags, og:url on another host, and
 # junk added to a page that has no tags (which must not raise its score either).
 EDITS: dict[str, Callable[[str], str]] = {
     "empty-og-title": _empty("og:title"),
     "empty-og-description": _empty("og:description"),
     "og-url-other-host": _other_host,
+    "facebook-only-share-bar": _facebook_only,  # a partial share bar: better than none, worse than all
     "junk-empty-og-title": _add_before_head_end('<meta property="og:title" content="">'),
     "junk-staging-og-url": _add_before_head_end('<meta property="og:url" content="https://staging.example.net/">'),
 }

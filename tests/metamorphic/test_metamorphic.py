@@ -119,3 +119,18 @@ def test_no_bare_site_outranks_a_tagged_site_of_another_shape(auditor: Auditor) 
     tagged = {(site, feature): auditor.score(without(Variant(site), [feature]))
               for site in SITES for feature in FEATURES}
     assert max(bare.values()) < min(tagged.values()), (bare, min(tagged.items(), key=lambda kv: kv[1]))
+
+
+@pytest.mark.parametrize("site", CONTENT_SITES)
+def test_a_partial_share_bar_is_better_than_none(auditor: Auditor, site: str) -> None:
+    """A content page without share buttons fails its share category (share-coverage is its gate),
+    so adding even one working share link raises the page instead of bringing in a category
+    that scores below the rest of the page."""
+    full = Variant(site)
+    none = without(full, ["share-buttons"])
+    partial = Variant(site, edits=("facebook-only-share-bar",))
+    assert auditor.score(none) < auditor.score(partial) < auditor.score(full)
+    _no_page_rises(auditor, partial, none)
+    _no_page_rises(auditor, full, partial)
+    coverage = [f.status for p in auditor.audit(partial).pages for f in p.findings if f.rule == "share-coverage"]
+    assert coverage and set(coverage) <= {"warn", "fail"}, coverage
