@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Generic, Protocol, TypeVar
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 _TOKEN = re.compile(
     r"""(?P<tag>^[a-zA-Z][\w-]*(?:\\:[a-zA-Z][\w-]*)?)|\#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)"""
@@ -73,9 +73,12 @@ class SimpleSelector:
 
 
 class Element(Protocol):
-    tag: str
-    element_id: str | None
-    classes: tuple[str, ...]
+    @property
+    def tag(self) -> str: ...
+    @property
+    def element_id(self) -> str | None: ...
+    @property
+    def classes(self) -> tuple[str, ...]: ...
 
 
 E = TypeVar("E", bound=Element)
