@@ -99,3 +99,22 @@ def test_hostile_markup_never_raises() -> None:
     page = extract(b"<html><head><meta property=og:title content='\x00\xff'><a href='http://[::1'>x</a>" + b"<div>" * 5000)
     assert page.document.anchors[0].url is None
     assert page.facts.open_graph["og:title"]
+
+
+def test_controls_keep_their_urls_targets_and_bounded_text() -> None:
+    from smo_audit.extract.dom import MAX_TEXT, parse_document
+
+    many = "".join(f"<span>word{i} </span>" for i in range(5000))
+    doc = parse_document(
+        '<a url="/accounts/facebook/login/" data-x="1" aria-controls="menu" class="c"><span>Facebook</span></a>'
+        '<button aria-controls="share-panel" class="share"><img src="s.svg" alt="Share"></button>'
+        f'<div role="button" onclick="go()">{many}</div><a href="/x"><span role="button">icon</span></a>',
+        "https://example.com/", selector="html, a, button, [role=button], [onclick]",
+    )
+    link = doc.anchors[0]
+    assert (link.href, link.url, link.url_attrs, link.controls) == ("", None, (("url", "/accounts/facebook/login/"),), "menu")
+    (button,) = doc.buttons
+    assert (button.controls, button.img_alt, button.accessible_name) == ("share-panel", "Share", "Share")
+    wrapper, icon = doc.marked
+    assert wrapper.text.startswith("word0 word1") and len(wrapper.text) <= MAX_TEXT and not wrapper.in_control
+    assert icon.in_control and icon.text == "icon"
