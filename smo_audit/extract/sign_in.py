@@ -120,6 +120,7 @@ class SignInCatalogue:
     route_any_value: bool = False
     title_words: tuple[str, ...] = ()
     block_words: frozenset[str] = frozenset()
+    not_words: frozenset[str] = frozenset()
     control_selectors: tuple[str, ...] = ()
     # a signature's classes, ids and (for signatures naming neither) tags: an element with none of
     # these cannot match any signature
@@ -230,6 +231,7 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         route_any_value=bool(routes.get("any_param_value", False)),
         title_words=tuple(w.lower() for w in _list(context.get("title_words"))),
         block_words=frozenset(w.lower() for w in _list(context.get("block_words"))),
+        not_words=frozenset(w.lower() for w in _list(context.get("not_words"))),
         control_selectors=tuple(control_selectors),
         signature_keys=frozenset(k for sig in signatures for k in (
             sig.selector.classes or ({sig.selector.element_id} if sig.selector.element_id else set())
@@ -353,8 +355,7 @@ class SignInClassifier:
                   if a.url is not None and (link := self._link(a.url)) is not None]
         oauth_urls = self._links(doc, found, parsed, page_site)
         is_account = facts.has_password_form or is_account_url(doc.url, cat)
-        title = (doc.title or "").lower()
-        page_context = is_account or any(w in title for w in cat.title_words)
+        page_context = is_account or _title_says_sign_in(doc.title or "", cat.title_words)
         _Controls(self, doc, found, oauth_urls, page_site, page_context).run(names, signed)
         for hid, evidence in hosted_seen.items():
             if not any(i.via == hid and i.provider != UNKNOWN for i in found.items):
@@ -628,6 +629,14 @@ def _words(token: str) -> tuple[str, ...]:
     return (*parts, joined) if len(parts) > 1 else tuple(parts)
 
 
+def _title_says_sign_in(title: str, words: Iterable[str]) -> bool:
+    """A sign-in word in the <title>: whole words for Latin scripts ("Blog index" does not say
+    "log in"), a substring for scripts written without spaces (ログイン)."""
+    padded = " " + " ".join(_WORD_SPLIT.sub(" ", title.lower()).split()) + " "
+    lowered = title.lower()
+    return any((f" {w} " in padded) if w.isascii() else (w in lowered) for w in words)
+
+
 def _url_values(values: Iterable[str]) -> list[str]:
     return [v.strip() for v in values if v.strip().startswith(("http://", "https://", "/"))]
 
@@ -757,8 +766,8 @@ class _Controls:
         tokens = self.cat.tokens
         own_words = [w for t in c.tokens for w in _words(t)]
         providers = {p for w in own_words if (p := tokens.get(w)) is not None}
-        if len(providers) != 1:
-            return  # none, or a container naming several
+        if len(providers) != 1 or not self.cat.not_words.isdisjoint(own_words):
+            return  # none, a container naming several, or a share/follow control
         block = self._in_block(c.ancestors) or any(w in self.cat.block_words for w in own_words)
         if not (block or (self.page_context and c.explicit)):
             return
