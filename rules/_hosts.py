@@ -34,14 +34,22 @@ def off_production(url: str, ctx: PageContext, staging: Sequence[str] = STAGING_
     """Why `url` is not a production address (a local, staging or preview host), or None."""
     host = host_of(url)
     production = production_host(ctx)
-    if not host or host == production:
+    if not host:
         return None
+    page_host = host_of(ctx.final_url)
     if is_local_host(host):
-        if production is None and not ctx.settings.local_copy and is_local_host(host_of(ctx.final_url)):
-            return None  # a local server audited as the site itself, and no production host to compare with
+        if host == production or (production is None and not ctx.settings.local_copy and is_local_host(page_host)):
+            return None  # a local server audited as the site itself, with no other production host known
         return f"a local address ({host}) no one else can open"
     if any(fnmatchcase(host, p.lower()) for p in staging):
-        return f"a staging host ({host})" + (f", not the production host {production}" if production else "")
+        if host == page_host and not ctx.settings.base_url:
+            return None  # the staging server audited as itself: its own address is right there
+        # Flagged even when it is the production host detected from a build's own tags: a build
+        # whose every og:url names staging.* was built with the staging base URL.
+        return f"a staging host ({host})" + (f", not the production host {production}"
+                                              if production and production != host else "")
+    if host == production:
+        return None
     if production is not None and any(fnmatchcase(host, p.lower()) for p in previews):
         return f"a preview-deployment host ({host}), not the production host {production}"
     return None
