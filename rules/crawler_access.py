@@ -27,7 +27,7 @@ from smo_audit.engine.api import (
     skipped,
     warned,
 )
-from smo_audit.engine.resources import Resource
+from smo_audit.engine.resources import OFF_TARGET, Resource
 from smo_audit.extract import base_facts
 from smo_audit.extract.decode import decode_html
 from smo_audit.extract.dom import parse_document
@@ -307,6 +307,9 @@ async def bot_cloaking(ctx: SiteContext) -> Outcome | list[Outcome] | None:
 def _judge_bot_answer(page: PageRecord, bot: Platform, answer: Resource, notes: list[str]) -> Outcome | None:
     agent = bot.robots_token or bot.name
     where = page.final_url
+    if answer.error_kind == OFF_TARGET:  # not requested (robots.txt disallows this agent): nothing to compare
+        notes.append(f"{agent} not asked: {answer.error}")
+        return None
     if answer.error_kind is not None and answer.error_kind != "too-large":
         return warned(f"{where} could not be fetched as {agent}: {answer.error}", f"User-Agent: {bot.user_agent}")
     if answer.status is None or not 200 <= answer.status < 300:

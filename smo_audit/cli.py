@@ -100,6 +100,8 @@ def audit(
     user_agent: Annotated[str | None, typer.Option("--user-agent", metavar="UA", help="User-Agent header for the crawl.")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", metavar="SECONDS", help="Seconds one fetch may take (default 30).")] = None,
     check_profiles: Annotated[bool | None, typer.Option("--check-profiles", help="Request each social profile URL once to verify it exists.")] = None,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow requests to private, loopback and link-local addresses even when the target is public.")] = False,
+    block_private: Annotated[bool, typer.Option("--block-private", help="Refuse requests to private, loopback and link-local addresses even when the target is one.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Worker processes that parse pages (default 2; 0 parses in-process).")] = None,
     page_budget: Annotated[float | None, typer.Option("--page-budget", metavar="SECONDS", help="Parsing time one page may cost before it is skipped (default 20).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="The production URL (og:url/canonical must live under it).")] = None,
@@ -129,8 +131,15 @@ def audit(
         "workers": workers, "page_budget": page_budget,
         "render": render, "viewports": viewports, "render_concurrency": render_concurrency,
         "render_samples": render_samples, "screenshots": screenshots, "chromium": chromium,
+        "private_addresses": _private_mode(allow_private, block_private),
     }
     _run(target, flags, config)
+
+
+def _private_mode(allow: bool, block: bool) -> str | None:
+    if allow and block:
+        _fail(UsageError("--allow-private and --block-private contradict each other: give one of them"))
+    return "allow" if allow else "block" if block else None
 
 
 @app.command()

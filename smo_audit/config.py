@@ -47,6 +47,9 @@ class AuditConfig(BaseModel):
     render_timeout: float = Field(30.0, gt=0, le=600, description="Seconds one page may take to render, every viewport included.")
     screenshots: Path | None = Field(None, description="Folder for one JPEG per rendered page and viewport.")
     check_profiles: bool = Field(False, description="Request each social profile URL once to verify it exists.")
+    private_addresses: Literal["auto", "allow", "block"] = Field(
+        "auto", description="Requests to loopback/private/link-local/metadata addresses: auto refuses them when "
+        "the target is public and allows them when the target is itself private or a folder.")
     workers: int = Field(2, ge=0, le=32, description="Worker processes that parse pages (0: parse in-process).")
     page_budget: float = Field(20.0, gt=0, le=600, description="Seconds of parsing one page may cost before it is "
                                "skipped as processing-timeout.")

@@ -20,7 +20,9 @@ from smo_audit import TOOL_NAME, __version__
 from smo_audit.config import AuditConfig
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
+from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
+from smo_audit.crawl.policy import FetchPolicy, address_policy_for
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
 from smo_audit.engine.records import compact_record
@@ -136,6 +138,7 @@ class Audit:
         self.stop_reason: str | None = None
         self._source_path: Callable[[str], str | None] = lambda url: None
         self._resources: ResourceCache | None = None
+        self.fetch_policy: FetchPolicy | None = None  # set in run(); render sub-requests ask check_url
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}
@@ -301,10 +304,16 @@ class Audit:
         async with AsyncExitStack() as stack:
             start_url, source_root = self._start(stack)
             self.pool.start()
-            fetcher = Fetcher(self.config.user_agent or DEFAULT_USER_AGENT, self._limits(),
-                              max_connections=max(self.config.concurrency * 2, 8))
+            agent = self.config.user_agent or DEFAULT_USER_AGENT
+            # One fetch policy for every request (crawl/policy.py): private addresses checked in
+            # the Fetcher's connections, robots.txt and folder scope before any resource fetch.
+            addresses = await address_policy_for(self.target.url, PrivateMode(self.config.private_addresses),
+                                                 folder=self.target.folder is not None)
+            fetcher = Fetcher(agent, self._limits(), max_connections=max(self.config.concurrency * 2, 8),
+                              address_policy=addresses)
             refuse = _off_target_for_folders if self.target.folder is not None else None
-            self._resources = ResourceCache(fetcher, rewrite=self._rewrite, refuse=refuse)
+            self.fetch_policy = FetchPolicy(addresses, agent, off_target=refuse)
+            self._resources = ResourceCache(fetcher, rewrite=self._rewrite, policy=self.fetch_policy)
             summary: CrawlSummary | None = None
             if self.config.render != "off":
                 from smo_audit.render.pipeline_glue import open_renderer
@@ -314,6 +323,7 @@ class Audit:
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
                                   on_progress=self.on_progress, rewrite=self._rewrite)
+                self.fetch_policy.robots = crawler.robots_refusal
                 try:
                     summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)
                 except TargetError:

@@ -270,6 +270,21 @@ class Crawler:
         self._progress(force=True)
         return self._summary()
 
+    async def robots_refusal(self, url: str, user_agent: str) -> str | None:
+        """The fetch policy's robots check for requests other than pages (images, feeds, bot
+        fetches): why robots.txt forbids `url` to `user_agent`, or None. Shares this crawl's
+        robots.txt cache; with --ignore-robots nothing is refused."""
+        if not self.settings.respect_robots:
+            return None
+        normalized = try_normalize(url, ())
+        if normalized is None:
+            return None  # not an http(s) URL: the fetch itself reports it
+        robots = await self._robots_for(origin(normalized))
+        if robots.allowed(normalized, user_agent):
+            return None
+        token = user_agent.split("/", 1)[0].split(" ", 1)[0]
+        return f"not fetched: {robots.url} disallows it for {token}"
+
     # -- the crawl ----------------------------------------------------------------------------
 
     async def _crawl(self) -> None:

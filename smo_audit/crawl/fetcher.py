@@ -19,6 +19,7 @@ from typing import Protocol
 import httpx
 
 from smo_audit import TOOL_URL, __version__
+from smo_audit.crawl.addresses import AddressPolicy, AddressRefused, PolicyBackend
 from smo_audit.crawl.models import RawResponse, Redirect
 
 DEFAULT_USER_AGENT = f"smo-audit/{__version__} (+{TOOL_URL})"
@@ -238,9 +239,12 @@ class Fetcher:
         limits: FetchLimits | None = None,
         *,
         max_connections: int = 16,
+        address_policy: AddressPolicy | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.limits = limits or FetchLimits()
+        # The private-address rule, applied to every connection (see addresses.py); None allows all.
+        self.address_policy = address_policy
         self._max_connections = max_connections
         self._client: httpx.AsyncClient | None = None
 
@@ -253,18 +257,21 @@ class Fetcher:
                 http2 = True
             except ImportError:
                 http2 = False
+            limits = httpx.Limits(max_connections=self._max_connections,
+                                  max_keepalive_connections=self._max_connections)
+            transport = httpx.AsyncHTTPTransport(http2=http2, limits=limits, trust_env=False)
+            if self.address_policy is not None:
+                # httpx has no public hook for the connect step; the pool's network backend is
+                # where every connection (and so every redirect hop) is made.
+                transport._pool._network_backend = PolicyBackend(self.address_policy)
             self._client = httpx.AsyncClient(
-                http2=http2,
+                transport=transport,
                 follow_redirects=False,
                 timeout=httpx.Timeout(
                     connect=self.limits.connect_timeout,
                     read=self.limits.read_timeout,
                     write=self.limits.read_timeout,
                     pool=self.limits.total_timeout,
-                ),
-                limits=httpx.Limits(
-                    max_connections=self._max_connections,
-                    max_keepalive_connections=self._max_connections,
                 ),
                 headers={"accept-encoding": _accept_encoding()},
                 trust_env=False,
@@ -314,6 +321,8 @@ class Fetcher:
                 return await self._fetch_chain(url, user_agent, options, headers, follow_redirects, started)
         except FetchFailure:
             raise
+        except AddressRefused as refused:
+            raise FetchFailure(url, "private-address", f"{url} was not fetched: {refused}") from None
         except TimeoutError:
             raise FetchFailure(
                 url, "timeout", f"{url} took longer than {self.limits.total_timeout:g} s in total"

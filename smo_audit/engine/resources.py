@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from smo_audit.crawl.fetcher import Fetcher, FetchFailure
+from smo_audit.crawl.policy import FetchPolicy
 
 HEAD_BYTES = 256 * 1024  # enough for any image header and for "are the tags early enough" checks
 OFF_TARGET = "off-target"  # error_kind of a URL the audit may not fetch (folder targets stay local)
@@ -49,12 +50,16 @@ class ResourceCache:
         max_entries: int = 4096,
         rewrite: Callable[[str], str] | None = None,
         refuse: Callable[[str], str | None] | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._rewrite = rewrite  # folder targets: production URLs are fetched from the local build
         # Folder targets: a reason not to fetch a URL (another host) or None; such a Resource has
         # error_kind OFF_TARGET and rules skip rather than judge what was never requested.
         self._refuse = refuse
+        # The audit's fetch policy (robots.txt for the agent sent, folder scope): a refused URL is
+        # never requested; its Resource has error_kind OFF_TARGET and the reason in `error`.
+        self.policy = policy
         self._entries: dict[tuple[str, str | None, int | None], asyncio.Future[Resource]] = {}
         self._max_entries = max_entries
 
@@ -86,6 +91,8 @@ class ResourceCache:
     async def _load(self, url: str, user_agent: str | None, max_bytes: int | None, keep_body: bool) -> Resource:
         target = self._rewrite(url) if self._rewrite is not None else url
         reason = self._refuse(target) if self._refuse is not None else None
+        if reason is None and self.policy is not None:
+            reason = await self.policy.refusal(target, user_agent)
         if reason is not None:
             return Resource(url, url, None, error_kind=OFF_TARGET, error=reason)
         try:

@@ -86,13 +86,13 @@ def run_cli(args: list[str], *, bound: float, env: Mapping[str, str] | None = No
 
 
 def run_site(server: ScriptedServer, *extra_args: str, path: str = "/", bound: float = 20.0,
-             output: Path | None = None) -> Outcome:
+             output: Path | None = None, env: Mapping[str, str] | None = None) -> Outcome:
     """Audit the server's site as JSON and parse the report (from stdout or `output`)."""
     args = ["audit", server.url(path), "--format", "json", "--quiet", "--timeout", "5", "--max-pages", "20",
             *extra_args]
     if output is not None:
         args += ["--output", str(output)]
-    code, out, err, seconds = run_cli(args, bound=bound)
+    code, out, err, seconds = run_cli(args, bound=bound, env=env)
     text = output.read_text(encoding="utf-8") if output is not None and output.exists() else out
     report = json.loads(text) if text.strip() else {}
     base = server.base_url

@@ -148,7 +148,9 @@ class ScriptedServer:
     """A threaded HTTP/1.1 server on 127.0.0.1:<ephemeral> answering from `routes`."""
 
     def __init__(self, routes: Mapping[str, Route] | None = None, *, max_lifetime: float = 120.0,
-                 default: Route | None = None) -> None:
+                 default: Route | None = None, host: str = "127.0.0.1") -> None:
+        self.host = host  # another 127.x alias plays a second host (always loopback)
+        assert host.startswith("127."), "test servers listen on loopback only"
         self.routes: dict[str, Route] = dict(routes or {})
         self.default: Route = default if default is not None else html("<h1>Not Found</h1>", status=404)
         self.max_lifetime = max_lifetime
@@ -162,7 +164,7 @@ class ScriptedServer:
     # lifecycle
 
     def start(self) -> ScriptedServer:
-        httpd = _Server(("127.0.0.1", 0), _make_handler(self))
+        httpd = _Server((self.host, 0), _make_handler(self))
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="scripted-server", daemon=True)
@@ -195,7 +197,7 @@ class ScriptedServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)

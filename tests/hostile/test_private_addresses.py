@@ -1,0 +1,196 @@
+"""The private-address rule. Pure tests of the classifier and the policy decision over ipaddress
+objects (10.x, 169.254.169.254, fc00:: ... appear only as data, nothing connects to them), and
+loopback-only integration tests.
+
+How the integration tests stand in for "a public site": SMO_AUDIT_TEST_PUBLIC_NETWORKS (a test-only
+switch, documented in SECURITY.md) makes 127.0.0.1 count as public, so the audited site on
+127.0.0.1 plays the public target, while a second server on 127.0.0.2 plays the internal host. Each
+refusal test has a control run with --allow-private in which the same request does reach
+127.0.0.2: what the pair proves is that the policy, not some other check, stopped it. Numeric host
+forms (2130706434, 0x7f000002, 127.2) all resolve to 127.0.0.2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import pytest
+
+from smo_audit.crawl.fetcher import Fetcher, FetchFailure
+from smo_audit.crawl.addresses import AddressPolicy, PrivateMode, address_kind, decide_policy
+from tests.hostile.harness import assert_siblings_audited, home, run_site, site_routes
+from tests.support.scripted_server import Reply, ScriptedServer, html, png, redirect
+
+PUBLIC_LOOPBACK = {"SMO_AUDIT_TEST_PUBLIC_NETWORKS": "127.0.0.1/32"}
+
+
+@pytest.mark.parametrize(("address", "kind"), [
+    ("10.1.2.3", "private (RFC 1918)"), ("172.16.0.1", "private (RFC 1918)"), ("172.31.255.254", "private (RFC 1918)"),
+    ("192.168.1.1", "private (RFC 1918)"), ("169.254.169.254", "cloud metadata"), ("169.254.170.2", "cloud metadata"),
+    ("100.100.100.200", "cloud metadata"), ("fd00:ec2::254", "cloud metadata"), ("169.254.1.1", "link-local"),
+    ("100.64.0.1", "carrier-grade NAT (RFC 6598)"), ("100.127.255.254", "carrier-grade NAT (RFC 6598)"),
+    ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"), ("::1", "loopback"), ("0.0.0.0", "unspecified"),
+    ("::", "unspecified"), ("fc00::1", "unique-local (RFC 4193)"), ("fd12:3456::1", "unique-local (RFC 4193)"),
+    ("fe80::1", "link-local"), ("::ffff:10.0.0.1", "private (RFC 1918) (inside an IPv6 address)"),
+    ("::ffff:127.0.0.1", "loopback (inside an IPv6 address)"), ("64:ff9b::a00:1", "private (RFC 1918) (inside an IPv6 address)"),
+    ("2002:a00:1::", "private (RFC 1918) (inside an IPv6 address)"), ("224.0.0.1", "multicast"),
+    ("240.0.0.1", "reserved"),
+])
+def test_non_public_addresses_are_classified(address: str, kind: str) -> None:
+    assert address_kind(ipaddress.ip_address(address)) == kind
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "100.63.255.255", "100.128.0.0", "172.32.0.1",
+                                     "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"])
+def test_public_addresses_are_public(address: str) -> None:
+    assert address_kind(ipaddress.ip_address(address)) is None
+
+
+def test_policy_decision_follows_the_target() -> None:
+    public, private = [ipaddress.ip_address("93.184.216.34")], [ipaddress.ip_address("10.0.0.8")]
+    internal = ipaddress.ip_address("169.254.169.254")
+    assert decide_policy(PrivateMode.AUTO, public, folder=False).refusal(internal) is not None
+    assert decide_policy(PrivateMode.AUTO, private, folder=False).refusal(internal) is None
+    assert decide_policy(PrivateMode.AUTO, [], folder=True).refusal(internal) is None
+    assert decide_policy(PrivateMode.AUTO, [*public, *private], folder=False).refusal(internal) is None
+    assert decide_policy(PrivateMode.ALLOW, public, folder=False).refusal(internal) is None
+    assert decide_policy(PrivateMode.BLOCK, private, folder=True).refusal(internal) is not None
+    assert decide_policy(PrivateMode.BLOCK, public, folder=False).refusal(ipaddress.ip_address("8.8.8.8")) is None
+
+
+def test_test_only_public_networks_make_one_alias_public() -> None:
+    policy = AddressPolicy(False, (ipaddress.ip_network("127.0.0.1/32"),))
+    assert policy.refusal(ipaddress.ip_address("127.0.0.1")) is None
+    assert policy.refusal(ipaddress.ip_address("127.0.0.2")) is not None
+
+
+@pytest.fixture
+def internal(scripted_server) -> ScriptedServer:
+    """The "internal" host: a second loopback alias with something worth stealing."""
+    return scripted_server({"/secret": html("<title>INTERNAL SECRET</title>"), "/x.png": png(1200, 630),
+                            "/feed.xml": Reply(200, {"content-type": "application/rss+xml"}, "<rss/>"),
+                            "/@acme": html("<h1>acme</h1>")}, host="127.0.0.2")
+
+
+def _with_og_image(server: ScriptedServer, image_url: str) -> None:
+    server.routes["/hostile"] = html(f'<html><head><title>Hostile</title><meta property="og:title" content="H">'
+                                     f'<meta property="og:image" content="{image_url}"></head><body>x</body></html>')
+
+
+def _numeric(internal: ScriptedServer, form: str) -> str:
+    host = {"decimal": "2130706434", "hex": "0x7f000002", "short": "127.2", "dotted": "127.0.0.2"}[form]
+    return f"http://{host}:{internal.port}/x.png"
+
+
+@pytest.mark.parametrize("form", ["dotted", "decimal", "hex", "short"])
+def test_og_image_on_an_internal_address_is_not_fetched(scripted_server, internal, form: str) -> None:
+    site = scripted_server(site_routes())
+    _with_og_image(site, _numeric(internal, form))
+    outcome = run_site(site, env=PUBLIC_LOOPBACK)
+    assert_siblings_audited(outcome)
+    assert internal.hits("/x.png") == 0
+    control = run_site(site, "--allow-private", env=PUBLIC_LOOPBACK)
+    assert internal.hits("/x.png") >= 1, "control: with --allow-private the same image is fetched"
+    assert "/hostile" in control.pages
+
+
+def test_a_redirect_hop_to_an_internal_address_is_refused(scripted_server, internal) -> None:
+    site = scripted_server(site_routes())
+    site.routes["/img.png"] = redirect(internal.url("/x.png"), 302)
+    _with_og_image(site, site.url("/img.png"))
+    outcome = run_site(site, env=PUBLIC_LOOPBACK)
+    assert_siblings_audited(outcome)
+    assert site.hits("/img.png") >= 1 and internal.hits("/x.png") == 0
+    run_site(site, "--allow-private", env=PUBLIC_LOOPBACK)
+    assert internal.hits("/x.png") >= 1
+
+
+def test_a_page_redirecting_inwards_is_an_error_not_a_page(scripted_server, internal) -> None:
+    site = scripted_server(site_routes(**{"/hostile": redirect(internal.url("/secret"), 302)}))
+    site.routes["/"] = html(home("/a", "/hostile", "/b"))
+    outcome = run_site(site, env=PUBLIC_LOOPBACK)
+    assert_siblings_audited(outcome)
+    assert internal.hits("/secret") == 0
+    assert "INTERNAL SECRET" not in str(outcome.report)
+    assert "/hostile" not in outcome.pages
+
+
+def test_a_start_url_redirecting_inwards_is_refused(scripted_server, internal) -> None:
+    site = scripted_server(site_routes(**{"/start": redirect(internal.url("/secret"), 302)}))
+    outcome = run_site(site, path="/start", env=PUBLIC_LOOPBACK)
+    assert outcome.code == 3 and internal.hits("/secret") == 0
+    assert "non-public address" in outcome.stderr and "Traceback" not in outcome.stderr
+    control = run_site(site, "--allow-private", path="/start", env=PUBLIC_LOOPBACK)
+    assert internal.hits("/secret") >= 1 and control.code in (0, 1)
+
+
+def test_a_feed_on_an_internal_address_is_not_fetched(scripted_server, internal) -> None:
+    site = scripted_server(site_routes())
+    site.routes["/hostile"] = html(f'<html><head><title>H</title><link rel="alternate" type="application/rss+xml" '
+                                   f'href="{internal.url("/feed.xml")}"></head><body>x</body></html>')
+    run_site(site, env=PUBLIC_LOOPBACK)
+    assert internal.hits("/feed.xml") == 0
+    run_site(site, "--allow-private", env=PUBLIC_LOOPBACK)
+    assert internal.hits("/feed.xml") >= 1
+
+
+def test_profile_checks_do_not_reach_internal_addresses(scripted_server, internal) -> None:
+    site = scripted_server(site_routes())
+    site.routes["/"] = html(home("/a", "/b").replace("</body>", f'<a rel="me" href="{internal.url("/@acme")}">me</a></body>'))
+    run_site(site, "--check-profiles", env=PUBLIC_LOOPBACK)
+    assert internal.hits("/@acme") == 0
+    run_site(site, "--check-profiles", "--allow-private", env=PUBLIC_LOOPBACK)
+    assert internal.hits("/@acme") >= 1
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "2130706433", "0x7f000001", "127.1", "[::ffff:127.0.0.1]"])
+def test_the_fetcher_resolves_names_and_numeric_forms_before_connecting(scripted_server, host: str) -> None:
+    # Not through the CLI: the og:image rules also refuse "localhost" by its name, which would hide
+    # whether the resolution-based check works. Here only the Fetcher's policy stands in the way.
+    site = scripted_server({"/": html("<title>t</title>")})
+    url = f"http://{host}:{site.port}/"
+
+    async def fetch(allow: bool) -> str:
+        async with Fetcher(address_policy=AddressPolicy(allow)) as fetcher:
+            try:
+                return str((await fetcher.fetch(url)).status)
+            except FetchFailure as failure:
+                return failure.kind
+
+    if host.startswith("[::ffff:"):
+        assert asyncio.run(fetch(False)) == "private-address"
+        return  # an IPv4-mapped literal is refused; whether the OS connects it is not the point
+    assert asyncio.run(fetch(False)) == "private-address"
+    assert site.hits("/") == 0
+    assert asyncio.run(fetch(True)) == "200"
+    assert site.hits("/") == 1
+
+
+def test_block_private_refuses_a_loopback_target_with_one_sentence(scripted_server) -> None:
+    site = scripted_server(site_routes())
+    outcome = run_site(site, "--block-private")
+    assert outcome.code == 3
+    assert site.hits("/") == 0
+    assert "non-public address" in outcome.stderr and "Traceback" not in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
+
+
+def test_allow_and_block_together_is_a_usage_error(scripted_server) -> None:
+    site = scripted_server(site_routes())
+    outcome = run_site(site, "--block-private", "--allow-private")
+    assert outcome.code == 2 and site.hits("/") == 0
+
+
+@pytest.mark.parametrize("form", ["2130706433", "0x7f000001", "127.1"])
+def test_a_numeric_loopback_target_is_audited_as_a_private_target(scripted_server, form: str) -> None:
+    site = scripted_server(site_routes())
+    url_site = site  # same server, reached through a numeric form of 127.0.0.1
+    outcome = run_site(url_site, path="/", bound=20)
+    assert_siblings_audited(outcome)
+    from tests.hostile.harness import run_cli
+
+    code, out, err, _ = run_cli(["audit", f"http://{form}:{site.port}/", "--format", "json", "--quiet",
+                                 "--max-pages", "5"], bound=20)
+    assert code in (0, 1), err
+    assert '"status": 200' in out

@@ -1,0 +1,61 @@
+"""robots.txt for the agent actually sent: images, feeds and bot fetches under a Disallow are not
+requested; --ignore-robots (the control run) requests them."""
+
+from __future__ import annotations
+
+from tests.hostile.harness import assert_siblings_audited, run_site, site_routes
+from tests.support.scripted_server import Reply, ScriptedServer, html, png
+
+
+def _robots(text: str) -> Reply:
+    return Reply(200, {"content-type": "text/plain"}, text)
+
+
+def _page_with(server: ScriptedServer, head: str) -> None:
+    server.routes["/hostile"] = html(f"<html><head><title>H</title>{head}</head><body>x</body></html>")
+
+
+def test_an_og_image_under_disallow_is_not_fetched(scripted_server) -> None:
+    server = scripted_server(site_routes(**{"/img/og.png": png(1200, 630),
+                                            "/robots.txt": _robots("User-agent: *\nDisallow: /img/\n")}))
+    _page_with(server, f'<meta property="og:title" content="H"><meta property="og:image" content="{server.url("/img/og.png")}">')
+    outcome = run_site(server)
+    assert_siblings_audited(outcome)
+    assert server.hits("/img/og.png") == 0
+    run_site(server, "--ignore-robots")
+    assert server.hits("/img/og.png") >= 1
+
+
+def test_a_feed_under_disallow_is_not_fetched(scripted_server) -> None:
+    server = scripted_server(site_routes(**{
+        "/private/feed.xml": Reply(200, {"content-type": "application/rss+xml"},
+                                   '<rss version="2.0"><channel><title>t</title></channel></rss>'),
+        "/robots.txt": _robots("User-agent: smo-audit\nDisallow: /private/\n"),
+    }))
+    _page_with(server, '<link rel="alternate" type="application/rss+xml" href="/private/feed.xml">')
+    outcome = run_site(server)
+    assert_siblings_audited(outcome)
+    assert server.hits("/private/feed.xml") == 0
+    run_site(server, "--ignore-robots")
+    assert server.hits("/private/feed.xml") >= 1
+
+
+def _agents(server: ScriptedServer) -> set[str]:
+    return {r.user_agent.split("/", 1)[0].lower() for r in server.requests if r.path != "/robots.txt"}
+
+
+def test_no_request_as_a_social_bot_that_robots_txt_disallows(scripted_server) -> None:
+    server = scripted_server(site_routes(**{"/robots.txt": _robots(
+        "User-agent: facebookexternalhit\nDisallow: /\n\nUser-agent: Twitterbot\nDisallow: /\n\n"
+        "User-agent: *\nAllow: /\n")}))
+    outcome = run_site(server)
+    assert_siblings_audited(outcome)
+    agents = _agents(server)
+    assert "facebookexternalhit" not in agents and "twitterbot" not in agents, agents
+
+
+def test_social_bots_are_asked_when_robots_txt_lets_them_in(scripted_server) -> None:
+    # The control of the test above: same site, robots.txt allowing everyone.
+    server = scripted_server(site_routes())
+    run_site(server)
+    assert "facebookexternalhit" in _agents(server)
