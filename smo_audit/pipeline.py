@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from smo_audit import TOOL_NAME, __version__
 from smo_audit.config import AuditConfig
+from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
-from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo

@@ -25,7 +25,7 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import httpcore
@@ -50,7 +50,7 @@ _ULA = ipaddress.ip_network("fc00::/7")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class PrivateMode(str, Enum):
+class PrivateMode(StrEnum):
     AUTO = "auto"  # refuse private addresses when the target is public
     ALLOW = "allow"  # --allow-private
     BLOCK = "block"  # --block-private

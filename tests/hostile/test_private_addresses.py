@@ -17,8 +17,8 @@ import ipaddress
 
 import pytest
 
-from smo_audit.crawl.fetcher import Fetcher, FetchFailure
 from smo_audit.crawl.addresses import AddressPolicy, PrivateMode, address_kind, decide_policy
+from smo_audit.crawl.fetcher import Fetcher, FetchFailure
 from tests.hostile.harness import assert_siblings_audited, home, run_site, site_routes
 from tests.support.scripted_server import Reply, ScriptedServer, html, png, redirect
 
