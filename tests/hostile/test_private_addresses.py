@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 
 import pytest
 
@@ -193,4 +194,6 @@ def test_a_numeric_loopback_target_is_audited_as_a_private_target(scripted_serve
     code, out, err, _ = run_cli(["audit", f"http://{form}:{site.port}/", "--format", "json", "--quiet",
                                  "--max-pages", "5"], bound=20)
     assert code in (0, 1), err
-    assert '"status": 200' in out
+    pages = json.loads(out)["pages"]
+    assert {p["url"].rsplit("/", 1)[-1] for p in pages} >= {"", "a", "b"}
+    assert all(p["status"] == 200 for p in pages)
