@@ -165,7 +165,10 @@ def test_rules_explain_schema_version(runner) -> None:
     missing = runner.invoke(app, ["explain", "no-such-rule"])
     assert missing.exit_code == 2 and "no rule named" in missing.stderr
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
-    assert {"schema_version", "pages", "errors", "site_findings"} <= set(schema["properties"])
+    assert {"schema_version", "pages", "errors", "site_findings", "fix_first", "score_basis"} <= set(schema["properties"])
+    cost = schema["$defs"]["RuleCost"]["properties"]  # the score explanation (schema 1.1)
+    assert {"rule", "title", "category", "scope", "points_lost", "pages_affected", "pages_scored"} <= set(cost)
+    assert {"costs", "points_lost", "reason"} <= set(schema["$defs"]["CategoryScore"]["properties"])
     version = runner.invoke(app, ["--version"])
     assert version.exit_code == 0 and version.stdout.startswith("smo-audit ")
 
