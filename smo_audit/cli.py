@@ -18,6 +18,7 @@ from smo_audit.errors import (
     EXIT_BELOW_THRESHOLD,
     EXIT_INTERRUPTED,
     EXIT_PASSED,
+    EXIT_TERMINATED,
     InternalError,
     SmoAuditError,
     TargetError,
@@ -161,13 +162,19 @@ def demo(
 
 
 def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_config_files: bool = True) -> None:
+    from smo_audit.interrupt import Stopper, Terminated
+
     try:
-        code = _audit(target, flags, config_path, use_config_files)
+        with Stopper().installed():  # SIGTERM before or after the crawl ends like Ctrl-C
+            code = _audit(target, flags, config_path, use_config_files)
     except SmoAuditError as error:
         _fail(error)
     except KeyboardInterrupt:
         sys.stderr.write("smo-audit: interrupted\n")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Terminated:
+        sys.stderr.write("smo-audit: terminated\n")
+        raise typer.Exit(EXIT_TERMINATED) from None
     except Exception as exc:
         if flags.get("debug"):
             raise
@@ -194,6 +201,7 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     import asyncio
 
     from smo_audit.config import build_config, find_config
+    from smo_audit.interrupt import Stopper, Terminated, exit_code
     from smo_audit.pipeline import Audit, resolve_target
     from smo_audit.report.outputs import OutputPlan, ReportOutputs
 
@@ -212,12 +220,21 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
         run.on_page_done = outputs.on_page
         outputs.start()
         _tune_gc()
+        # SIGINT/SIGTERM cancel the audit (fetches, site rules, parsing, the browser) and mark it
+        # partial; the pages audited so far are written below and the exit code is 130/143.
+        stopper = Stopper(on_stop=run.stop)
         try:
             with progress:
                 try:
-                    asyncio.run(run.execute())  # returns None: a big result would be repr'd on exit
-                except KeyboardInterrupt:
+                    asyncio.run(stopper.run(run.execute()))  # returns None: a big result would be repr'd on exit
+                except KeyboardInterrupt:  # a signal before the event loop took over
                     run.stop("interrupted")
+                except Terminated:
+                    run.stop("terminated")
+                except TargetError:
+                    # Nothing auditable: a report from an earlier run must not look current.
+                    outputs.finish(run.summary(finished=True), stdout=False)
+                    raise
                 except SmoAuditError:
                     raise
                 except Exception as exc:
@@ -229,16 +246,18 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                         _write_report(run, outputs, cfg.quiet)
                     raise _internal(exc, run.primaries) from None
             report = run.summary(finished=True)
-            if not run.audited:
+            stopped = exit_code(run.stop_reason)
+            if not run.audited and stopped is None:
                 reason = report.errors[0].message if report.errors else "no page could be fetched"
                 _write_report(run, outputs, cfg.quiet)
                 raise TargetError(f"nothing could be audited at {target_text}: {reason}")
             _write_report(run, outputs, cfg.quiet)
         finally:
             outputs.close()
-    if report.stop_reason in ("cancelled", "interrupted"):
-        sys.stderr.write(f"smo-audit: interrupted; the partial report of {_plural(run.primaries, 'page')} was written\n")
-        return EXIT_INTERRUPTED
+    if stopped is not None or report.stop_reason == "cancelled":
+        sys.stderr.write(f"smo-audit: {report.stop_reason}; the partial report of {_plural(run.primaries, 'page')} "
+                         "was written\n")
+        return stopped or EXIT_INTERRUPTED
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 

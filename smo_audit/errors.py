@@ -7,7 +7,8 @@ EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
 EXIT_NOT_AUDITABLE = 3
 EXIT_INTERNAL = 4  # a bug (ours or a plugin's): the pages audited so far are still written
-EXIT_INTERRUPTED = 130  # Ctrl-C: the partial report is still written
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): the partial report is still written
+EXIT_TERMINATED = 143  # SIGTERM (CI cancelled, docker stop): the partial report is still written
 
 
 class SmoAuditError(Exception):

@@ -342,7 +342,7 @@ class Audit:
                     sitemaps=summary.sitemaps if summary else (),
                     sitemap_lastmod=summary.sitemap_lastmod if summary else (),
                 )
-                if self.collected.records:
+                if self.collected.records and not self.interrupted:  # after a signal nothing more is fetched
                     await self._site_rules(site)
             finally:
                 self.pool.close()
@@ -389,9 +389,14 @@ class Audit:
         return sum(1 for record in self.collected.records if record.duplicate_of is None)
 
     def stop(self, reason: str) -> None:
-        """Mark the audit as cut short (interrupted, crashed): the report says so."""
+        """Mark the audit as cut short (interrupted, terminated, crashed): the report says so."""
         self.partial = True
         self.stop_reason = reason
+
+    @property
+    def interrupted(self) -> bool:
+        """A signal (SIGINT/SIGTERM) stopped the audit: no site rules, no further fetches."""
+        return self.stop_reason in ("interrupted", "terminated")
 
     def page_lines(self) -> Iterator[str]:
         """Every audited page as JSON text, in order: from the spool, or dumped from memory."""

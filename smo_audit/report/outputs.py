@@ -134,11 +134,13 @@ class ReportOutputs:
             for path in json_files:
                 write_atomic(path, text)
 
-    def finish(self, head: Report) -> None:
+    def finish(self, head: Report, *, stdout: bool = True) -> None:
         """Write every requested format of the final (or partial) report.
 
         With a `source`, `head` is the report without its pages: JSON streams the pages from the
         spool (flat memory); other formats load the whole report once, only if they are asked for.
+        `stdout=False` writes the files only: a run that audited nothing replaces the reports of
+        an earlier run (which would otherwise look current) but prints nothing but its error.
         """
         from smo_audit.report.json_writer import write_atomic, write_report, write_report_atomic
         from smo_audit.report.writers import RenderContext, render_report
@@ -146,6 +148,8 @@ class ReportOutputs:
         whole: list[Report] = [] if self.source is not None else [head]
         contexts: list[RenderContext] = []
         for destination in self.plan.destinations():
+            if destination.path is None and not stdout:
+                continue
             if destination.format == "json" and self.source is not None:
                 if destination.path is None:
                     write_report(sys.stdout, head, self.source.page_lines())

@@ -1,0 +1,156 @@
+"""SIGINT and SIGTERM at any moment, sent to a real `smo-audit` process (signals are the process's
+business, so only a subprocess tests them honestly).
+
+Each case signals the audit at a known moment (the server sees the request that marks it), then
+asserts: it stops within STOP_BOUND seconds with exit 130 (SIGINT) or 143 (SIGTERM) and one line
+on stderr, nothing is requested after the signal, and the report file is valid JSON marked
+partial with stop_reason "interrupted" / "terminated" (never "in-progress"), holding every page
+finished before the signal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostile.harness import PLAIN, home
+from tests.support.scripted_server import Reply, Request, ScriptedServer, by_user_agent, html, png
+
+STOP_BOUND = 5.0  # seconds from the signal to the process's exit (the issue's bound)
+SLACK = 0.5  # a request already on the wire when the signal lands may reach the server just after
+SIGNALS = [pytest.param(signal.SIGINT, 130, "interrupted", id="SIGINT"),
+           pytest.param(signal.SIGTERM, 143, "terminated", id="SIGTERM")]
+
+
+def _spawn(url: str, output: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("CI", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "smo_audit", "audit", url, "--format", "json", "--output", str(output), "--quiet",
+         "--timeout", "60", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def _wait_for(condition: Callable[[], bool], what: str, bound: float = 30.0) -> None:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _signal_and_wait(process: subprocess.Popen[str], signum: int) -> tuple[float, float, str]:
+    """Send `signum`; return (monotonic time sent, seconds to exit, stderr)."""
+    sent = time.monotonic()
+    process.send_signal(signum)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("the audit did not stop within 30 s of the signal") from None
+    return sent, time.monotonic() - sent, err
+
+
+def _check_stopped(process: subprocess.Popen[str], server: ScriptedServer, output: Path, signum: int, code: int,
+                   reason: str) -> dict[str, Any]:
+    sent, took, err = _signal_and_wait(process, signum)
+    assert process.returncode == code, err
+    assert took < STOP_BOUND, f"took {took:.1f} s to stop"
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and reason in err, err
+    late = [r.target for r in list(server.requests) if r.time > sent + SLACK]
+    assert late == [], f"requested after the signal: {late}"
+    report: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    assert report["partial"] is True and report["stop_reason"] == reason
+    return report
+
+
+def _page(title: str, *links: str) -> str:
+    anchors = "".join(f'<a href="{link}">{link}</a>' for link in links)
+    return PLAIN.format(title=title).replace("</body>", anchors + "</body>")
+
+
+@pytest.mark.parametrize(("signum", "code", "reason"), SIGNALS)
+def test_a_signal_before_the_first_page_is_finished(scripted_server, tmp_path: Path, signum: int, code: int,
+                                                    reason: str) -> None:
+    server = scripted_server({"/": Reply(200, {"content-type": "text/html"}, _page("Home"), delay=30),
+                              "/robots.txt": Reply(404)})
+    output = tmp_path / "report.json"
+    process = _spawn(server.url("/"), output)
+    _wait_for(lambda: server.hits("/") == 1, "the start page request")
+    report = _check_stopped(process, server, output, signum, code, reason)
+    assert report["pages"] == [] and report["score"] is None
+
+
+def _slow(request: Request) -> Reply:
+    number = int(request.path.rsplit("/", 1)[-1] or 0)
+    body = _page(f"Page {number}", *(f"/p/{number * 3 + k}" for k in (1, 2, 3)))
+    return Reply(200, {"content-type": "text/html"}, body, delay=0.15)
+
+
+@pytest.mark.parametrize(("signum", "code", "reason"), SIGNALS)
+def test_a_signal_mid_crawl_keeps_the_pages_audited(scripted_server, tmp_path: Path, signum: int, code: int,
+                                                    reason: str) -> None:
+    server = scripted_server({"/p/*": _slow, "/og.png": png(1200, 630), "/robots.txt": Reply(404)})
+    output = tmp_path / "report.json"
+    process = _spawn(server.url("/p/0"), output, "--concurrency", "2", "--max-pages", "400")
+    _wait_for(lambda: len([p for p in server.paths() if p.startswith("/p/")]) >= 8, "the crawl to get going")
+    report = _check_stopped(process, server, output, signum, code, reason)
+    assert 1 <= len(report["pages"]) < 400
+    assert all(page["facts"]["title"].startswith("Page ") for page in report["pages"])
+
+
+@pytest.mark.parametrize(("signum", "code", "reason"), SIGNALS)
+def test_a_signal_during_the_site_rules_stops_their_fetches(scripted_server, tmp_path: Path, signum: int, code: int,
+                                                            reason: str) -> None:
+    # The page answers the audit at once but social crawlers (the bot-cloaking site rule) only
+    # after 30 s: the signal lands while the site rules wait for them.
+    page = html(_page("Home"))
+    slow_for_bots = Reply(200, {"content-type": "text/html"}, _page("Home"), delay=30)
+    server = scripted_server({
+        "/": by_user_agent({"facebookexternalhit": slow_for_bots, "Twitterbot": slow_for_bots,
+                            "LinkedInBot": slow_for_bots, "Slackbot": slow_for_bots, "WhatsApp": slow_for_bots},
+                           default=page),
+        "/og.png": png(1200, 630), "/robots.txt": Reply(404),
+    })
+    output = tmp_path / "report.json"
+    process = _spawn(server.url("/"), output, "--max-pages", "1")
+    _wait_for(lambda: server.hits("/") >= 2, "a social crawler's request (the site rules)")
+    report = _check_stopped(process, server, output, signum, code, reason)
+    assert [p["url"] for p in report["pages"]] == [server.url("/")]
+    assert report["pages"][0]["facts"]["title"] == "Home"
+
+
+def test_sigterm_replaces_the_in_progress_snapshot(scripted_server, tmp_path: Path) -> None:
+    """The JSON file refreshed during the crawl says "in-progress"; after SIGTERM it must not."""
+    server = scripted_server({"/p/*": _slow, "/og.png": png(1200, 630), "/robots.txt": Reply(404)})
+    output = tmp_path / "report.json"
+    process = _spawn(server.url("/p/0"), output, "--concurrency", "2", "--max-pages", "400")
+    _wait_for(output.exists, "the first in-progress snapshot")
+    assert json.loads(output.read_text(encoding="utf-8"))["stop_reason"] == "in-progress"
+    report = _check_stopped(process, server, output, signal.SIGTERM, 143, "terminated")
+    assert len(report["pages"]) >= 1
+
+
+def test_a_link_only_home_page_with_no_wait(scripted_server, tmp_path: Path) -> None:
+    """Control: the same site without a signal ends 0 with a complete report (so the cases above
+    measure the signal, not a site that never finishes)."""
+    server = scripted_server({"/": html(home("/a")), "/a": html(_page("A")), "/og.png": png(1200, 630),
+                              "/robots.txt": Reply(404)})
+    output = tmp_path / "report.json"
+    process = _spawn(server.url("/"), output)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert report["partial"] is False and report["stop_reason"] is None and len(report["pages"]) == 2
