@@ -215,7 +215,8 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 
     # Pages go to an on-disk spool as they are audited; JSON reports stream from it (flat memory).
     with PageSpool() as spool:
-        run = Audit(target, cfg, on_progress=progress.update, spool=spool)
+        run = Audit(target, cfg, on_progress=progress.update, spool=spool,
+                    on_notice=None if cfg.quiet else _notice)
         outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)
         run.on_page_done = outputs.on_page
         outputs.start()
@@ -259,6 +260,12 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                          "was written\n")
         return stopped or EXIT_INTERRUPTED
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
+
+
+def _notice(text: str) -> None:
+    """A fact about the run the user should know as it happens (a detected production origin)."""
+    safe = "".join(ch if ch.isprintable() else " " for ch in text)  # it quotes the build's own tags
+    sys.stderr.write(f"smo-audit: {safe}\n")
 
 
 def _tune_gc() -> None:

@@ -7,13 +7,14 @@ The CLI only wires options into `run_audit`; everything else happens here.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from smo_audit import TOOL_NAME, __version__
@@ -21,6 +22,7 @@ from smo_audit.config import AuditConfig
 from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
+from smo_audit.crawl.folder import detect_origin, html_files, orphan_files, served_path
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
@@ -37,6 +39,7 @@ from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
 from smo_audit.report.spool import PageSpool, page_json
+from smo_audit.report.wording import plural
 
 if TYPE_CHECKING:
     from smo_audit.render.facts import RenderedPage
@@ -95,6 +98,20 @@ class _Collected:
 
 ProgressCallback = Callable[[ProgressInfo], None]
 PageCallback = Callable[[rm.Page], None]
+NoticeCallback = Callable[[str], None]  # one sentence for the user's terminal (the CLI: stderr)
+
+
+@dataclass
+class _Folder:
+    """A build folder audit in progress: its files, its production origin, what links reached."""
+
+    files: list[str]
+    origin: str | None = None
+    origin_source: Literal["option", "detected"] | None = None
+    origin_evidence: str | None = None
+    start_source: str | None = None
+    linked: frozenset[str] = frozenset()
+    done: bool = False  # the crawl ended: `linked` is complete and orphans can be named
 
 
 class Audit:
@@ -110,6 +127,7 @@ class Audit:
         on_progress: ProgressCallback | None = None,
         on_page: PageCallback | None = None,
         spool: PageSpool | None = None,
+        on_notice: NoticeCallback | None = None,
     ) -> None:
         self.target = target
         self.config = config
@@ -128,6 +146,11 @@ class Audit:
                                    extract_in_process=self.extractor.extract)
         self.on_progress = on_progress
         self.on_page_done = on_page
+        self.on_notice = on_notice
+        self.notices: list[str] = []  # what was announced (folder origin, files left out)
+        self.folder: _Folder | None = None
+        self._inventory: tuple[str, ...] = ()
+        self._published: Published | None = None  # folder targets: loopback URLs -> stable ones
         self.collected = _Collected()
         self.spool = spool
         self._scored_tuples: dict[tuple[Scored, ...], tuple[Scored, ...]] = {}  # pages share equal ones
@@ -222,7 +245,9 @@ class Audit:
         return self._scored_tuples.setdefault(values, values)
 
     def _add_page(self, page: rm.Page, record: PageRecord, values: tuple[Scored, ...] = ()) -> None:
-        self.collected.index[page.url] = len(self.collected.records)
+        self.collected.index[record.url] = len(self.collected.records)
+        if self._published is not None:
+            page = self._published.page(page)
         if self.spool is not None:
             self.spool.append(page)
         else:
@@ -238,9 +263,11 @@ class Audit:
             self.on_page_done(page)
 
     def _on_error(self, error: CrawlError) -> None:
-        self.collected.errors.append(
-            rm.CrawlError(url=error.url, kind=error.kind, message=error.message, status=error.status, referrer=error.referrer)
-        )
+        public = self._published.text if self._published is not None else _same
+        self.collected.errors.append(rm.CrawlError(
+            url=public(error.url), kind=error.kind, message=public(error.message), status=error.status,
+            referrer=None if error.referrer is None else public(error.referrer),
+        ))
 
     def _on_duplicate(self, url: str, duplicate_of: str) -> None:
         """The crawler found `url` to be another name of the audited page `duplicate_of`.
@@ -253,18 +280,20 @@ class Audit:
         if target is not None and self.collected.records[target].duplicate_of == url:
             return  # the other page was already found to be this one's duplicate: keep one primary
         position = self.collected.index.get(url)
+        public = self._published.text if self._published is not None else _same
         if position is not None:
             if self.spool is not None:
-                self.spool.patch(position, duplicate_of=duplicate_of)
+                self.spool.patch(position, duplicate_of=public(duplicate_of))
             else:
                 page = self.collected.pages[position]
-                self.collected.pages[position] = page.model_copy(update={"duplicate_of": duplicate_of})
+                self.collected.pages[position] = page.model_copy(update={"duplicate_of": public(duplicate_of)})
             record = self.collected.records[position]
             self.collected.records[position] = PageRecord(record.url, record.final_url, record.status, record.facts,
                                                           record.source_path, duplicate_of)
             return
         self.collected.index[url] = len(self.collected.records)
-        page = rm.Page(url=url, final_url=duplicate_of, status=0, score=None, duplicate_of=duplicate_of, facts=rm.Facts())
+        page = rm.Page(url=public(url), final_url=public(duplicate_of), status=0, score=None,
+                       duplicate_of=public(duplicate_of), facts=rm.Facts())
         if self.spool is not None:
             self.spool.append(page)
         else:
@@ -280,7 +309,7 @@ class Audit:
             max_pages=c.max_pages, max_depth=c.max_depth, concurrency=c.concurrency,
             per_host=c.per_host or c.concurrency,
             respect_robots=not c.ignore_robots, user_agent=c.user_agent or DEFAULT_USER_AGENT,
-            limits=self._limits(), retries=c.retries, use_sitemaps=c.use_sitemaps,
+            limits=self._limits(), retries=c.retries, use_sitemaps=c.use_sitemaps, inventory=self._inventory,
         )
 
     def _limits(self) -> FetchLimits:
@@ -335,6 +364,8 @@ class Audit:
                 if summary is not None:
                     self.partial = self.partial or summary.partial
                     self.stop_reason = self.stop_reason or summary.stop_reason
+                if self.folder is not None:
+                    self._folder_done(crawler, summary)
                 site = SiteInfo(
                     start_url=start_url,
                     robots_txt=summary.robots_txt if summary else None,
@@ -353,15 +384,96 @@ class Audit:
             from smo_audit.crawl.local_server import serve_folder
 
             folder = self.target.folder
-            if not any(folder.rglob("*.htm*")):
+            files = html_files(folder)
+            if not files:
                 raise TargetError(f"the folder {folder} contains no HTML files to audit")
+            self.folder = state = _Folder(files)
+            if self.config.base_url:
+                state.origin, state.origin_source = self.config.base_url, "option"
+            elif (detected := detect_origin(folder, files)) is not None:
+                state.origin, state.origin_source, state.origin_evidence = detected.base_url, "detected", detected.evidence()
+                # The rules judge og:url and canonical against it, as if --base-url had named it.
+                self._settings = replace(self._settings, base_url=detected.base_url)
+                self._notice(f"production origin {detected.base_url} detected from {detected.evidence()}; "
+                             "production links are audited from the folder (--base-url overrides it)")
             server = stack.enter_context(serve_folder(folder))
             self._source_path = server.source_path
-            if self.config.base_url:
-                self._rewrite = production_to_local(self.config.base_url, server.base_url)
+            if state.origin:
+                self._rewrite = production_to_local(state.origin, server.base_url)
+            state.start_source = server.source_path(server.base_url)
+            # Reports name pages by their production URLs (or site paths), never the ephemeral port.
+            self._published = Published(server.base_url, state.origin or "/")
+            # Every file of the build is audited, linked or not (crawl/folder.py).
+            self._inventory = tuple(server.base_url + served_path(f)[1:] for f in files)
             return server.base_url, folder
         assert self.target.url is not None
         return self.target.url, None
+
+    def _notice(self, text: str) -> None:
+        self.notices.append(text)
+        if self.on_notice is not None:
+            self.on_notice(text)
+
+    def _folder_done(self, crawler: Crawler, summary: CrawlSummary | None) -> None:
+        """After the crawl of a build folder: which files links reached, which were left out."""
+        assert self.folder is not None
+        state = self.folder
+        state.linked = crawler.linked_sources()
+        audited = self._audited_files()
+        state.done = True
+        if summary is not None and summary.inventory_left:
+            self._notice(f"audited {len(audited)} of {plural(len(state.files), 'HTML file')} in the folder: "
+                         f"--max-pages {self.config.max_pages} stopped the audit")
+
+    def _audited_files(self) -> set[str]:
+        return {r.source_path for r in self.collected.records if r.duplicate_of is None and r.source_path}
+
+    def _folder_report(self) -> tuple[rm.FolderInfo | None, list[rm.Finding]]:
+        """The report's `folder` object and the orphan notice (a site finding kept out of the score)."""
+        state = self.folder
+        if state is None:
+            return None, []
+        audited = self._audited_files()
+        orphans = orphan_files(audited, state.linked, state.start_source) if state.done else []
+        info = rm.FolderInfo(
+            html_files=len(state.files), audited_files=len(audited), not_audited=len(state.files) - len(audited),
+            origin=state.origin, origin_source=state.origin_source,
+            origin_evidence=state.origin_evidence, orphans=orphans,
+        )
+        if not orphans:
+            return info, []
+        shown = ", ".join(orphans[:5]) + (f" and {len(orphans) - 5} more" if len(orphans) > 5 else "")
+        unknown = "" if state.origin else (" (no production origin is known: absolute links to the production "
+                                           "host could not be followed; give --base-url)")
+        finding = rm.Finding(
+            rule=ORPHAN_RULE, category="crawl", severity="info", status="warn", title="Files no page links to",
+            message=(f"{plural(len(orphans), 'HTML file')} in the folder {'is' if len(orphans) == 1 else 'are'} "
+                     f"linked from no audited page: {shown}{unknown}. Audited anyway; link "
+                     f"{'it' if len(orphans) == 1 else 'them'} from a page or leave {'it' if len(orphans) == 1 else 'them'} "
+                     "out of the build"),
+            evidence=orphans[:50], data={"orphans": len(orphans)},
+        )
+        return info, [finding]
+
+    def _public_findings(self, findings: list[rm.Finding]) -> list[rm.Finding]:
+        if self._published is None:
+            return list(findings)
+        return [self._published.finding(f) for f in findings]
+
+    def _effective_settings(self) -> rm.Settings:
+        c = self.config
+        state = self.folder
+        if state is not None:
+            base, source = state.origin, state.origin_source
+        else:
+            base, source = c.base_url, ("option" if c.base_url else None)
+        return rm.Settings(
+            target=self.target.text, base_url=base, base_url_source=source,
+            scope=c.scope, max_pages=c.max_pages, max_depth=c.max_depth, include=list(c.include),
+            exclude=list(c.exclude), select=list(c.select), ignore=list(c.ignore), render=c.render,
+            respect_robots=not c.ignore_robots, use_sitemaps=c.use_sitemaps, check_profiles=c.check_profiles,
+            rules_run=len(self.rule_set.page_rules) + len(self.rule_set.site_rules),
+        )
 
     async def _site_rules(self, site: SiteInfo) -> None:
         assert self._resources is not None
@@ -428,6 +540,7 @@ class Audit:
         parts = explain(result, self.profile, titles=self._titles,
                         selected_categories={r.category for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)},
                         findings=self._all_findings())
+        folder, notices = self._folder_report()
         threshold = self.config.fail_under
         # The score is rounded once (one decimal, in scoring) and that same number is compared
         # and displayed. No threshold: nothing was judged, so passed is null, not true.
@@ -447,11 +560,56 @@ class Audit:
             partial=self.partial or not finished,
             stop_reason=self.stop_reason if finished else (self.stop_reason or "in-progress"),
             pages=[],
-            site_findings=list(self.site_findings),
+            site_findings=[*self._public_findings(self.site_findings), *notices],
             errors=list(self.collected.errors),
             render=self._renderer.summary() if self._renderer is not None else None,
+            settings=self._effective_settings(),
+            folder=folder,
         )
 
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Published:
+    """How a folder audit names what it saw: the loopback server's URLs become production URLs.
+
+    The local server listens on an ephemeral port, so `http://127.0.0.1:41234/post/` would differ
+    between two runs of the same build and mean nothing to a dashboard. The report says
+    `https://example.com/post/` instead (the production base URL, given or detected), or the
+    site path `/post/` when no production origin is known. The port is unique to this run, so a
+    plain text replacement over a page's JSON cannot touch anything else.
+    """
+
+    served: str  # "http://127.0.0.1:PORT/"
+    public: str  # "https://example.com/blog/" or "/"
+
+    def text(self, value: str) -> str:
+        if "127.0.0.1" not in value:
+            return value
+        served = self.served.rstrip("/") + "/"
+        bare = served[:-1]
+        value = value.replace(served, self.public)
+        return value.replace(bare, self.public.rstrip("/") or "/") if bare in value else value
+
+    def page(self, page: rm.Page) -> rm.Page:
+        text = page_json(page)
+        public = self.text(text)
+        return page if public is text else rm.Page.model_validate_json(public)
+
+    def finding(self, finding: rm.Finding) -> rm.Finding:
+        data = finding.data
+        if data is not None:
+            import json
+
+            data = json.loads(self.text(json.dumps(data)))
+        return dataclasses.replace(finding, message=self.text(finding.message),
+                                   evidence=[self.text(e) for e in finding.evidence], data=data)
+
+
+ORPHAN_RULE = "folder-orphans"  # not a rule of the catalogue: a notice about the build, never scored
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 

@@ -103,6 +103,10 @@ class CrawlSettings:
     use_sitemaps: bool = True
     strip_params: tuple[str, ...] = DEFAULT_STRIP_PARAMS
     extra_seeds: tuple[str, ...] = ()  # audited even when out of scope or excluded
+    # Folder targets: every file of the build, queued after the link crawl like links of depth 0
+    # (scope, include/exclude and max_pages apply); a file already audited under another URL is
+    # not fetched again. Non-empty also makes the crawler remember which URLs pages link to.
+    inventory: tuple[str, ...] = ()
     max_extra_pages: int = 5  # PageLinks.extra (account pages) audited at most, same site only
     retry_backoff: float = 0.5  # first backoff when the server gives no Retry-After; doubles
 
@@ -151,6 +155,7 @@ class CrawlSummary:
     start_final_url: str | None = None  # where the start URL's redirects ended
     non_html_skipped: int = 0  # linked URLs that answered with something other than HTML
     offsite_redirects: int = 0  # in-scope URLs that redirected out of scope (not audited)
+    inventory_left: int = 0  # folder targets: files of the build max_pages left unaudited
     elapsed_seconds: float = 0.0
     pages_per_second: float = 0.0
 
@@ -244,6 +249,10 @@ class Crawler:
         self._started = 0.0
         self._last_progress = 0.0
         self._tasks: list[asyncio.Task[None]] = []
+        self._track_links = bool(settings.inventory)
+        self._linked: set[str] = set()  # folder targets: normalised URLs some page links to
+        self._delivered_sources: set[str] = set()  # folder targets: files handed to on_page
+        self._inventory_left = 0  # inventory URLs not admitted (max_pages)
         self._on_page: OnPage | None = None
         self._on_error: OnError | None = None
         self._on_duplicate: OnDuplicate | None = None
@@ -313,6 +322,24 @@ class Crawler:
         if settings.use_sitemaps:
             await self._load_sitemaps(robots, start)
         await self._queue.join()
+        if settings.inventory:
+            self._queue_inventory()
+            await self._queue.join()
+
+    def _queue_inventory(self) -> None:
+        """Queue the build's files that links and sitemaps did not reach (see `inventory`)."""
+        for position, url in enumerate(self.settings.inventory):
+            source = self._source(url) if self._source is not None else None
+            if source is not None and source in self._delivered_sources:
+                continue
+            if self._admitted >= self.settings.max_pages:
+                self._stop_reason = self._stop_reason or "max-pages"
+                self._inventory_left = sum(
+                    1 for u in self.settings.inventory[position:]
+                    if self._source is None or self._source(u) not in self._delivered_sources
+                )
+                return
+            self._consider(url, 0, None)
 
     async def _audit_start(self, item: _Item) -> None:
         try:
@@ -411,6 +438,8 @@ class Crawler:
         self._audited[final] = entry  # before any await: a concurrent redirect to `final` is a duplicate
         self._seen.add(final)
         source = self._source(response.final_url) if self._source is not None else None
+        if source is not None:
+            self._delivered_sources.add(source)
         page = RawPage(response, depth=item.depth, source_path=source, referrer=item.referrer)
         del response
         self._pages += 1
@@ -426,7 +455,7 @@ class Crawler:
         depth = item.depth + 1
         consider = self._consider
         for link in links.links:
-            consider(link, depth, item.url)
+            consider(link, depth, item.url, linked=self._track_links)
         for link in links.extra:
             self._consider_extra(link, depth, item.url)
 
@@ -456,12 +485,17 @@ class Crawler:
             # Queued like a link of this page, at the same depth: it is the page's other name.
             self._consider(canon, item.depth, url)
 
-    def _consider(self, raw: str, depth: int, referrer: str | None, *, explicit: bool = False) -> None:
+    def _consider(self, raw: str, depth: int, referrer: str | None, *, explicit: bool = False,
+                  linked: bool = False) -> None:
         """Admit a discovered URL to the frontier if it is new, in scope, allowed and within bounds."""
         if self._rewrite is not None:
             raw = self._rewrite(raw)
         url = try_normalize(raw, self._strip)
-        if url is None or url in self._seen:
+        if url is None:
+            return
+        if linked and url != referrer and self._scope(url):
+            self._linked.add(url)
+        if url in self._seen:
             return
         if not explicit:
             if not self._scope(url):
@@ -716,6 +750,12 @@ class Crawler:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    def linked_sources(self) -> frozenset[str]:
+        """Folder targets: the files some audited page links to (each linked URL resolved once)."""
+        if self._source is None:
+            return frozenset()
+        return frozenset(s for url in self._linked if (s := self._source(url)) is not None)
+
     def _summary(self) -> CrawlSummary:
         elapsed = time.perf_counter() - self._started
         robots = self._robots_file
@@ -733,6 +773,7 @@ class Crawler:
             start_final_url=self._start_final,
             non_html_skipped=self._non_html,
             offsite_redirects=self._offsite,
+            inventory_left=self._inventory_left,
             elapsed_seconds=elapsed,
             pages_per_second=self._pages / elapsed if elapsed > 0 else 0.0,
         )

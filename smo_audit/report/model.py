@@ -21,7 +21,7 @@ from smo_audit.extract.facts import (
 )
 from smo_audit.render.facts import RenderSummary, ScriptChanges, ViewportView
 
-SCHEMA_VERSION = "1.1"  # 1.1: score explanation (categories[].costs, fix_first, score_basis)
+SCHEMA_VERSION = "1.2"  # 1.1: score explanation (categories[].costs, fix_first, score_basis); 1.2: settings, folder
 
 
 class _Model(BaseModel):
@@ -161,6 +161,40 @@ class CrawlError(_Model):
     referrer: str | None = None
 
 
+class Settings(_Model):
+    """The effective settings an audit ran with (1.2): what a dashboard needs to compare numbers."""
+
+    target: str = Field(description="what was audited, as given")
+    base_url: str | None = Field(None, description="the production base URL the audit judged against")
+    base_url_source: Literal["option", "detected"] | None = Field(
+        None, description="option: --base-url or the config file; detected: from a build folder's canonical/og:url")
+    scope: str
+    max_pages: int
+    max_depth: int
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    select: list[str] = Field(default_factory=list, description="rules or categories selected (empty: all)")
+    ignore: list[str] = Field(default_factory=list)
+    render: str = "off"
+    respect_robots: bool = True
+    use_sitemaps: bool = True
+    check_profiles: bool = False
+    rules_run: int = Field(0, description="page and site rules that ran")
+
+
+class FolderInfo(_Model):
+    """A build folder audit (1.2): what the folder held and what of it was audited."""
+
+    html_files: int = Field(description="every .html/.htm file in the folder")
+    audited_files: int = Field(description="files audited (each once, whatever URL reached it)")
+    not_audited: int = Field(0, description="files --max-pages (or --include/--exclude, robots.txt) left out")
+    origin: str | None = Field(None, description="the production base URL production links were mapped from")
+    origin_source: Literal["option", "detected"] | None = None
+    origin_evidence: str | None = Field(None, description="detected: how many pages' canonical/og:url agree")
+    orphans: list[str] = Field(default_factory=list,
+                               description="audited files no audited page links to (the start page and 404 pages aside)")
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     tool: Tool
@@ -181,6 +215,8 @@ class Report(_Model):
                                                                         "most points, site-wide (1.1)")
     score_basis: ScoreBasis | None = None
     render: RenderSummary | None = None
+    settings: Settings | None = None
+    folder: FolderInfo | None = None
 
 
 def json_schema() -> dict[str, Any]:

@@ -71,7 +71,28 @@ def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: 
     else:
         console.print(Text("No failures or warnings.", style="green"))
     _errors(report, console)
+    _folder(report, console)
     _score_box(report, console)
+
+
+def _folder(report: Report, console: Console) -> None:
+    """A build folder audit: how much of the build was audited, against which origin, orphans."""
+    folder = report.folder
+    if folder is None:
+        return
+    line = Text(f"Folder: {folder.audited_files} of {plural(folder.html_files, 'HTML file')} audited")
+    if folder.not_audited:
+        line.append(f" ({folder.not_audited} left out)", style="yellow")
+    if folder.origin:
+        how = "detected from canonical/og:url" if folder.origin_source == "detected" else "--base-url"
+        line.append(f" · production origin {_clean(folder.origin, 100)} ({how})")
+    else:
+        line.append(" · no production origin known (give --base-url)", style="dim")
+    if folder.orphans:
+        shown = ", ".join(_clean(o, 60) for o in folder.orphans[:3])
+        more = f" and {len(folder.orphans) - 3} more" if len(folder.orphans) > 3 else ""
+        line.append(f" · {plural(len(folder.orphans), 'orphan')} (linked from no page): {shown}{more}", style="yellow")
+    console.print(line)
 
 
 def _score_box(report: Report, console: Console) -> None:

@@ -1,0 +1,78 @@
+"""crawl/folder.py: the files of a build, the origin its own tags name, the files nobody links to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smo_audit.crawl.folder import detect_origin, html_files, orphan_files, served_path
+
+
+def _page(root: Path, relative: str, canonical: str | None = None, og_url: str | None = None) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tags = (f'<link rel="canonical" href="{canonical}">' if canonical else "") + (
+        f'<meta property="og:url" content="{og_url}">' if og_url else "")
+    path.write_text(f"<!doctype html><html><head><title>t</title>{tags}</head><body>x</body></html>")
+
+
+def test_html_files_lists_every_page_and_skips_dot_folders_and_escaping_links(tmp_path: Path) -> None:
+    root = tmp_path / "public"
+    for name in ("index.html", "a/b/index.html", "about.htm", "UPPER.HTML", ".git/x.html", ".draft.html"):
+        _page(root, name)
+    (root / "style.css").write_text("body{}")
+    outside = tmp_path / "secret.html"
+    outside.write_text("<html></html>")
+    (root / "link.html").symlink_to(outside)
+    (root / "inside.html").symlink_to(root / "about.htm")
+    assert html_files(root) == ["UPPER.HTML", "a/b/index.html", "about.htm", "index.html", "inside.html"]
+
+
+@pytest.mark.parametrize(("relative", "served"), [
+    ("index.html", "/"), ("blog/index.html", "/blog/"), ("about.html", "/about.html"),
+    ("a b/ü.html", "/a%20b/%C3%BC.html"),
+])
+def test_served_path(relative: str, served: str) -> None:
+    assert served_path(relative) == served
+
+
+def test_detect_origin_takes_the_base_most_pages_agree_on(tmp_path: Path) -> None:
+    _page(tmp_path, "index.html", "https://example.com/")
+    _page(tmp_path, "post/index.html", "https://example.com/post/", "https://example.com/post/")
+    _page(tmp_path, "about.html", og_url="https://example.com/about")  # pretty URL of about.html
+    _page(tmp_path, "other.html", "https://mirror.example.net/other.html")
+    _page(tmp_path, "plain.html")
+    detected = detect_origin(tmp_path, html_files(tmp_path))
+    assert detected is not None
+    assert detected.base_url == "https://example.com/"
+    assert (detected.agreeing, detected.tagged, detected.sampled) == (3, 4, 5)
+    assert "3 of 4 pages" in detected.evidence()
+
+
+def test_detect_origin_finds_the_base_path_of_a_site_in_a_subfolder(tmp_path: Path) -> None:
+    _page(tmp_path, "index.html", "https://example.com/blog/")
+    _page(tmp_path, "post/index.html", "https://example.com/blog/post/")
+    _page(tmp_path, "tags/index.html", og_url="https://EXAMPLE.com:443/blog/tags/")
+    detected = detect_origin(tmp_path, html_files(tmp_path))
+    assert detected is not None and detected.base_url == "https://example.com/blog/"
+
+
+def test_detect_origin_never_takes_a_development_server_for_production(tmp_path: Path) -> None:
+    _page(tmp_path, "index.html", "http://localhost:1313/")
+    _page(tmp_path, "a.html", "http://127.0.0.1:8080/a.html")
+    _page(tmp_path, "b.html", "/b.html")  # relative: names no origin
+    assert detect_origin(tmp_path, html_files(tmp_path)) is None
+
+
+def test_detect_origin_reads_a_bounded_sample(tmp_path: Path) -> None:
+    for i in range(30):
+        _page(tmp_path, f"p{i:02}.html", f"https://example.org/p{i:02}.html")
+    detected = detect_origin(tmp_path, html_files(tmp_path), sample=7)
+    assert detected is not None and detected.sampled == 7 and detected.agreeing == 7
+
+
+def test_orphans_are_audited_files_nobody_links_to() -> None:
+    audited = ["index.html", "a.html", "b.html", "404.html", "sub/404.html"]
+    assert orphan_files(audited, linked=["a.html", "index.html"], start="index.html") == ["b.html"]
+    assert orphan_files(audited, linked=[], start="index.html") == ["a.html", "b.html"]
