@@ -402,7 +402,7 @@ class Audit:
                 self._rewrite = production_to_local(state.origin, server.base_url)
             state.start_source = server.source_path(server.base_url)
             # Reports name pages by their production URLs (or site paths), never the ephemeral port.
-            self._published = Published(server.base_url, state.origin or "/")
+            self._published = Published(server.base_url, (state.origin or "").rstrip("/") + "/")
             # Every file of the build is audited, linked or not (crawl/folder.py).
             self._inventory = tuple(server.base_url + served_path(f)[1:] for f in files)
             return server.base_url, folder

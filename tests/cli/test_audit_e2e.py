@@ -51,7 +51,7 @@ def test_json_report_follows_the_contract(runner, site) -> None:
     code, out, _ = _audit(runner, site.url("/"), "--format", "json")
     assert code == 0
     report = json.loads(out)
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert report["tool"]["name"] == "smo-audit" and report["tool"]["version"]
     assert report["target"] == site.url("/")
     assert report["mode"] == "static"
@@ -61,6 +61,8 @@ def test_json_report_follows_the_contract(runner, site) -> None:
     assert all({"id", "title", "score", "points_lost", "costs", "reason"} == set(c) for c in report["categories"])
     assert report["fix_first"] == [] and report["score_basis"]["pages"] == 1
     assert report["errors"] == [] and isinstance(report["site_findings"], list)
+    assert report["settings"]["target"] == site.url("/") and report["settings"]["base_url"] is None
+    assert report["folder"] is None, "a URL target has no build folder"
     (page,) = report["pages"]
     assert page["url"] == site.url("/") and page["final_url"] == site.url("/")
     assert page["status"] == 200 and page["score"] == 100.0
