@@ -200,13 +200,17 @@ def _plural(count: int, word: str) -> str:
 def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool) -> int:
     import asyncio
 
-    from smo_audit.config import build_config, find_config
+    from smo_audit.config import check_rules, load_settings
+    from smo_audit.engine.scoring import ScoringProfile
     from smo_audit.interrupt import Stopper, Terminated, exit_code
     from smo_audit.pipeline import Audit, resolve_target
     from smo_audit.report.outputs import OutputPlan, ReportOutputs
 
-    source, file_values = find_config(Path.cwd(), config_path) if use_config_files else (None, {})
-    cfg = build_config(file_values, flags, source)
+    settings = load_settings(Path.cwd(), config_path, flags, use_files=use_config_files)
+    cfg = settings.config
+    loaded = _load_rules(cfg.rules_dirs, cfg.skip_broken_plugins)
+    profile = ScoringProfile.load()
+    check_rules(settings, loaded.rules, profile.categories)
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
     plan.check()
     target = resolve_target(target_text)
@@ -215,7 +219,7 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 
     # Pages go to an on-disk spool as they are audited; JSON reports stream from it (flat memory).
     with PageSpool() as spool:
-        run = Audit(target, cfg, on_progress=progress.update, spool=spool,
+        run = Audit(target, cfg, rules=loaded, profile=profile, on_progress=progress.update, spool=spool,
                     on_notice=None if cfg.quiet else _notice)
         outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)
         run.on_page_done = outputs.on_page
@@ -480,6 +484,47 @@ def _compare(paths: list[Path], fmt: str, output: Path | None) -> None:
         write_atomic(output, text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command("config", epilog=EXIT_CODES_HELP)
+def config_command(
+    show: Annotated[bool, typer.Option("--show", help="Print the effective config and where each value came from "
+                                       "(default, preset, file or flag).")] = True,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON: {key: {value, source}}.")] = False,
+    rules_dir: RulesDirOpt = None,
+) -> None:
+    """Check the configuration (the nearest smo-audit.toml or pyproject.toml [tool.smo-audit], or --config)
+    and print the effective settings with their sources; a bad config exits 2 naming the file and key."""
+    try:
+        _config_show(config, as_json, rules_dir)
+    except SmoAuditError as error:
+        _fail(error)
+
+
+def _config_show(config_path: Path | None, as_json: bool, rules_dirs: list[Path] | None) -> None:
+    import json
+
+    from smo_audit.config import check_rules, effective_values, load_settings, toml_value
+    from smo_audit.engine.scoring import ScoringProfile
+
+    settings = load_settings(Path.cwd(), config_path, {"rules_dirs": rules_dirs})
+    loaded = _load_rules(settings.config.rules_dirs, settings.config.skip_broken_plugins)
+    check_rules(settings, loaded.rules, ScoringProfile.load().categories)
+    rows = effective_values(settings)
+    if as_json:
+        document = {"file": str(settings.path) if settings.path else None,
+                    "settings": {key: {"value": value, "source": source} for key, value, source in rows}}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    def safe_text(text: str) -> str:
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+    sys.stdout.write(f"# effective smo-audit config; file: {safe_text(str(settings.path)) if settings.path else 'none found'}\n")
+    lines = [(f"{key} = {toml_value(value)}", source) for key, value, source in rows]
+    width = min(max(len(text) for text, _ in lines), 60)
+    for text, source in lines:
+        sys.stdout.write(f"{safe_text(text).ljust(width)}  # {safe_text(source)}\n")
 
 
 @app.command()

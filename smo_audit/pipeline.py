@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from smo_audit import TOOL_NAME, __version__
-from smo_audit.config import AuditConfig
+from smo_audit.config import AuditConfig, rule_set_arguments
 from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
@@ -133,9 +133,7 @@ class Audit:
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
-        self.rule_set = RuleSet.build(
-            self.loaded.rules, self.profile, select=config.select, ignore=config.ignore, rule_options=config.rules
-        )
+        self.rule_set = RuleSet.build(self.loaded.rules, self.profile, **rule_set_arguments(config, self.loaded.rules))
         self._titles = {r.id: r.title for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)}
         self.mode: str = "rendered" if config.render != "off" else "static"
         self.runner = RuleRunner(self.rule_set, mode=self.mode, debug=config.debug)

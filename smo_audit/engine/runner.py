@@ -6,13 +6,14 @@ never scored) and the audit goes on; `--debug` re-raises instead.
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from smo_audit.engine.api import Outcome, PageContext, Rule, SiteContext, Status
+from smo_audit.engine.api import Outcome, PageContext, Rule, Severity, SiteContext, Status
 from smo_audit.engine.scoring import Scored, ScoringProfile
 from smo_audit.errors import UsageError
 from smo_audit.extract.fastinit import frozen_constructor
@@ -40,20 +41,24 @@ class RuleSet:
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
         rule_options: Mapping[str, Mapping[str, Any]] | None = None,
+        levels: Mapping[str, str] | None = None,
     ) -> RuleSet:
-        """Filter by --select/--ignore (rule ids, aliases or categories) and resolve options."""
+        """Filter by --select/--ignore (rule ids, aliases, categories, id prefixes), apply the
+        configured levels (`off` drops a rule, the others replace its severity) and resolve options."""
         all_rules = list(rules)
-        known = {key for r in all_rules for key in (r.id, *r.aliases, r.category)}
-        select_set, ignore_set = set(select), set(ignore)
-        unknown = sorted((select_set | ignore_set) - known)
+        select_list, ignore_list = list(select), list(ignore)
+        unknown = [p for p in (*select_list, *ignore_list) if not any(selects(p, r) for r in all_rules)]
         if unknown:
             raise UsageError(f"unknown rule or category {unknown[0]!r} (see `smo-audit rules`)")
-        chosen = [
-            r for r in all_rules
-            if (not select_set or select_set & {r.id, r.category, *r.aliases})
-            and not ignore_set & {r.id, r.category, *r.aliases}
-        ]
         by_key = {key: r for r in all_rules for key in (r.id, *r.aliases)}
+        level_of = {by_key[k].id if k in by_key else k: v for k, v in (levels or {}).items()}
+        chosen = [
+            r if level_of.get(r.id) in (None, r.severity.value) else replace(r, severity=Severity(level_of[r.id]))
+            for r in all_rules
+            if (not select_list or any(selects(p, r) for p in select_list))
+            and not any(selects(p, r) for p in ignore_list)
+            and level_of.get(r.id) != "off"
+        ]
         options: dict[str, dict[str, Any]] = {r.id: {k: o.default for k, o in r.options.items()} for r in chosen}
         for key, values in (rule_options or {}).items():
             rule = by_key.get(key)
@@ -73,6 +78,15 @@ class RuleSet:
             options=options,
             weights=weights,
         )
+
+
+def selects(pattern: str, rule: Rule) -> bool:
+    """Whether a select/ignore entry names this rule: id, alias, category, `og-*` glob or `og-` prefix."""
+    if pattern in (rule.id, rule.category, *rule.aliases):
+        return True
+    if pattern.endswith("*"):
+        return fnmatch.fnmatchcase(rule.id, pattern)
+    return pattern.endswith("-") and rule.id.startswith(pattern)
 
 
 def _same_kind(default: Any, value: Any) -> bool:

@@ -1,0 +1,289 @@
+"""Configuration: every key read, defaults < preset < file < flags, and every mistake is exit 2
+with one sentence naming the file, the key, what is allowed and the closest valid key.
+
+`smo-audit config --show` runs as a real subprocess in a temporary project; the merge itself is a
+pure function and is called directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smo_audit.config import (
+    FIELDS,
+    PRESETS,
+    AuditConfig,
+    Settings,
+    build_settings,
+    check_rules,
+    key_name,
+    load_settings,
+)
+from smo_audit.engine.registry import load_rules
+from smo_audit.engine.runner import RuleSet
+from smo_audit.engine.scoring import ScoringProfile
+from smo_audit.errors import UsageError
+
+# A value different from the default for every key: the test below fails when a key is added to
+# AuditConfig without being readable from a file.
+EVERY_KEY = """
+extends = "smo:strict"
+max-pages = 7
+max-depth = 3
+scope = "domain"
+include = ["/blog/*"]
+exclude = ["/tmp/*"]
+concurrency = 3
+per-host = 2
+ignore-robots = true
+use-sitemaps = false
+user-agent = "team-bot/1.0"
+timeout = 12.5
+max-body-bytes = 2048
+max-redirects = 4
+retries = 1
+base-url = "https://www.example.com"
+render = "all"
+chromium = "/usr/bin/chromium"
+viewports = ["mobile"]
+render-concurrency = 3
+render-samples = 4
+render-timeout = 9.0
+screenshots = "shots"
+check-profiles = true
+private-addresses = "block"
+workers = 0
+page-budget = 5.0
+select = ["og-", "share-buttons"]
+ignore = ["og-locale"]
+rules-dirs = []
+skip-broken-plugins = true
+networks = ["facebook", "linkedin", "x"]
+fail-under = 85
+fail-on = "score<90, category.preview-image<80, severity>=error, rule.og-image>0, errors>0"
+baseline = "previous.json"
+tolerance = 1.5
+format = ["json"]
+output = "report.json"
+output-dir = "out"
+show = "all"
+quiet = true
+debug = true
+
+[rules]
+og-title-length = ["warning", {max_length = 70}]
+og-description-length = {min_length = 40}
+og-type = "off"
+og-image = "info"
+
+[category-fail-under]
+preview-image = 80
+
+[max-failures]
+og-image = 0
+
+[[overrides]]
+paths = ["/legal/*"]
+ignore = ["share-buttons"]
+
+[[overrides]]
+paths = ["/docs/*"]
+base-url = "https://docs.example.com"
+rules = {og-image = "off"}
+"""
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    return subprocess.run([sys.executable, "-m", "smo_audit", *args], capture_output=True, text=True, timeout=60,
+                          check=False, cwd=cwd, env=env)
+
+
+def _rules() -> list:
+    return load_rules().rules
+
+
+def _checked(settings: Settings) -> Settings:
+    check_rules(settings, _rules(), ScoringProfile.load().categories)
+    return settings
+
+
+def test_every_key_is_read_from_a_file_with_its_source(tmp_path: Path) -> None:
+    (tmp_path / "smo-audit.toml").write_text(EVERY_KEY)
+    result = _cli("config", "--show", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["file"] == str(tmp_path / "smo-audit.toml")
+    settings = shown["settings"]
+    defaults = AuditConfig()
+    for name in FIELDS:
+        entries = {k: v for k, v in settings.items() if k == key_name(name) or k.startswith((f"{key_name(name)}.",
+                                                                                                f"{name}.", f"{name}["))}
+        assert entries, f"{name} is not shown"
+        assert any(v["source"] == str(tmp_path / "smo-audit.toml") for v in entries.values()), (name, entries)
+        if name not in ("rules_dirs",):
+            assert getattr(AuditConfig.model_validate(_values(settings)), name) != getattr(defaults, name), name
+    assert settings["rules.og-title-length"]["value"] == ["warning", {"max_length": 70}]
+    assert settings["rules.og-type"]["value"] == "off"
+    assert settings["overrides[1]"]["value"]["base-url"] == "https://docs.example.com"
+
+
+def _values(settings: dict) -> dict:
+    """Rebuild a config from `config --show --json` (tables from their dotted entries)."""
+    values: dict = {}
+    for key, entry in settings.items():
+        if key.startswith("overrides["):
+            values.setdefault("overrides", []).append(entry["value"])
+        elif "." in key:
+            table, _, name = key.partition(".")
+            values.setdefault(table.replace("-", "_"), {})[name.strip('"')] = entry["value"]
+        else:
+            values[key.replace("-", "_")] = entry["value"]
+    values["overrides"] = [{k.replace("-", "_"): v for k, v in o.items()} for o in values.get("overrides", [])]
+    return values
+
+
+def test_precedence_defaults_preset_file_flags(tmp_path: Path) -> None:
+    file_values = {"extends": "smo:strict", "max-pages": 40, "category-fail-under": {"open-graph": 60}}
+    settings = build_settings(file_values, {"max_pages": 9, "timeout": None}, tmp_path / "smo-audit.toml")
+    cfg = settings.config
+    assert cfg.max_pages == 9 and settings.source("max_pages") == "--max-pages"  # flag beats file
+    assert cfg.timeout == 30.0 and settings.source("timeout") == "default"  # an unset flag is no value
+    assert cfg.fail_under == PRESETS["smo:strict"]["fail_under"] and settings.source("fail_under") == "preset smo:strict"
+    # Tables merge entry by entry: the file's category floor joins the preset's "*".
+    assert cfg.category_fail_under == {"*": 75.0, "open-graph": 60}
+    assert settings.source("category_fail_under.open-graph") == str(tmp_path / "smo-audit.toml")
+    assert settings.source("category_fail_under.*") == "preset smo:strict"
+    file_wins = build_settings({"fail-under": 50}, {}, None).config
+    assert file_wins.fail_under == 50
+    flag_wins = build_settings({"extends": "smo:strict", "fail-under": 50}, {"fail_under": 20.0}).config
+    assert flag_wins.fail_under == 20.0
+    recommended = build_settings({}, {}).config
+    assert recommended.extends == "smo:recommended" and not recommended.gated
+
+
+def test_config_is_found_walking_up_and_pyproject_table_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "site"\n\n[tool.smo-audit]\nmax-pages = 11\n')
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    settings = load_settings(deep, None, {})
+    assert settings.path == tmp_path / "pyproject.toml" and settings.config.max_pages == 11
+    # A nearer smo-audit.toml wins over the pyproject.toml further up.
+    (tmp_path / "a" / "smo-audit.toml").write_text("max-pages = 12\n")
+    assert load_settings(deep, None, {}).config.max_pages == 12
+    # A pyproject.toml without the table is not a config.
+    (tmp_path / "a" / "smo-audit.toml").unlink()
+    (tmp_path / "a" / "pyproject.toml").write_text('[project]\nname = "inner"\n')
+    assert load_settings(deep, None, {}).config.max_pages == 11
+    # --config names one explicitly.
+    other = tmp_path / "ci.toml"
+    other.write_text("max-pages = 13\n")
+    assert load_settings(deep, other, {}).config.max_pages == 13
+
+
+def test_rule_levels_selection_prefixes_and_networks_reach_the_rule_set() -> None:
+    from smo_audit.config import rule_set_arguments
+
+    rules = _rules()
+    cfg = _checked(build_settings({
+        "select": ["og-image*", "share-buttons"], "ignore": ["share-js-only"], "networks": ["facebook", "x"],
+        "rules": {"og-image-alt": "off", "og-image": "info", "og-title-length": ["error", {"max_length": 60}]},
+    }, {})).config
+    rule_set = RuleSet.build(rules, ScoringProfile.load(), **rule_set_arguments(cfg, rules))
+    chosen = {r.id: r for r in (*rule_set.page_rules, *rule_set.site_rules)}
+    assert "og-image" in chosen and "og-image-size" in chosen  # the glob
+    assert "og-image-alt" not in chosen  # level off
+    assert "share-coverage" in chosen and "share-js-only" not in chosen  # category, then ignore
+    assert "og-title" not in chosen and "og-title-length" not in chosen  # not selected
+    assert chosen["og-image"].severity.value == "info"  # level replaces the declared severity
+    assert rule_set.options["share-coverage"]["networks"] == ["facebook", "x"]
+    # The prefix form: "og-" selects every og-* rule and nothing else.
+    prefixed = RuleSet.build(rules, ScoringProfile.load(), select=["og-"])
+    ids = {r.id for r in (*prefixed.page_rules, *prefixed.site_rules)}
+    assert ids and all(i.startswith("og-") for i in ids) and "og-title" in ids
+    # An explicit option beats `networks`.
+    both = build_settings({"networks": ["facebook"], "rules": {"share-coverage": {"networks": ["email"]}}}, {}).config
+    assert rule_set_arguments(both, rules)["rule_options"]["share-coverage"]["networks"] == ["email"]
+
+
+BAD = [
+    ("fail-undr = 80", ["unknown key 'fail-undr'", "[tool.smo-audit]", "fail-under", "did you mean 'fail-under'?"]),
+    ('max-pages = "ten"', ["max-pages", "valid integer", "'ten'"]),
+    ("max-pages = 0", ["max-pages", "greater than or equal to 1"]),
+    ('scope = "site"', ["scope", "'host', 'domain' or 'prefix'"]),
+    ('extends = "smo:strct"', ["extends", "smo:recommended, smo:strict", "did you mean 'smo:strict'?"]),
+    ('[rules]\nog-imag = "error"', ["rules", "unknown rule 'og-imag'", "smo-audit rules", "did you mean 'og-image'?"]),
+    ('[rules]\nog-image = "loud"', ["rules.og-image.level", "'off', 'info', 'warning' or 'error'", "'loud'"]),
+    ('[rules]\nog-title-length = ["warning", {max_lenght = 70}]',
+     ["rules.og-title-length", "unknown option 'max_lenght'", "min_length, max_length", "did you mean 'max_length'?"]),
+    ('[rules]\nog-title-length = {max_length = "long"}', ["rules.og-title-length.max_length", "a number", "'long'"]),
+    ('[rules]\nog-title-length = ["warning", 3]', ["rules.og-title-length", "[level, {options}]"]),
+    ('select = ["og-imgae"]', ["select", "unknown rule or category 'og-imgae'", "preview-image", "did you mean 'og-image'?"]),
+    ('ignore = ["sharebuttons"]', ["ignore", "'sharebuttons'", "did you mean 'share-buttons'?"]),
+    ('fail-on = "score<<90"', ["fail-on", "cannot read condition 'score<<90'", "category.<id>"]),
+    ('fail-on = "scor<90"', ["fail-on", "unknown subject 'scor'", "score"]),
+    ('fail-on = "severity>=fatal"', ["fail-on", "info, warning, error"]),
+    ('fail-on = "score<90,,errors>0"', ["fail-on", "empty condition"]),
+    ('fail-on = "category.preview-imag<80"', ["fail-on", "unknown category 'preview-imag'", "did you mean 'preview-image'?"]),
+    ('fail-on = "rule.og-imag>0"', ["fail-on", "unknown rule 'og-imag'", "did you mean 'og-image'?"]),
+    ('networks = ["facebok"]', ["networks", "unknown network 'facebok'", "linkedin", "did you mean 'facebook'?"]),
+    ("[category-fail-under]\npreview-imag = 80", ["category-fail-under", "'preview-imag'", "did you mean 'preview-image'?"]),
+    ("[category-fail-under]\npreview-image = 180", ["category-fail-under", "between 0 and 100"]),
+    ("[max-failures]\nog-imag = 0", ["max-failures", "unknown rule 'og-imag'", "did you mean 'og-image'?"]),
+    ("[max-failures]\nog-image = -1", ["max-failures", "0 or more"]),
+    ('[[overrides]]\npaths = ["/legal/*"]\nignor = ["share-buttons"]',
+     ["unknown key 'ignor' in overrides[0]", "paths, select, ignore, rules, base-url", "did you mean 'ignore'?"]),
+    ('[[overrides]]\npaths = ["/legal/*"]\nignore = ["sharebuttons"]', ["overrides[0].ignore", "'sharebuttons'"]),
+    ('[[overrides]]\nignore = ["share-buttons"]', ["overrides[0].paths", "Field required"]),
+    ('[[overrides]]\npaths = ["/docs/*"]\nbase-url = "docs.example.com"', ["base-url", "absolute http(s) URL"]),
+    ("overrides = 3", ["overrides", "array of tables"]),
+    ("tolerance = -1", ["tolerance", "greater than or equal to 0"]),
+    ("max-pages = [", ["is not valid TOML"]),
+]
+
+
+@pytest.mark.parametrize(("body", "needles"), BAD, ids=[b for b, _ in BAD])
+def test_bad_config_names_file_key_allowed_and_closest(tmp_path: Path, body: str, needles: list[str]) -> None:
+    path = tmp_path / "smo-audit.toml"
+    path.write_text(body + "\n")
+    with pytest.raises(UsageError) as caught:
+        _checked(load_settings(tmp_path, None, {}))
+    message = str(caught.value)
+    assert str(path) in message, message
+    for needle in needles:
+        assert needle in message, (needle, message)
+    assert "\n" not in message
+
+
+def test_bad_config_exits_2_with_one_sentence_from_every_command(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.smo-audit]\nfail-undr = 80\n')
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    for args in (("config", "--show"), ("audit", "site", "--quiet")):
+        result = _cli(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert str(tmp_path / "pyproject.toml") in result.stderr and "did you mean 'fail-under'?" in result.stderr
+    # A bad flag value is named by its flag.
+    (tmp_path / "pyproject.toml").write_text('[tool.smo-audit]\nmax-pages = 3\n')
+    result = _cli("audit", "site", "--select", "og-imgae", "--quiet", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("smo-audit: error: --select: unknown rule or category")
+
+
+def test_config_show_prints_values_and_sources(tmp_path: Path) -> None:
+    (tmp_path / "smo-audit.toml").write_text('extends = "smo:strict"\nmax-pages = 25\n[rules]\nog-type = "off"\n')
+    result = _cli("config", "--show", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split(" = ")[0]: line for line in result.stdout.splitlines() if " = " in line}
+    assert lines["max-pages"].split("#")[1].strip() == str(tmp_path / "smo-audit.toml")
+    assert "= 25" in lines["max-pages"]
+    assert lines["fail-under"].endswith("# preset smo:strict") and "= 90.0" in lines["fail-under"]
+    assert lines["timeout"].endswith("# default")
+    assert lines["rules.og-type"].startswith('rules.og-type = "off"')
+    assert lines['category-fail-under."*"'].endswith("# preset smo:strict")
