@@ -28,6 +28,7 @@ from smo_audit.errors import (
 if TYPE_CHECKING:
     from smo_audit.engine.registry import LoadedRules
     from smo_audit.pipeline import Audit
+    from smo_audit.report.model import Report
     from smo_audit.report.outputs import ReportOutputs
 
 app = typer.Typer(
@@ -78,8 +79,9 @@ SkipBrokenOpt = Annotated[bool, typer.Option("--skip-broken-plugins", help="Repo
 
 
 EXIT_CODES_HELP = (
-    "\b\nExit codes: 0 ok (or no threshold), 1 score below --fail-under, 2 usage/config error,\n"
-    "3 target not auditable, 4 internal error, 130 interrupted (Ctrl-C), 143 terminated."
+    "\b\nExit codes: 0 ok (or no threshold), 1 a threshold failed (--fail-under, --fail-on, config\n"
+    "thresholds, a regression against --baseline), 2 usage/config error, 3 target not auditable,\n"
+    "4 internal error, 130 interrupted (Ctrl-C), 143 terminated."
 )
 
 
@@ -91,6 +93,12 @@ def audit(
     output_dir: OutputDirOpt = None,
     show: ShowOpt = None,
     fail_under: FailUnderOpt = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", metavar="EXPR", help="Exit 1 when any condition holds: "
+                                                "'score<90, category.preview-image<80, rule.og-image>0, severity>=error'.")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", metavar="REPORT.json", help="Compare with an earlier "
+                                                  "JSON report: exit 1 on new failures or a score drop beyond --tolerance.")] = None,
+    tolerance: Annotated[float | None, typer.Option("--tolerance", metavar="POINTS", help="Score points (site and "
+                                                    "category) a --baseline comparison forgives (default 0).")] = None,
     max_pages: Annotated[int | None, typer.Option("--max-pages", metavar="N", help="Stop after N pages (default 500).")] = None,
     max_depth: Annotated[int | None, typer.Option("--max-depth", metavar="N", help="Follow links at most N levels deep (default 10).")] = None,
     scope: Annotated[str | None, typer.Option("--scope", metavar="host|domain|prefix", help="host (default), domain or prefix.")] = None,
@@ -123,6 +131,7 @@ def audit(
     """Audit a site (URL) or a static build folder and print a scored report."""
     flags: dict[str, Any] = {
         "format": format, "output": output, "output_dir": output_dir, "show": show, "fail_under": fail_under,
+        "fail_on": fail_on, "baseline": baseline, "tolerance": tolerance,
         "max_pages": max_pages,
         "max_depth": max_depth, "scope": scope, "include": include, "exclude": exclude,
         "concurrency": concurrency, "ignore_robots": ignore_robots, "user_agent": user_agent,
@@ -211,6 +220,11 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     loaded = _load_rules(cfg.rules_dirs, cfg.skip_broken_plugins)
     profile = ScoringProfile.load()
     check_rules(settings, loaded.rules, profile.categories)
+    baseline = None
+    if cfg.baseline is not None:
+        from smo_audit.report.load import load_report
+
+        baseline = load_report(cfg.baseline)  # a bad baseline stops the run before the crawl (exit 2)
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
     plan.check()
     target = resolve_target(target_text)
@@ -250,8 +264,10 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                     if run.audited:
                         _write_report(run, outputs, cfg.quiet)
                     raise _internal(exc, run.primaries) from None
-            report = run.summary(finished=True)
             stopped = exit_code(run.stop_reason)
+            if baseline is not None and run.audited and stopped is None:
+                _compare_baseline(run, baseline, cfg.tolerance, cfg.quiet)
+            report = run.summary(finished=True)
             if not run.audited and stopped is None:
                 reason = report.errors[0].message if report.errors else "no page could be fetched"
                 _write_report(run, outputs, cfg.quiet)
@@ -264,6 +280,17 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                          "was written\n")
         return stopped or EXIT_INTERRUPTED
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
+
+
+def _compare_baseline(run: Audit, baseline: Report, tolerance: float, quiet: bool) -> None:
+    """New failures or a score drop beyond the tolerance fail the run; the changes go to stderr."""
+    from smo_audit.gate.diff import diff_reports
+    from smo_audit.gate.diff_render import to_terminal
+
+    diff = diff_reports(baseline, run.snapshot(finished=True), tolerance=tolerance)
+    run.baseline_reasons = tuple(diff.reasons)
+    if not quiet:
+        sys.stderr.write(to_terminal(diff))
 
 
 def _notice(text: str) -> None:
@@ -293,7 +320,7 @@ def _write_report(run: Audit, outputs: ReportOutputs, quiet: bool) -> None:
         from smo_audit.report.wording import plural, score_text, verdict_text
 
         audited = run.primaries
-        judged = verdict_text(report.passed, report.fail_under)
+        judged = verdict_text(report.passed, report.fail_under, report.failed_thresholds)
         where = f" -> {', '.join(str(p) for p in outputs.written)}" if outputs.written else ""
         sys.stderr.write(
             f"smo-audit: {plural(audited, 'page')}, {plural(len(report.errors), 'crawl error')}, "
@@ -525,6 +552,81 @@ def _config_show(config_path: Path | None, as_json: bool, rules_dirs: list[Path]
     width = min(max(len(text) for text, _ in lines), 60)
     for text, source in lines:
         sys.stdout.write(f"{safe_text(text).ljust(width)}  # {safe_text(source)}\n")
+
+
+@app.command("diff", epilog="\b\nExit codes: 0 no regression, 1 regressed (a new failure, or a score drop beyond\n"
+             "--tolerance), 2 a report cannot be read.")
+def diff_command(
+    old: Annotated[Path, typer.Argument(metavar="OLD.json", help="The earlier report (the baseline).")],
+    new: Annotated[Path, typer.Argument(metavar="NEW.json", help="The later report.")],
+    format: Annotated[str, typer.Option("--format", "-f", metavar="terminal|markdown|json",
+                                        help="terminal (default), markdown or json.")] = "terminal",
+    tolerance: Annotated[float, typer.Option("--tolerance", metavar="POINTS", min=0, max=100,
+                                             help="Score points (site and category) forgiven (default 0).")] = 0.0,
+    output: OutputOpt = None,
+) -> None:
+    """What got worse and what got better between two saved reports of a site: pages matched by
+    source file or URL, rule by rule; exit 1 on a regression."""
+    try:
+        code = _diff(old, new, format, tolerance, output)
+    except SmoAuditError as error:
+        _fail(error)
+    raise typer.Exit(code)
+
+
+def _diff(old_path: Path, new_path: Path, fmt: str, tolerance: float, output: Path | None) -> int:
+    from smo_audit.gate.diff import diff_reports
+    from smo_audit.gate.diff_render import to_json, to_markdown, to_terminal
+    from smo_audit.report.json_writer import write_atomic
+    from smo_audit.report.load import load_report
+
+    writers = {"terminal": to_terminal, "markdown": to_markdown, "json": to_json}
+    if fmt not in writers:
+        raise UsageError(f"diff writes terminal, markdown or json, not {fmt!r}")
+    diff = diff_reports(load_report(old_path), load_report(new_path), tolerance=tolerance)
+    text = writers[fmt](diff)
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_BELOW_THRESHOLD if diff.regressed else EXIT_PASSED
+
+
+@app.command("github")
+def github_command(
+    report_file: Annotated[Path, typer.Argument(metavar="REPORT.json", help="The JSON report of the audit.")],
+    sarif: Annotated[Path | None, typer.Option("--sarif", metavar="FILE", help="The SARIF report, for the sarif-path output.")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", metavar="REPORT.json", help="Add the diff against this earlier report to the summary.")] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", metavar="POINTS", min=0, max=100, help="As for audit --baseline.")] = 0.0,
+    comment_body: Annotated[Path | None, typer.Option("--comment-body", metavar="FILE", help="Write the pull-request comment body here.")] = None,
+) -> None:
+    """Publish a saved report in a GitHub Actions job (what action.yml runs): Markdown to
+    $GITHUB_STEP_SUMMARY, ::error/::warning annotations, outputs to $GITHUB_OUTPUT, a comment body."""
+    try:
+        _github(report_file, sarif, baseline, tolerance, comment_body)
+    except SmoAuditError as error:
+        _fail(error)
+
+
+def _github(path: Path, sarif: Path | None, baseline: Path | None, tolerance: float, body: Path | None) -> None:
+    from smo_audit.gate import github
+    from smo_audit.gate.diff import diff_reports
+    from smo_audit.report.json_writer import write_atomic
+    from smo_audit.report.load import load_report
+
+    report = load_report(path)
+    diff = diff_reports(load_report(baseline), report, tolerance=tolerance) if baseline is not None else None
+    env = github.environment()
+    rules = _load_rules(None, skip_broken=True).by_id()
+    markdown = github.summary_markdown(report, rules, diff)
+    github.append(env.get("GITHUB_STEP_SUMMARY"), markdown)
+    workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
+    for line in github.workflow_commands(github.find_annotations(report, workspace)):
+        sys.stdout.write(line + "\n")
+    pr = github.pull_request_number(env.get("GITHUB_EVENT_PATH"))
+    github.write_outputs(env.get("GITHUB_OUTPUT"), github.outputs(report, path, sarif, pr))
+    if body is not None:
+        write_atomic(body, github.comment_body(markdown))
 
 
 @app.command()

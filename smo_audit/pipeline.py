@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,7 @@ from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
+from smo_audit.gate.thresholds import PROBLEM_STATUSES, Tally, Thresholds, evaluate
 from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
 from smo_audit.report.spool import PageSpool, page_json
@@ -169,6 +171,26 @@ class Audit:
                                        local_copy=target.folder is not None)
         for source, problem in self.loaded.problems:
             self.collected.errors.append(rm.CrawlError(url=source, kind="plugin", message=problem))
+        # Per-URL-pattern overrides: a rule set (and maybe a base URL) of their own; first match wins.
+        self._overrides = [
+            (o, RuleRunner(RuleSet.build(self.loaded.rules, self.profile,
+                                         **rule_set_arguments(config, self.loaded.rules, o)),
+                           mode=self.mode, debug=config.debug))
+            for o in config.overrides
+        ]
+        self.thresholds = Thresholds.from_config(config)
+        self.baseline_reasons: tuple[str, ...] = ()  # set by the caller after comparing with --baseline
+
+    def _page_runner(self, url: str, source_path: str | None) -> tuple[RuleRunner, AuditSettings]:
+        """The rules and settings for one page: those of the first override that matches it."""
+        if self._overrides:
+            path = urlsplit(url).path or "/"
+            for override, runner in self._overrides:
+                if override.applies_to(path, source_path):
+                    settings = self._settings if override.base_url is None else replace(
+                        self._settings, base_url=override.base_url)
+                    return runner, settings
+        return self.runner, self._settings
 
     # -- the crawl callbacks ------------------------------------------------------------------
     async def _on_page(self, raw: RawPage) -> PageLinks:
@@ -209,18 +231,19 @@ class Audit:
             rendered, facts, report_facts, error = await render_page(self._renderer, raw, facts)
             if error is not None:
                 self.collected.errors.append(error)
+        runner, page_settings = self._page_runner(raw.url, source_path)
         ctx = PageContext(
             url=raw.url, final_url=final, status=raw.response.status, headers=raw.response.headers,
-            facts=facts, doc=extracted.document, options={}, settings=self._settings, resources=self._resources,
+            facts=facts, doc=extracted.document, options={}, settings=page_settings, resources=self._resources,
             rendered=rendered,
         )
-        findings = await self.runner.run_page(ctx)
+        findings = await runner.run_page(ctx)
         # The preview cards read the same cached image fetches as the preview-image rules (one
         # request per distinct image); with those rules turned off no image is requested.
         fetch_images = any(r.category == "preview-image" for r in self.rule_set.page_rules)
         preview = await page_previews(facts, final, base_url=self._settings.base_url,
                                       resources=self._resources if fetch_images else None)
-        values = self._intern(tuple(scored(findings, self.rule_set.weights)))
+        values = self._intern(tuple(scored(findings, runner.rule_set.weights)))
         score, _ = page_score(values, self.profile)
         self._add_page(
             # model_construct: every value was built by our own typed code; validating it again
@@ -522,6 +545,24 @@ class Audit:
         pages = list(self.spool.pages()) if self.spool is not None else list(self.collected.pages)
         return head.model_copy(update={"pages": pages})
 
+    def _tally(self) -> Tally:
+        """Problems per rule and severity for max-failures and fail-on; counted only when asked."""
+        tally = Tally(errors=sum(1 for e in self.collected.errors if e.kind != "plugin"))
+        if not (self.thresholds.max_failures or self.thresholds.fail_on):
+            return tally
+        severity = {r.id: r.severity.value for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)}
+        for _override, runner in self._overrides:
+            for other in (*runner.rule_set.page_rules, *runner.rule_set.site_rules):
+                severity.setdefault(other.id, other.severity.value)
+        counts: Counter[tuple[str, str]] = Counter()
+        for record, values in zip(self.collected.records, self.collected.scored, strict=True):
+            if record.duplicate_of is None:
+                counts.update((v.rule, v.status) for v in values if v.status in PROBLEM_STATUSES)
+        for (rule_id, status), count in counts.items():
+            tally.add(rule_id, severity.get(rule_id, "warning"), status, count)
+        tally.add_findings(self.site_findings)
+        return tally
+
     def summary(self, *, finished: bool = False) -> rm.Report:
         """The report without its pages (`pages=[]`): scores, errors, site findings; cheap.
 
@@ -542,7 +583,9 @@ class Audit:
         threshold = self.config.fail_under
         # The score is rounded once (one decimal, in scoring) and that same number is compared
         # and displayed. No threshold: nothing was judged, so passed is null, not true.
-        passed = None if threshold is None else score is not None and score >= threshold
+        verdict = evaluate(self.thresholds, score, {c.id: c.score for c in parts.categories}, self._tally())
+        reasons = (*verdict.reasons, *self.baseline_reasons)
+        passed = None if verdict.passed is None and self.config.baseline is None else not reasons
         return rm.Report(
             tool=rm.Tool(name=TOOL_NAME, version=__version__),
             target=self.target.text,
@@ -552,6 +595,7 @@ class Audit:
             score=score,
             passed=passed,
             fail_under=threshold,
+            failed_thresholds=list(reasons),
             categories=parts.categories,
             fix_first=parts.fix_first,
             score_basis=parts.basis,

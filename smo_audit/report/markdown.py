@@ -25,7 +25,7 @@ from smo_audit.report.summary import (
     problem_groups,
     rule_infos,
 )
-from smo_audit.report.wording import plural, score_text
+from smo_audit.report.wording import below_fail_under, plural, score_text
 
 if TYPE_CHECKING:
     from smo_audit.engine.api import Rule
@@ -64,15 +64,23 @@ def _rule_link(rule: RuleInfo) -> str:
 def _verdict(report: Report) -> str:
     # The site score exactly as compared with --fail-under (one decimal), never re-rounded.
     score = f"**{score_text(report.score)}/100**"
-    if report.fail_under is None:
+    if report.passed is None:
         return f"{score} (no threshold set)"
     if report.passed:
+        if report.fail_under is None:
+            return f"{score} ✅ passed the thresholds"
         return f"{score} ✅ passed (threshold {report.fail_under:g})"
-    return f"{score} ❌ below the threshold {report.fail_under:g}"
+    reasons = report.failed_thresholds
+    if report.fail_under is not None and (not reasons or any(below_fail_under(r) for r in reasons)):
+        return f"{score} ❌ below the threshold {report.fail_under:g}"
+    return f"{score} ❌ failed the thresholds"
 
 
 def _head(report: Report, groups: list[ProblemGroup]) -> list[str]:
     lines = [f"## smo-audit: {_verdict(report)}", ""]
+    failed = [r for r in report.failed_thresholds if not below_fail_under(r)]
+    if failed:
+        lines += [f"- ❌ {md(reason, 500)}" for reason in failed[:20]] + [""]
     about = f"Target {md(report.target, 200)} · {_pages(len(report.pages))} · {report.mode} mode · smo-audit {md(report.tool.version, 40)}"
     lines += [about, ""]
     if report.partial:

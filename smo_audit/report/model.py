@@ -21,7 +21,7 @@ from smo_audit.extract.facts import (
 )
 from smo_audit.render.facts import RenderSummary, ScriptChanges, ViewportView
 
-SCHEMA_VERSION = "1.2"  # 1.1: score explanation (categories[].costs, fix_first, score_basis); 1.2: settings, folder
+SCHEMA_VERSION = "1.3"  # 1.1: score explanation (categories[].costs, fix_first, score_basis); 1.2: settings, folder; 1.3: failed_thresholds
 
 
 class _Model(BaseModel):
@@ -203,8 +203,12 @@ class Report(_Model):
     started_at: str
     finished_at: str
     score: float | None
-    passed: bool | None = Field(description="score >= fail_under; null when no threshold was set")
+    passed: bool | None = Field(description="the audit passed every configured threshold (fail_under, "
+                                "failed_thresholds); null when no threshold was set")
     fail_under: float | None = None
+    failed_thresholds: list[str] = Field(default_factory=list, description="why passed is false, one sentence per "
+                                         "threshold that failed: fail-under, category-fail-under, max-failures, "
+                                         "fail-on, a regression against the baseline (1.3)")
     categories: list[CategoryScore]
     partial: bool = False
     stop_reason: str | None = None

@@ -109,7 +109,7 @@ def _score_box(report: Report, console: Console) -> None:
         header.append(f"  ·  partial ({_clean(report.stop_reason or 'stopped early', 60)})", style="yellow")
     # The number shown is the number compared with --fail-under, and "passed" only with a threshold.
     score = Text(f"{score_text(report.score)}/100", style=f"bold {_score_style(report.score)}")
-    judged = verdict_text(report.passed, report.fail_under)
+    judged = verdict_text(report.passed, report.fail_under, report.failed_thresholds)
     verdict = Text(f"  {judged}" if judged else "", style="green" if report.passed else "bold red")
     categories = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
     for _ in range(2):

@@ -6,6 +6,8 @@ about a number (a "55/100 below 55" from rounding 54.7 for display cannot happen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """'1 page', '2 pages', '0 pages'; irregular plurals are passed in ('1 entry', '2 entries')."""
@@ -20,10 +22,23 @@ def score_text(score: float | None) -> str:
     return f"{score:.1f}".removesuffix(".0")
 
 
-def verdict_text(passed: bool | None, fail_under: float | None) -> str:
-    """'' without a threshold (nothing was judged), else 'passed (>= 50)' / 'below the threshold 50'."""
-    if passed is None or fail_under is None:
+def verdict_text(passed: bool | None, fail_under: float | None, reasons: Sequence[str] = ()) -> str:
+    """'' without a threshold (nothing was judged), else 'passed (threshold 50)' / 'below the
+    threshold 50', followed by the other thresholds that failed (fail-on, max-failures, baseline)."""
+    if passed is None:
         return ""
     if passed:
-        return f"passed (threshold {fail_under:g})"
-    return f"below the threshold {fail_under:g}"
+        return f"passed (threshold {fail_under:g})" if fail_under is not None else "passed the thresholds"
+    others = [r for r in reasons if not below_fail_under(r)]
+    parts = []
+    if (fail_under is not None and len(others) < len(reasons)) or (fail_under is not None and not reasons):
+        parts.append(f"below the threshold {fail_under:g}")
+    if others:
+        more = f" (and {len(others) - 3} more)" if len(others) > 3 else ""
+        parts.append("failed: " + "; ".join(others[:3]) + more)
+    return ", ".join(parts) or "failed the thresholds"
+
+
+def below_fail_under(reason: str) -> bool:
+    """Whether a failed_thresholds sentence is the fail-under one (shown as 'below the threshold')."""
+    return reason.startswith("score ") and "below fail-under" in reason

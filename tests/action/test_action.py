@@ -1,0 +1,283 @@
+"""The GitHub Action, run as GitHub would run it: action.yml's steps, in order, in a subprocess.
+
+A simulated runner: GITHUB_STEP_SUMMARY, GITHUB_OUTPUT (one file per step, as the runner does),
+GITHUB_WORKSPACE, GITHUB_EVENT_PATH and RUNNER_TEMP point at temporary files; `${{ ... }}`
+expressions are filled in from the inputs, the action's path and earlier steps' outputs; a fake
+`gh` on PATH records its arguments and plays the GitHub API for the comment. smo-audit is
+installed by the action's own install step from a copy of this checkout into a fresh virtualenv
+(offline: pip's --no-index/--no-deps via its environment; the dependencies are this test
+environment's own). `actions/setup-python` is the one step that cannot run here: the test checks
+it is there and uses the fresh virtualenv's Python instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+MARKER = "<!-- smo-audit-report -->"
+
+FAKE_GH = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+state = os.environ["FAKE_GH_STATE"]
+body = None
+for i, arg in enumerate(args):
+    if arg == "-F" and args[i + 1].startswith("body=@"):
+        body = open(args[i + 1][len("body=@"):], encoding="utf-8").read()
+with open(os.path.join(state, "calls.jsonl"), "a", encoding="utf-8") as log:
+    log.write(json.dumps({{"args": args, "body": body, "token": os.environ.get("GH_TOKEN")}}) + "\\n")
+existing = os.path.join(state, "existing-comment-id")
+if "--paginate" in args and os.path.exists(existing):
+    print(open(existing).read().strip())
+"""
+
+
+def _page(title: str, *, og_title: bool = True, share: bool = False) -> str:
+    og = f'<meta property="og:title" content="{title}">' if og_title else ""
+    button = '<a href="https://www.facebook.com/sharer/sharer.php?u=https://site.example/">Share</a>' if share else ""
+    return textwrap.dedent(f"""\
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <title>{title}</title>
+        {og}
+        <meta property="og:description" content="A page about {title} that is long enough to be a description.">
+        </head>
+        <body><h1>{title}</h1>{button}<a href="/">home</a></body>
+        </html>
+        """)
+
+
+@pytest.fixture(scope="module")
+def runner_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A copy of the action's checkout, a fresh venv with smo-audit installed by the action's own
+    install step, a fake gh, and a workspace with a built site."""
+    base = tmp_path_factory.mktemp("action")
+    action_path = base / "action"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for name in files:
+        source = ROOT / name
+        if source.is_file():
+            target = action_path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=180)
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    # pip, setuptools and the dependencies come from this test environment as a plain path (its .pth files, the
+    # editable install's finder among them, are not run), so smo_audit comes from the install.
+    Path(purelib, "zz_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    bin_dir = base / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH.format(python=sys.executable))
+    (bin_dir / "gh").chmod(0o755)
+    paths = {"base": base, "action": action_path, "venv": venv, "bin": bin_dir}
+    steps = ACTION["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    install = next(s for s in steps if s.get("name") == "Install smo-audit")
+    run = Runner(paths, inputs={"target": "site"}, workspace=base / "unused")
+    result = run.step(install)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^smo-audit \d", result.stdout, re.M), result.stdout
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import smo_audit; print(smo_audit.__file__)"],
+                           capture_output=True, text=True, check=True, env=run.env(), cwd=base).stdout
+    assert where.startswith(str(venv)), where  # installed by the step, not borrowed from the checkout
+    return paths
+
+
+@dataclass
+class Runner:
+    paths: dict[str, Path]
+    inputs: dict[str, str]
+    workspace: Path
+    event: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.temp = self.workspace.parent / f"{self.workspace.name}-runner"
+        self.temp.mkdir(exist_ok=True)
+        self.summary = self.temp / "step-summary.md"
+        self.event_path = self.temp / "event.json"
+        self.event_path.write_text(json.dumps(self.event))
+        self.state = self.temp / "gh"
+        self.state.mkdir(exist_ok=True)
+        defaults = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+        defaults["github-token"] = "fake-token"
+        self.values = {**defaults, **self.inputs}
+
+    def env(self) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "LC_ALL", "TMPDIR")}
+        return {
+            **keep,
+            "PATH": f"{self.paths['venv'] / 'bin'}:{self.paths['bin']}:/usr/bin:/bin",
+            "GITHUB_ACTIONS": "true", "CI": "true",
+            "GITHUB_WORKSPACE": str(self.workspace), "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GITHUB_EVENT_PATH": str(self.event_path), "GITHUB_REPOSITORY": "acme/site",
+            "RUNNER_TEMP": str(self.temp), "FAKE_GH_STATE": str(self.state),
+            # Offline install of the checkout: no index, no dependencies, no isolated build env.
+            "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1", "PIP_NO_BUILD_ISOLATION": "0",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+
+    def expand(self, text: str) -> str:
+        def value(match: re.Match[str]) -> str:
+            expr = match.group(1).strip()
+            if expr.startswith("inputs."):
+                return self.values[expr[len("inputs."):]]
+            if expr == "github.action_path":
+                return str(self.paths["action"])
+            if expr == "github.token":
+                return "fake-token"
+            step = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expr)
+            assert step, f"expression the simulated runner does not know: {expr}"
+            return self.outputs.get(step.group(1), {}).get(step.group(2), "")
+        return re.sub(r"\$\{\{(.*?)\}\}", value, text)
+
+    def condition(self, step: dict[str, Any]) -> bool:
+        text = step.get("if")
+        if text is None:
+            return not self.failed
+        result = True
+        for term in (t.strip() for t in str(text).split("&&")):
+            if term == "always()":
+                continue
+            compared = re.fullmatch(r"inputs\.([\w-]+) == '([^']*)'", term)
+            assert compared, f"condition the simulated runner does not know: {term}"
+            result = result and self.values[compared.group(1)] == compared.group(2)
+        return result
+
+    def step(self, step: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        output = self.temp / f"output-{step.get('id', 'step')}"
+        output.write_text("")
+        env = {**self.env(), "GITHUB_OUTPUT": str(output)}
+        env.update({k: self.expand(str(v)) for k, v in (step.get("env") or {}).items()})
+        assert step["shell"] == "bash"
+        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", self.expand(step["run"])],
+                                cwd=self.workspace, env=env, capture_output=True, text=True, timeout=300, check=False)
+        values = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+        if "id" in step:
+            self.outputs[step["id"]] = values
+        if result.returncode != 0:
+            self.failed = True
+        return result
+
+    def run(self) -> tuple[int, str]:
+        """Every step after the install, in order; the job's exit code and everything printed."""
+        printed = ""
+        code = 0
+        for step in ACTION["runs"]["steps"]:
+            if "uses" in step or step.get("name") == "Install smo-audit":
+                continue
+            if not self.condition(step):
+                continue
+            result = self.step(step)
+            printed += result.stdout + result.stderr
+            code = code or result.returncode
+        return code, printed
+
+    def action_outputs(self) -> dict[str, str]:
+        return {name: self.expand(spec["value"]) for name, spec in ACTION["outputs"].items()}
+
+    def gh_calls(self) -> list[dict[str, Any]]:
+        log = self.state / "calls.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def _workspace(path: Path) -> Path:
+    site = path / "site"
+    (site / "posts").mkdir(parents=True)
+    (site / "index.html").write_text(_page("Home", share=True))
+    for n in range(12):  # twelve pages without og:title: more errors than GitHub shows per step
+        (site / "posts" / f"p{n}.html").write_text(_page(f"Post {n}", og_title=False))
+    links = "".join(f'<a href="/posts/p{n}.html">p{n}</a>' for n in range(12))
+    (site / "index.html").write_text(_page("Home", share=True).replace("<a href=\"/\">home</a>", links))
+    return path
+
+
+PR_EVENT = {"pull_request": {"number": 42}}
+
+
+def test_a_failing_threshold_fails_the_job_with_summary_outputs_annotations_and_comment(runner_env, tmp_path) -> None:
+    workspace = _workspace(tmp_path / "ws")
+    run = Runner(runner_env, {"target": "site", "fail-under": "99", "base-url": "https://site.example",
+                              "comment": "true", "max-pages": "50"}, workspace, event=PR_EVENT)
+    code, printed = run.run()
+    assert code == 1, printed
+    outputs = run.action_outputs()
+    assert outputs["report-path"], printed
+    report = json.loads(Path(outputs["report-path"]).read_text())
+    assert outputs["passed"] == "false" and report["passed"] is False
+    assert float(outputs["score"]) == report["score"] < 99
+    assert Path(outputs["sarif-path"]).is_file() and json.loads(Path(outputs["sarif-path"]).read_text())["version"] == "2.1.0"
+    summary = run.summary.read_text()
+    assert f"{report['score']:g}/100" in summary and "below the threshold 99" in summary
+    # Annotations: on the source file and line, at most 10 errors per step, then a notice.
+    errors = [line for line in printed.splitlines() if line.startswith("::error ")]
+    assert 1 <= len(errors) <= 10
+    og_title = [line for line in errors if "og-title" in line]
+    assert og_title and all(re.match(r"::error file=site/posts/p\d+\.html,line=\d+,title=smo-audit%3A og-title::", e)
+                            for e in og_title), og_title
+    assert re.search(r"^::notice title=smo-audit::\d+ more findings? not annotated", printed, re.M), printed
+    # The comment: created once, with the hidden marker, through the job's token.
+    calls = run.gh_calls()
+    posts = [c for c in calls if "POST" in c["args"]]
+    assert len(posts) == 1 and posts[0]["args"][3] == "repos/acme/site/issues/42/comments"
+    assert posts[0]["body"].startswith(MARKER) and f"{report['score']:g}/100" in posts[0]["body"]
+    assert posts[0]["token"] == "fake-token"
+
+
+def test_a_passing_threshold_passes_and_updates_the_existing_comment(runner_env, tmp_path) -> None:
+    workspace = _workspace(tmp_path / "ws")
+    run = Runner(runner_env, {"target": "site", "fail-under": "10", "base-url": "https://site.example",
+                              "comment": "true"}, workspace, event=PR_EVENT)
+    (run.state / "existing-comment-id").write_text("777\n")
+    code, printed = run.run()
+    assert code == 0, printed
+    outputs = run.action_outputs()
+    assert outputs["passed"] == "true" and 10 <= float(outputs["score"]) <= 100
+    assert "passed (threshold 10)" in run.summary.read_text()
+    calls = run.gh_calls()
+    assert not [c for c in calls if "POST" in c["args"]]
+    (patch,) = [c for c in calls if "PATCH" in c["args"]]
+    assert patch["args"][3] == "repos/acme/site/issues/comments/777" and patch["body"].startswith(MARKER)
+
+
+def test_fail_on_and_no_comment_outside_pull_requests(runner_env, tmp_path) -> None:
+    workspace = _workspace(tmp_path / "ws")
+    run = Runner(runner_env, {"target": "site", "fail-on": "severity>=error", "comment": "true",
+                              "formats": "markdown"}, workspace, event={"push": {}})
+    code, printed = run.run()
+    assert code == 1, printed
+    outputs = run.action_outputs()
+    assert outputs["passed"] == "false" and outputs["sarif-path"] == ""  # no sarif asked for
+    assert Path(outputs["report-path"]).is_file()  # json is always written
+    assert "fail-on 'severity>=error' holds" in run.summary.read_text().replace("\\", "")  # Markdown-escaped
+    assert run.gh_calls() == [] and "no pull request in this event" in printed
+
+
+def test_a_usage_error_fails_the_job_without_a_report(runner_env, tmp_path) -> None:
+    workspace = _workspace(tmp_path / "ws")
+    run = Runner(runner_env, {"target": "site", "fail-on": "score<<3"}, workspace)
+    code, printed = run.run()
+    assert code == 2, printed
+    assert "fail-on" in printed and "the audit wrote no report" in printed
