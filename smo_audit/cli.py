@@ -79,9 +79,9 @@ SkipBrokenOpt = Annotated[bool, typer.Option("--skip-broken-plugins", help="Repo
 
 
 EXIT_CODES_HELP = (
-    "\b\nExit codes: 0 ok (or no threshold), 1 a threshold failed (--fail-under, --fail-on, config\n"
-    "thresholds, a regression against --baseline), 2 usage/config error, 3 target not auditable,\n"
-    "4 internal error, 130 interrupted (Ctrl-C), 143 terminated."
+    "\b\nExit codes: 0 ok (or no threshold), 1 score below --fail-under or another threshold failed\n"
+    "(--fail-on, the config's thresholds, a regression against --baseline), 2 usage/config error,\n"
+    "3 target not auditable, 4 internal error, 130 interrupted (Ctrl-C), 143 terminated."
 )
 
 

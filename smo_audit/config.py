@@ -545,6 +545,10 @@ def rule_set_arguments(config: AuditConfig, rules: Sequence[Rule], override: Ove
         for reader in rules:
             if "networks" in reader.options:
                 options[reader.id] = {"networks": list(config.networks)}
+                # "at least N of the networks that matter" cannot ask for more than were named
+                minimum = reader.options.get("min_networks")
+                if minimum is not None and isinstance(minimum.default, int) and minimum.default > len(config.networks):
+                    options[reader.id]["min_networks"] = len(config.networks)
     for key, setting in table.items():
         rule = by_key.get(key)
         rule_id = rule.id if rule is not None else key

@@ -210,6 +210,9 @@ def test_rule_levels_selection_prefixes_and_networks_reach_the_rule_set() -> Non
     # An explicit option beats `networks`.
     both = build_settings({"networks": ["facebook"], "rules": {"share-coverage": {"networks": ["email"]}}}, {}).config
     assert rule_set_arguments(both, rules)["rule_options"]["share-coverage"]["networks"] == ["email"]
+    # One network that matters: "at least 2 of them" becomes "at least 1".
+    single = rule_set_arguments(build_settings({"networks": ["linkedin"]}, {}).config, rules)["rule_options"]
+    assert single["profile-links-present"] == {"networks": ["linkedin"], "min_networks": 1}
 
 
 BAD = [
