@@ -23,6 +23,7 @@ from smo_audit.errors import (
     SmoAuditError,
     TargetError,
     UsageError,
+    printable,
 )
 
 if TYPE_CHECKING:
@@ -42,8 +43,18 @@ app = typer.Typer(
 
 
 def _fail(error: SmoAuditError) -> NoReturn:
-    sys.stderr.write(f"smo-audit: error: {error}\n")
+    sys.stderr.write(f"smo-audit: error: {printable(str(error))}\n")
     raise typer.Exit(error.exit_code)
+
+
+def _safe_streams() -> None:
+    """A terminal report on a stdout that cannot encode it (LANG=C) shows '?' instead of crashing;
+    the file formats write UTF-8 bytes whatever the locale (report/outputs.py)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if reconfigure is not None and encoding not in ("utf-8", "utf8"):
+            reconfigure(errors="replace" if stream is sys.stdout else "backslashreplace")
 
 
 def _version(value: bool) -> None:
@@ -57,6 +68,7 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """smo-audit: how well is a website prepared for social media?"""
+    _safe_streams()
 
 
 DEMO_BASE_URL = "https://northwind-coffee.example"  # the demo site's production address (reserved TLD)
@@ -208,6 +220,7 @@ def _plural(count: int, word: str) -> str:
 
 def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool) -> int:
     import asyncio
+    import contextlib
 
     from smo_audit.config import check_rules, load_settings
     from smo_audit.engine.scoring import ScoringProfile
@@ -250,9 +263,11 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                     run.stop("interrupted")
                 except Terminated:
                     run.stop("terminated")
-                except TargetError:
+                except TargetError as error:
                     # Nothing auditable: a report from an earlier run must not look current.
-                    outputs.finish(run.summary(finished=True), stdout=False)
+                    run.fail(str(error))
+                    with contextlib.suppress(SmoAuditError):  # the target's sentence is the one to print
+                        outputs.finish(run.summary(finished=True), stdout=False)
                     raise
                 except SmoAuditError:
                     raise
@@ -381,7 +396,7 @@ def list_rules(rules_dir: RulesDirOpt = None, skip_broken_plugins: SkipBrokenOpt
         for rule in ordered:
             sys.stdout.write("\t".join((rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)) + "\n")
         for _source, problem in loaded.problems:
-            sys.stderr.write(f"smo-audit: warning: {problem}\n")
+            sys.stderr.write(f"smo-audit: warning: {printable(problem)}\n")
         return
     from rich.console import Console
     from rich.table import Table
@@ -394,7 +409,7 @@ def list_rules(rules_dir: RulesDirOpt = None, skip_broken_plugins: SkipBrokenOpt
         table.add_row(rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)
     Console(file=sys.stdout).print(table)
     for _source, problem in loaded.problems:
-        sys.stderr.write(f"smo-audit: warning: {problem}\n")
+        sys.stderr.write(f"smo-audit: warning: {printable(problem)}\n")
 
 
 @app.command()
@@ -659,7 +674,7 @@ def main() -> None:
     try:
         app(args=normalise_render_flag(sys.argv[1:]))
     except SmoAuditError as error:  # pragma: no cover - commands handle their own
-        sys.stderr.write(f"smo-audit: error: {error}\n")
+        sys.stderr.write(f"smo-audit: error: {printable(str(error))}\n")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("smo-audit: interrupted\n")

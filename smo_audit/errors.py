@@ -39,3 +39,10 @@ class RuleLoadError(SmoAuditError):
     """A rule or rule plugin is malformed: duplicate id, bad metadata, missing docs."""
 
     exit_code = EXIT_USAGE
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters (ANSI escapes, bells, newlines, bidi overrides)
+    shown as escapes: messages quote servers (a Content-Type, a reason phrase), and nothing a
+    server sends may drive the user's terminal or forge a second line of output."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

@@ -526,6 +526,12 @@ class Audit:
         self.partial = True
         self.stop_reason = reason
 
+    def fail(self, message: str) -> None:
+        """The target could not be audited at all: the report says why (it replaces an earlier one)."""
+        self.stop("not-auditable")
+        url = self.target.url or self.target.text
+        self.collected.errors.append(rm.CrawlError(url=url, kind="not-auditable", message=message))
+
     @property
     def interrupted(self) -> bool:
         """A signal (SIGINT/SIGTERM) stopped the audit: no site rules, no further fetches."""

@@ -21,6 +21,7 @@ import httpx
 from smo_audit import TOOL_URL, __version__
 from smo_audit.crawl.addresses import AddressPolicy, AddressRefused, PolicyBackend
 from smo_audit.crawl.models import RawResponse, Redirect
+from smo_audit.errors import printable
 
 DEFAULT_USER_AGENT = f"smo-audit/{__version__} (+{TOOL_URL})"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -205,6 +206,53 @@ def _headers(response: httpx.Response) -> dict[str, str]:
     return merged
 
 
+def _redirect_target(url: str, base: httpx.URL, location: str) -> str:
+    """The absolute URL a redirect points to; a FetchFailure for one that is not http(s).
+
+    A server may redirect to javascript:, data:, file: or a malformed URL; none of them is a page
+    to fetch, and the report should say so rather than fail inside httpx.
+    """
+    shown = printable(location[:120])
+    try:
+        target = base.join(location.strip())
+    except (httpx.InvalidURL, ValueError):
+        raise FetchFailure(url, "bad-redirect", f"{url} redirects to {shown!r}, which is not a valid URL") from None
+    if target.scheme not in ("http", "https"):
+        raise FetchFailure(url, "bad-redirect", f"{url} redirects to a {printable(target.scheme[:20])}: URL "
+                           "(only http and https redirects are followed)")
+    if not target.host:
+        raise FetchFailure(url, "bad-redirect", f"{url} redirects to {shown!r}, which has no host name")
+    return str(target)
+
+
+_SET_ASIDE = "x-smo-audit-unusable-location"
+
+
+async def _set_aside_unusable_location(response: httpx.Response) -> None:
+    """httpx prepares the next request of every redirect, even with redirects off, and fails with
+    InvalidURL on a Location such as `javascript:alert(1)` before we see the response. A Location
+    it could not follow is moved aside here so `_fetch_chain` reports it as a bad redirect."""
+    location = response.headers.get("location")
+    if location is None or not response.is_redirect:
+        return
+    try:
+        target = response.url.join(location.strip())
+        usable = target.scheme in ("http", "https") and bool(target.host)
+        if usable:
+            target.copy_with()  # what httpx's redirect builder does; raises on a malformed path
+    except (httpx.InvalidURL, ValueError):
+        usable = False
+    if not usable:
+        del response.headers["location"]
+        response.headers[_SET_ASIDE] = location
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's message, or its class name when it has none ("failed: ." helps nobody)."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
 def classify_transport_error(url: str, exc: BaseException) -> FetchFailure:
     """Turn an httpx/OS exception into a report error kind with one readable sentence."""
     chain: list[BaseException] = []
@@ -220,14 +268,14 @@ def classify_transport_error(url: str, exc: BaseException) -> FetchFailure:
     ):
         return FetchFailure(url, "dns", f"the host of {url} could not be found (DNS lookup failed)")
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text:
-        return FetchFailure(url, "tls", f"the TLS connection to {url} failed: {chain[-1]}")
+        return FetchFailure(url, "tls", f"the TLS connection to {url} failed: {_reason(chain[-1])}")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return FetchFailure(url, "invalid-url", f"{url} is not an http(s) URL that can be fetched")
     if isinstance(exc, httpx.ConnectError | ConnectionError | OSError):
-        return FetchFailure(url, "connect", f"could not connect to {url} ({chain[-1] or 'refused'})")
+        return FetchFailure(url, "connect", f"could not connect to {url} ({_reason(chain[-1])})")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ProtocolError):
-        return FetchFailure(url, "protocol", f"{url} sent a broken HTTP response ({exc})")
-    return FetchFailure(url, "network", f"fetching {url} failed: {exc}")
+        return FetchFailure(url, "protocol", f"{url} sent a broken HTTP response ({_reason(exc)})")
+    return FetchFailure(url, "network", f"fetching {url} failed: {_reason(exc)}")
 
 
 class Fetcher:
@@ -267,6 +315,7 @@ class Fetcher:
             self._client = httpx.AsyncClient(
                 transport=transport,
                 follow_redirects=False,
+                event_hooks={"response": [_set_aside_unusable_location]},
                 timeout=httpx.Timeout(
                     connect=self.limits.connect_timeout,
                     read=self.limits.read_timeout,
@@ -327,7 +376,7 @@ class Fetcher:
             raise FetchFailure(
                 url, "timeout", f"{url} took longer than {self.limits.total_timeout:g} s in total"
             ) from None
-        except (httpx.HTTPError, OSError, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
             raise classify_transport_error(url, exc) from None
 
     async def _fetch_chain(
@@ -349,10 +398,10 @@ class Fetcher:
         while True:
             async with client.stream("GET", current, headers=request_headers) as response:
                 status = response.status_code
-                location = response.headers.get("location")
+                location = response.headers.get("location") or response.headers.get(_SET_ASIDE)
                 if follow_redirects and status in REDIRECT_STATUSES and location:
                     chain.append(Redirect(current, status))
-                    target = str(response.url.join(location))
+                    target = _redirect_target(url, response.url, location)
                     if target in seen:
                         raise FetchFailure(
                             url, "redirect-loop",

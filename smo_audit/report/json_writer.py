@@ -13,7 +13,8 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -77,29 +78,45 @@ def to_json(report: Report) -> str:
 
 def write_report_atomic(path: Path, head: Report, pages: Iterable[str] | None = None) -> None:
     """Stream the report to a temporary file and rename it: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # an ordinary file, as write_atomic makes it
-        with os.fdopen(fd, "w", encoding="utf-8", buffering=1024 * 1024) as handle:
-            write_report(handle, head, pages)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_text(path) as handle:
+        write_report(handle, head, pages)
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a report."""
+    with atomic_text(path) as handle:
+        handle.write(text)
+        if not text.endswith("\n"):
+            handle.write("\n")
+
+
+def is_special(path: Path) -> bool:
+    """`path` exists and is neither a file nor a folder: /dev/stdout, /dev/null, a named pipe."""
+    try:
+        return path.exists() and not path.is_file() and not path.is_dir()
+    except OSError:
+        return False
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """A UTF-8 text handle whose content replaces `path` only once it is complete.
+
+    A temporary file next to `path` is renamed over it, so a reader (a dashboard, the next CI
+    step) never sees half a report. A device or a pipe (`-o /dev/stdout`, a FIFO) is written in
+    place: renaming a file over it would replace the device node itself.
+    """
+    if is_special(path):
+        with path.open("w", encoding="utf-8", buffering=1024 * 1024) as handle:
+            yield handle
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         # mkstemp creates 0600; a report is an ordinary file (CI artifacts, web servers read it).
         os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            if not text.endswith("\n"):
-                handle.write("\n")
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1024 * 1024) as handle:
+            yield handle
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -15,6 +15,8 @@ leaves its pages on disk; the final reports are written atomically at the end.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from smo_audit.engine.api import Rule
     from smo_audit.report.model import Page, Report
     from smo_audit.report.ndjson import NdjsonStream
+    from smo_audit.report.writers import RenderContext
 
 SNAPSHOT_SECONDS = 2.0
 
@@ -77,10 +80,48 @@ class OutputPlan:
             if self.output_dir.exists() and not self.output_dir.is_dir():
                 raise UsageError(f"--output-dir {self.output_dir} is a file, not a folder")
             if files:
-                try:
-                    self.output_dir.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise UsageError(f"cannot create the output folder {self.output_dir}: {exc.strerror or exc}") from None
+                _check_folder(self.output_dir, "--output-dir")
+        if self.output is not None:
+            _check_file(self.output)
+
+
+def _check_file(path: Path) -> None:
+    """`--output FILE` must be a file we can create or replace (or a device/pipe we can open)."""
+    from smo_audit.report.json_writer import is_special
+
+    if path.is_dir():
+        raise UsageError(f"--output {path} is a folder: give a file name (e.g. {path / 'report.json'}), "
+                         "or use --output-dir")
+    if is_special(path):  # not opened here: opening a named pipe waits for (and spends) its reader
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"cannot write the report to {path}: permission denied")
+        return
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"cannot write the report to {path}: {parent} is a file, not a folder")
+            break
+    _check_folder(path.parent, "--output")
+
+
+def _check_folder(folder: Path, option: str) -> None:
+    """Create `folder` if needed and prove a file can be created in it (then remove the probe)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=".smo-audit-probe.", dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write reports in {folder} ({option}): {_reason(exc)}") from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+class OutputFailed(UsageError):
+    """A report could not be written at the end of the run (disk full, the folder vanished)."""
 
 
 @dataclass
@@ -94,6 +135,7 @@ class ReportOutputs:
     _pacing: PartialReportPacing = field(default_factory=lambda: PartialReportPacing())
     _stream: NdjsonStream | None = None
     _stream_file: IO[str] | None = None
+    _stdout: IO[str] | None = None  # NDJSON on stdout: a UTF-8 writer for the whole run
     _last_snapshot: float = field(default_factory=time.monotonic)
     written: list[Path] = field(default_factory=list)
 
@@ -104,7 +146,8 @@ class ReportOutputs:
                 from smo_audit.report.ndjson import NdjsonStream
 
                 if destination.path is None:
-                    self._stream = NdjsonStream(sys.stdout)
+                    self._stdout = utf8_stdout_stream()
+                    self._stream = NdjsonStream(self._stdout)
                 else:
                     destination.path.parent.mkdir(parents=True, exist_ok=True)
                     self._stream_file = destination.path.open("w", encoding="utf-8")
@@ -114,7 +157,7 @@ class ReportOutputs:
         if self._stream is not None:
             self._stream.page(page)
         if self.source is not None:
-            json_files = [d.path for d in self.plan.destinations() if d.format == "json" and d.path is not None]
+            json_files = _snapshot_files(self.plan)
             if json_files and self._pacing.due():
                 from smo_audit.report.json_writer import write_report_atomic
 
@@ -125,7 +168,7 @@ class ReportOutputs:
             return
         if self.snapshot is None or time.monotonic() - self._last_snapshot < SNAPSHOT_SECONDS:
             return
-        json_files = [d.path for d in self.plan.destinations() if d.format == "json" and d.path is not None]
+        json_files = _snapshot_files(self.plan)
         if json_files:
             from smo_audit.report.json_writer import to_json, write_atomic
 
@@ -142,49 +185,67 @@ class ReportOutputs:
         `stdout=False` writes the files only: a run that audited nothing replaces the reports of
         an earlier run (which would otherwise look current) but prints nothing but its error.
         """
-        from smo_audit.report.json_writer import write_atomic, write_report, write_report_atomic
-        from smo_audit.report.writers import RenderContext, render_report
 
         whole: list[Report] = [] if self.source is not None else [head]
         contexts: list[RenderContext] = []
+        failures: list[str] = []
         for destination in self.plan.destinations():
             if destination.path is None and not stdout:
                 continue
-            if destination.format == "json" and self.source is not None:
+            try:
+                self._write(destination, head, whole, contexts)
+            except OSError as exc:  # disk full, file too large, the folder went away: go on with the others
                 if destination.path is None:
-                    write_report(sys.stdout, head, self.source.page_lines())
-                    sys.stdout.flush()
-                else:
-                    write_report_atomic(destination.path, head, self.source.page_lines())
-                    self.written.append(destination.path)
-                continue
-            if not whole:
-                assert self.source is not None
-                whole.append(self.source.snapshot(finished=True))
-            report = whole[0]
-            if not contexts:
-                contexts.append(RenderContext(rules=self.rules(), source_root=source_root(report)))
-            ctx = contexts[0]
-            if destination.format == "terminal":
-                self._terminal(report, ctx.rules or {}, destination.path)
-                continue
-            if destination.format == "ndjson" and self._stream is not None:
-                self._stream.finish(report)
-                if self._stream_file is not None:
-                    self._stream_file.close()
-                    self.written.append(destination.path)  # type: ignore[arg-type]
-                continue
-            text = render_report(destination.format, report, ctx)
+                    raise
+                failures.append(f"{destination.path}: {_reason(exc)}")
+        if failures:
+            kept = f" ({', '.join(str(p) for p in self.written)} written)" if self.written else ""
+            raise OutputFailed(f"could not write the report to {'; '.join(failures)}{kept}")
+
+    def _write(self, destination: Destination, head: Report, whole: list[Report],
+               contexts: list[RenderContext]) -> None:
+        """One destination of `finish` (`whole` and `contexts` are built once, on first need)."""
+        from smo_audit.report.json_writer import write_atomic, write_report, write_report_atomic
+        from smo_audit.report.writers import RenderContext, render_report
+
+        if destination.format == "json" and self.source is not None:
             if destination.path is None:
-                sys.stdout.write(text if text.endswith("\n") else text + "\n")
-                sys.stdout.flush()
+                with utf8_stdout() as out:
+                    write_report(out, head, self.source.page_lines())
             else:
-                write_atomic(destination.path, text)
+                write_report_atomic(destination.path, head, self.source.page_lines())
                 self.written.append(destination.path)
+            return
+        if not whole:
+            assert self.source is not None
+            whole.append(self.source.snapshot(finished=True))
+        report = whole[0]
+        if not contexts:
+            contexts.append(RenderContext(rules=self.rules(), source_root=source_root(report)))
+        ctx = contexts[0]
+        if destination.format == "terminal":
+            self._terminal(report, ctx.rules or {}, destination.path)
+            return
+        if destination.format == "ndjson" and self._stream is not None:
+            self._stream.finish(report)
+            if self._stream_file is not None:
+                self._stream_file.close()
+                self.written.append(destination.path)  # type: ignore[arg-type]
+            return
+        text = render_report(destination.format, report, ctx)
+        if destination.path is None:
+            with utf8_stdout() as out:
+                out.write(text if text.endswith("\n") else text + "\n")
+        else:
+            write_atomic(destination.path, text)
+            self.written.append(destination.path)
 
     def close(self) -> None:
         if self._stream_file is not None and not self._stream_file.closed:
             self._stream_file.close()
+        if self._stdout is not None:
+            _release(self._stdout)
+            self._stdout = None
 
     def _terminal(self, report: Report, rules: Mapping[str, Rule], path: Path | None) -> None:
         from rich.console import Console
@@ -197,6 +258,40 @@ class ReportOutputs:
             self.written.append(path)
         else:
             render(report, rules, Console(file=sys.stdout, highlight=False), show=self.plan.show)
+
+
+def _snapshot_files(plan: OutputPlan) -> list[Path]:
+    """JSON files refreshed during the crawl: regular files only (a pipe gets the final report once)."""
+    from smo_audit.report.json_writer import is_special
+
+    return [d.path for d in plan.destinations() if d.format == "json" and d.path is not None and not is_special(d.path)]
+
+
+def utf8_stdout_stream() -> IO[str]:
+    """stdout as UTF-8 text whatever its locale: JSON and the other file formats are UTF-8 by
+    contract, and an ASCII or Latin-1 stdout (LANG=C, a Windows console) must not make them fail
+    or come out as something else. Release with `_release`."""
+    sys.stdout.flush()
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if encoding in ("utf-8", "utf8") or buffer is None:
+        return sys.stdout
+    return io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
+
+
+def _release(stream: IO[str]) -> None:
+    stream.flush()
+    if stream is not sys.stdout and isinstance(stream, io.TextIOWrapper):
+        stream.detach()  # leaves sys.stdout's buffer open
+
+
+@contextmanager
+def utf8_stdout() -> Iterator[IO[str]]:
+    stream = utf8_stdout_stream()
+    try:
+        yield stream
+    finally:
+        _release(stream)
 
 
 def source_root(report: Report) -> Path | None:

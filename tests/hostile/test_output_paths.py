@@ -1,0 +1,132 @@
+"""Output paths: a destination the run cannot write is refused before anything is fetched (exit 2,
+one sentence), a write that fails at the end says which file and why, a failed start URL replaces
+the earlier run's reports, and a device or pipe given as --output stays a device or pipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.hostile.harness import run_cli, site_routes
+from tests.support.scripted_server import Reply
+
+
+def _audit(server, *args: str) -> tuple[int, str, str]:
+    code, out, err, _ = run_cli(["audit", server.url("/"), "--quiet", "--timeout", "5", *args], bound=30)
+    return code, out, err
+
+
+def _one_sentence(err: str) -> None:
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(("case", "needle"), [
+    ("parent-is-a-file", "is a file, not a folder"),
+    ("output-is-a-folder", "is a folder: give a file name"),
+    ("parent-cannot-be-created", "cannot write reports in"),
+])
+def test_a_bad_output_file_is_refused_before_the_crawl(scripted_server, tmp_path: Path, case: str, needle: str) -> None:
+    server = scripted_server(site_routes())
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "folder").mkdir()
+    output = {
+        "parent-is-a-file": tmp_path / "file" / "report.json",
+        "output-is-a-folder": tmp_path / "folder",
+        "parent-cannot-be-created": Path("/proc/self/no-such-dir/report.json"),  # unwritable even for root
+    }[case]
+    code, out, err = _audit(server, "--format", "json", "--output", str(output))
+    assert code == 2 and needle in err and out == ""
+    _one_sentence(err)
+    assert server.paths() == [], "the crawl started before the destination was checked"
+    assert (tmp_path / "file").read_text() == "not a folder" and list((tmp_path / "folder").iterdir()) == []
+
+
+def test_an_output_dir_that_is_a_file_is_refused_before_the_crawl(scripted_server, tmp_path: Path) -> None:
+    server = scripted_server(site_routes())
+    blocker = tmp_path / "reports"
+    blocker.write_text("x")
+    code, _, err = _audit(server, "--format", "json,html", "--output-dir", str(blocker))
+    assert code == 2 and "is a file, not a folder" in err
+    _one_sentence(err)
+    assert server.paths() == []
+
+
+def test_an_output_dir_in_an_unwritable_place_is_refused_before_the_crawl(scripted_server) -> None:
+    server = scripted_server(site_routes())
+    code, _, err = _audit(server, "--format", "json,html", "--output-dir", "/proc/self/reports")
+    assert code == 2 and "cannot write reports in /proc/self/reports" in err
+    _one_sentence(err)
+    assert server.paths() == []
+
+
+def test_a_good_output_file_in_a_new_folder_is_written(scripted_server, tmp_path: Path) -> None:
+    """Control for the refusals above: a missing parent folder is created, not refused."""
+    server = scripted_server(site_routes())
+    output = tmp_path / "new" / "deeper" / "report.json"
+    code, _, err = _audit(server, "--format", "json", "--output", str(output))
+    assert code == 0, err
+    assert len(json.loads(output.read_text(encoding="utf-8"))["pages"]) == 3
+    assert [p.name for p in output.parent.iterdir()] == ["report.json"], "a probe or temporary file was left"
+
+
+FILE_LIMIT = 40_000  # bytes: room for the page spool of three pages (~30 KB), not for the HTML report (~57 KB)
+
+
+def _limit_file_size() -> None:  # runs in the child before exec
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+
+def test_a_full_disk_at_the_end_is_one_sentence_naming_the_file(scripted_server, tmp_path: Path) -> None:
+    """RLIMIT_FSIZE stands in for a full disk: the probe (an empty file) passes, the report does not fit
+    (--output-dir: the JSON report is written, the HTML one is not, and the error names both)."""
+    server = scripted_server(site_routes())
+    process = subprocess.run(
+        [sys.executable, "-m", "smo_audit", "audit", server.url("/"), "--format", "json,html", "--output-dir",
+         str(tmp_path), "--quiet", "--timeout", "5"],
+        capture_output=True, text=True, timeout=60, preexec_fn=_limit_file_size,
+    )
+    assert process.returncode == 2, process.stderr
+    html_report, json_report = tmp_path / "report.html", tmp_path / "report.json"
+    assert f"could not write the report to {html_report}: File too large ({json_report} written)" in process.stderr
+    _one_sentence(process.stderr)
+    assert len(json.loads(json_report.read_text(encoding="utf-8"))["pages"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"], "a half-written report was left"
+
+
+def test_a_failed_start_url_replaces_yesterdays_reports(scripted_server, tmp_path: Path) -> None:
+    server = scripted_server(site_routes(**{"/": Reply(503)}))
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "report.json").write_text('{"score": 97, "pages": ["yesterday"]}')
+    (reports / "report.html").write_text("<p>Score 97 (yesterday)</p>")
+    code, out, err = _audit(server, "--format", "json,html", "--output-dir", str(reports))
+    assert code == 3 and "503" in err and out == ""
+    _one_sentence(err)
+    report = json.loads((reports / "report.json").read_text(encoding="utf-8"))
+    assert report["score"] is None and report["pages"] == [] and report["stop_reason"] == "not-auditable"
+    assert [e["kind"] for e in report["errors"]] == ["not-auditable"] and "503" in report["errors"][0]["message"]
+    assert "yesterday" not in (reports / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_named_pipe_as_output_stays_a_pipe(scripted_server, tmp_path: Path) -> None:
+    """Renaming a temporary file over a device or pipe (-o /dev/stdout) would replace the node."""
+    server = scripted_server(site_routes())
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = _audit(server, "--format", "json", "--output", str(pipe))
+    reader.join(10)
+    assert code == 0, err
+    assert pipe.is_fifo()
+    assert len(json.loads(received[0])["pages"]) == 3
