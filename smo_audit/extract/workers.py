@@ -62,7 +62,10 @@ def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's kill() still ends it
     from smo_audit.extract.warm import EXTRACTOR as extractor
 
-    conn.send(("ready", None))  # building the catalogues is not counted in any page's budget
+    try:
+        conn.send(("ready", None))  # building the catalogues is not counted in any page's budget
+    except OSError:
+        return  # the audit ended (or was interrupted) while this worker was starting: nothing to say
     while True:
         try:
             page = conn.recv()
@@ -76,6 +79,8 @@ def _worker_main(conn: Connection) -> None:
             result = ("error", f"{type(exc).__name__}: {exc}")
         try:
             conn.send(result)
+        except OSError:
+            return  # the parent closed the pipe (interrupted, or this page's budget ran out)
         except Exception as exc:  # e.g. a result that cannot be pickled
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
