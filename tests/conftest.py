@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.support.scripted_server import Route, ScriptedServer
+
+# Property tests without their own max_examples: bounded in `make test`, longer on demand
+# (SMO_AUDIT_HYPOTHESIS=long, see SECURITY.md).
+settings.register_profile("ci", max_examples=50, deadline=None)
+settings.register_profile("long", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("SMO_AUDIT_HYPOTHESIS", "ci"))
 
 
 @pytest.fixture
