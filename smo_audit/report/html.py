@@ -31,6 +31,7 @@ from smo_audit.report.summary import (
     problem_groups,
     rule_infos,
 )
+from smo_audit.report.wording import below_fail_under
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -321,6 +322,11 @@ def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: i
         "severities": SEVERITIES,
         "thumbs": [{"cls": cls, "uri": _data_uri(report, url)} for url, cls in thumbs.items()],
         "docs_html": docs_html,
+        # The gate's verdict: fail-under is said as "below the threshold", the others listed.
+        "failed_thresholds": report.failed_thresholds,
+        "below_fail_under": report.fail_under is not None and (
+            not report.failed_thresholds or any(below_fail_under(r) for r in report.failed_thresholds)),
+        "other_thresholds": [clean(r, 500) for r in report.failed_thresholds if not below_fail_under(r)][:20],
     }
 
 

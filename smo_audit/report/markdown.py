@@ -64,7 +64,7 @@ def _rule_link(rule: RuleInfo) -> str:
 def _verdict(report: Report) -> str:
     # The site score exactly as compared with --fail-under (one decimal), never re-rounded.
     score = f"**{score_text(report.score)}/100**"
-    if report.passed is None or (report.fail_under is None and not report.failed_thresholds):
+    if report.passed is None or (report.passed is False and report.fail_under is None and not report.failed_thresholds):
         return f"{score} (no threshold set)"
     if report.passed:
         if report.fail_under is None:
