@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +115,7 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.workspace.mkdir(parents=True, exist_ok=True)
-        self.temp = self.workspace.parent / f"{self.workspace.name}-runner"
-        self.temp.mkdir(exist_ok=True)
+        self.temp = Path(tempfile.mkdtemp(prefix="runner-", dir=self.workspace.parent))  # one per job
         self.summary = self.temp / "step-summary.md"
         self.event_path = self.temp / "event.json"
         self.event_path.write_text(json.dumps(self.event))
@@ -281,3 +281,24 @@ def test_a_usage_error_fails_the_job_without_a_report(runner_env, tmp_path) -> N
     code, printed = run.run()
     assert code == 2, printed
     assert "fail-on" in printed and "the audit wrote no report" in printed
+
+
+def test_a_baseline_from_main_fails_on_a_new_failure_and_the_summary_shows_the_diff(runner_env, tmp_path) -> None:
+    workspace = _workspace(tmp_path / "ws")
+    main = Runner(runner_env, {"target": "site", "output-dir": "main-report"}, workspace)
+    code, printed = main.run()
+    assert code == 0, printed  # no threshold: nothing judged
+    assert main.action_outputs()["passed"] == ""
+    (workspace / "baseline.json").write_bytes((workspace / "main-report" / "report.json").read_bytes())
+    # The pull request drops the home page's og:title.
+    home = workspace / "site" / "index.html"
+    home.write_text(home.read_text().replace('<meta property="og:title" content="Home">', ""))
+    pr = Runner(runner_env, {"target": "site", "baseline": "baseline.json", "tolerance": "50",
+                             "output-dir": "pr-report"}, workspace)
+    code, printed = pr.run()
+    assert code == 1, printed
+    assert pr.action_outputs()["passed"] == "false"
+    summary = pr.summary.read_text().replace("\\", "")
+    assert summary.startswith("## smo-audit: ") and "❌ failed the thresholds" in summary.split("\n", 1)[0]
+    assert "## smo-audit baseline: ❌ regressed" in summary and re.search(r"\d+ new failures? \([^)]*og-title", summary)
+    assert "og-title on index.html: pass -> fail" in summary
