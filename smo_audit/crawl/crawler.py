@@ -41,6 +41,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
@@ -56,6 +57,8 @@ from smo_audit.crawl.fetcher import (
 )
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage, RawResponse
 from smo_audit.crawl.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsFile
+from smo_audit.crawl.sessions import SessionIds
+from smo_audit.crawl.sessions import message as session_message
 from smo_audit.crawl.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap
 from smo_audit.crawl.urls import (
     DEFAULT_STRIP_PARAMS,
@@ -222,6 +225,7 @@ class Crawler:
             source_mapper = partial(source_path_for, source_root.resolve())
         self._source = source_mapper
         self._strip = tuple(settings.strip_params)
+        self._sessions = SessionIds()
         self._include = compile_globs(settings.include)
         self._exclude = compile_globs(settings.exclude)
         self._robots = RobotsCache(self._fetch_robots)
@@ -451,6 +455,7 @@ class Crawler:
             return
         finally:
             del page  # the body can go now; only the pipeline's facts remain
+        self._session_ids(links.links)
         self._canonical(item, final, entry, links.canonical)
         depth = item.depth + 1
         consider = self._consider
@@ -458,6 +463,13 @@ class Crawler:
             consider(link, depth, item.url, linked=self._track_links)
         for link in links.extra:
             self._consider_extra(link, depth, item.url)
+
+    def _session_ids(self, links: tuple[str, ...]) -> None:
+        """Session ids in links are always reported, and ignored when URLs are compared (sessions.py)."""
+        for param in self._sessions.scan(links):
+            if not any(fnmatchcase(param.name.lower(), p.lower()) for p in self._strip):
+                self._strip = (*self._strip, param.name.lower())
+            self._error(CrawlError(param.example, "session-id", session_message(param)))
 
     def _canonical(self, item: _Item, final: str, entry: _Audited, canonical: str | None) -> None:
         url = item.url

@@ -1,0 +1,73 @@
+"""Crawler traps a hostile or careless site sets: session ids in links (always reported, once per
+parameter, and not followed as new pages), ever-growing paths and endless calendars (bounded and
+reported). Each case asserts the crawl stays small and the plain pages are still audited."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.hostile.harness import PLAIN, assert_siblings_audited, run_site, site_routes
+from tests.support.scripted_server import Reply, Request, html
+
+
+def _session_page(link_format: str):  # every visit hands out a fresh session id on every link
+    def route(request: Request) -> Reply:
+        sid = uuid.uuid4().hex
+        links = "".join(f'<a href="{link_format.format(sid=sid, n=n)}">{n}</a>' for n in range(3))
+        title = request.path.strip("/") or "Home"
+        return html(PLAIN.format(title=title).replace("</body>", links + "</body>"))
+    return route
+
+
+@pytest.mark.parametrize(("link_format", "name"), [
+    ("/p{n}?PHPSESSID={sid}", "PHPSESSID"),
+    ("/p{n};jsessionid={sid}", "jsessionid"),
+    ("/p{n}?lang=en&sid={sid}", "sid"),  # the site's own name: found by its repeating value
+    ("/p{n}?visit={sid}", "visit"),
+])
+def test_session_ids_are_reported_once_and_not_crawled_as_new_pages(scripted_server, link_format: str,
+                                                                      name: str) -> None:
+    routes = site_routes()
+    routes.update({"/": _session_page(link_format), "/p*": _session_page(link_format)})
+    server = scripted_server(routes)
+    outcome = run_site(server, "--max-pages", "40")
+    assert outcome.code in (0, 1), outcome.stderr
+    reports = [e for e in outcome.errors if e["kind"] == "session-id"]
+    assert len(reports) == 1 and repr(name) in reports[0]["message"], outcome.errors
+    assert len(outcome.report["pages"]) == 4, [p["url"] for p in outcome.report["pages"]]  # /, /p0, /p1, /p2
+    assert outcome.report["stop_reason"] is None
+
+
+def test_product_ids_are_not_mistaken_for_session_ids(scripted_server) -> None:
+    """Control: a token-like id that differs from link to link names different pages."""
+    ids = [uuid.uuid4().hex for _ in range(3)]
+    links = "".join(f'<a href="/item?id={i}">item</a>' for i in ids)
+    routes = site_routes(**{"/": html(PLAIN.format(title="Shop").replace("</body>", links + "</body>"))})
+    routes["/item*"] = lambda request: html(PLAIN.format(title=f"Item {request.query_params.get('id', '')[:6]}"))
+    server = scripted_server(routes)
+    outcome = run_site(server)
+    assert "session-id" not in outcome.error_kinds()
+    assert sum(1 for p in outcome.report["pages"] if "/item?id=" in p["url"]) == 3
+
+
+def test_an_ever_growing_path_is_reported_as_a_trap(scripted_server) -> None:
+    def deeper(request: Request) -> Reply:
+        return html(PLAIN.format(title="Deep").replace("</body>", '<a href="x/">deeper</a></body>'))
+    server = scripted_server(site_routes(**{"/hostile": html('<a href="/loop/x/">go</a>'), "/loop/*": deeper}))
+    outcome = run_site(server, "--max-pages", "60")
+    assert_siblings_audited(outcome)
+    assert "crawl-trap" in outcome.error_kinds() or "max-depth" in outcome.error_kinds()
+    assert len(outcome.report["pages"]) < 20
+
+
+def test_an_endless_calendar_stops_at_max_depth_and_says_so(scripted_server) -> None:
+    def month(request: Request) -> Reply:
+        m = int(request.query_params.get("m", "0"))
+        return html(PLAIN.format(title=f"Month {m}").replace("</body>", f'<a href="/cal?m={m + 1}">next</a></body>'))
+    server = scripted_server(site_routes(hostile_path="/cal?m=0", **{"/cal*": month}))
+    outcome = run_site(server, "--max-depth", "4", "--max-pages", "60")
+    assert_siblings_audited(outcome)
+    assert "max-depth" in outcome.error_kinds()
+    assert sum(1 for p in outcome.report["pages"] if "/cal" in p["url"]) <= 4
