@@ -369,7 +369,8 @@ class Audit:
                 from smo_audit.render.pipeline_glue import open_renderer
 
                 self._renderer = await stack.enter_async_context(
-                    open_renderer(self.config, self.extractor, start_url, folder=self.target.folder is not None))
+                    open_renderer(self.config, self.extractor, start_url, folder=self.target.folder is not None,
+                                  policy=self.fetch_policy))
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
                                   on_progress=self.on_progress, rewrite=self._rewrite)

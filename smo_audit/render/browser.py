@@ -346,6 +346,13 @@ class _PageState:
                                       only_local=settings.only_local):
                 await route.abort("blockedbyclient")
                 return
+            if settings.check_url is not None and request.url.startswith(("http://", "https://")):
+                refused = await settings.check_url(request.url)
+                if refused is not None:  # robots.txt, or a name that resolves to a private address
+                    if len(self.notes) < 10:
+                        self.notes.append(f"not requested by the browser: {refused[:200]}")
+                    await route.abort("blockedbyclient")
+                    return
             await route.continue_()
         except PlaywrightError:
             pass  # the page or context closed meanwhile

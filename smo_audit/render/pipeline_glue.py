@@ -12,6 +12,7 @@ from typing import Literal
 
 from smo_audit.config import AuditConfig
 from smo_audit.crawl.models import RawPage
+from smo_audit.crawl.policy import FetchPolicy
 from smo_audit.errors import UsageError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
@@ -40,12 +41,17 @@ def render_settings(config: AuditConfig, start_url: str, *, folder: bool) -> Ren
 
 @asynccontextmanager
 async def open_renderer(config: AuditConfig, extractor: Extractor, start_url: str, *,
-                        folder: bool) -> AsyncIterator[Renderer]:
-    """The audit's renderer, or one sentence (exit 2) when rendered mode cannot run here."""
+                        folder: bool, policy: FetchPolicy | None = None) -> AsyncIterator[Renderer]:
+    """The audit's renderer, or one sentence (exit 2) when rendered mode cannot run here.
+
+    With `policy`, every request the browser makes for a page passes the audit's fetch policy."""
     if _IMPORT_ERROR is not None:
         raise UsageError(f"rendered mode needs Playwright, which is not installed ({_IMPORT_ERROR}): {INSTALL_HINT}")
+    settings = render_settings(config, start_url, folder=folder)
+    if policy is not None:
+        settings = replace(settings, check_url=policy.check_url)
     try:
-        renderer = Renderer(render_settings(config, start_url, folder=folder), extractor)
+        renderer = Renderer(settings, extractor)
     except ChromiumNotFound as exc:
         raise UsageError(f"rendered mode (--render) needs Chromium: {exc}") from None
     async with renderer:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -45,6 +46,9 @@ class RenderSettings:
     chromium: str | None = None
     local_target: bool = False  # the audited site is on loopback/private addresses (or a folder)
     only_local: bool = False  # folder audits: the browser, like the crawler, reaches loopback only
+    # The audit's fetch policy for the browser's own requests (crawl/policy.py FetchPolicy.check_url):
+    # robots.txt and the private-address rule on resolved names; why a URL is refused, or None.
+    check_url: Callable[[str], Awaitable[str | None]] | None = field(default=None, compare=False)
 
     def viewport_list(self) -> tuple[Viewport, ...]:
         return tuple(VIEWPORTS[name] for name in self.viewports)
