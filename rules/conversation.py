@@ -8,7 +8,7 @@ because it renders nothing.
 
 from __future__ import annotations
 
-from smo_audit.engine.api import Outcome, PageContext, page_rule, passed, warned
+from smo_audit.engine.api import Outcome, PageContext, page_rule, passed, skipped, warned
 from smo_audit.extract.facts import SocialWidget
 
 KIND_WORDS = {"comments": "comments", "follow": "a follow widget", "embed": "embedded social posts"}
@@ -56,7 +56,7 @@ def conversation_invited(ctx: PageContext) -> Outcome | None:
     - https://developers.facebook.com/docs/plugins/page-plugin/
     """
     if ctx.facts.page_type != "article":
-        return None
+        return skipped("not an article: comments and follow widgets are credited on articles only")
     widgets = [w for w in ctx.facts.social_widgets if not w.dead]
     inviting = [w for w in widgets if not w.closed]
     if inviting:
@@ -66,7 +66,10 @@ def conversation_invited(ctx: PageContext) -> Outcome | None:
     if closed:
         return warned("comments are closed on this article and nothing else invites readers to respond",
                       *(w.evidence for w in closed))
-    return None
+    # Not failed: many good sites have no comments. Skipped with the reason, so the category's
+    # absence says what was looked for instead of "no rule applied".
+    return skipped("no comment system, follow widget or social embed on this article "
+                   "(credited where present, never failed for its absence)")
 
 
 @page_rule(id="widget-incomplete", title="Social widgets have script and container", category="conversation",
@@ -108,7 +111,7 @@ def widget_incomplete(ctx: PageContext) -> Outcome | None:
     checked = [w for w in ctx.facts.social_widgets
                if not w.dead and not w.closed and w.has_script is not None and w.has_container is not None]
     if not checked:
-        return None
+        return skipped("no comment system, follow widget or social embed on this page to check")
     broken = []
     for widget in checked:
         if widget.has_container and not widget.has_script:

@@ -109,7 +109,8 @@ def feed_discoverable(ctx: SiteContext) -> Outcome | None:
         if content:
             return warned(f"no page advertises an RSS, Atom or JSON feed, though the site has {len(content)} "
                           "article(s)", *(r.url for r in content[:5]))
-        return None
+        return skipped("no page advertises a feed and no audited page is an article: feeds are expected "
+                       "of sites that publish articles")
     expected = homes + content
     missing = [r for r in expected if not r.facts.feeds]
     if missing:
@@ -159,7 +160,7 @@ async def feed_valid(ctx: SiteContext) -> Sequence[Outcome] | None:
     """
     loaded = await _load_all(ctx, int(ctx.options.get("max_feeds", 5)))
     if not loaded:
-        return None
+        return [skipped("no feed to read: no audited page advertises an RSS, Atom or JSON feed")]
     outcomes: list[Outcome] = []
     for item in loaded:
         if item.feed is None and item.resource.error_kind == OFF_TARGET:
@@ -239,7 +240,7 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
     """
     loaded = [f for f in await _load_all(ctx, 5) if f.feed is not None and f.feed.items]
     if not loaded:
-        return None
+        return skipped("no feed with items to check: no readable feed was advertised")
     index = _page_index(ctx.pages)
     site_netlocs = {urlsplit(r.final_url).netloc for r in ctx.pages} | {urlsplit(ctx.site.start_url).netloc}
     limit = int(ctx.options.get("max_items", 50))
@@ -368,7 +369,7 @@ def article_dates(ctx: PageContext) -> Outcome | None:
     """
     facts = ctx.facts
     if facts.page_type != "article":
-        return None
+        return skipped("not an article: publication dates are checked on articles")
     if not facts.published_time:
         return warned("this article has no publication date (article:published_time or JSON-LD datePublished)")
     published = parse_date(facts.published_time)
@@ -438,7 +439,7 @@ def sitemap_freshness(ctx: SiteContext) -> Outcome | None:
     """
     entries = ctx.site.sitemap_lastmod
     if not entries:
-        return None
+        return skipped("no sitemap with <lastmod> dates was read")
     dates = [(url, parse_date(value)) for url, value in entries]
     valid = [(url, d) for url, d in dates if d is not None]
     unreadable = [f"{url}: {value}" for (url, value), (_, d) in zip(entries, dates, strict=True) if d is None]

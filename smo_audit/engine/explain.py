@@ -67,7 +67,8 @@ def explain(
             ))
         elif result.pages:
             reason = (HYGIENE_ONLY if cid in clean
-                      else absent_reason(cid, skips.get(cid, []), cid in selected))
+                      else absent_reason(cid, skips.get(cid, []), cid in selected,
+                                      profile.category(cid).absent))
             categories.append(rm.CategoryScore(id=cid, title=title, score=None, reason=reason))
     basis = None
     if result.pages:

@@ -35,6 +35,7 @@ class Category:
     id: str
     title: str
     weight: float
+    absent: str | None = None  # why the category has no score when none of its rules judged anything
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ class ScoringProfile:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ScoringProfile:
         categories = {
-            key: Category(key, str(value.get("title", key)), float(value.get("weight", 1)))
+            key: Category(key, str(value.get("title", key)), float(value.get("weight", 1)),
+                          str(value["absent"]) if value.get("absent") else None)
             for key, value in data.get("categories", {}).items()
         }
         penalties = {k: min(1.0, max(0.0, float(v))) for k, v in data.get("penalties", {}).items()}
@@ -285,10 +287,14 @@ class SiteScorer:
         return 0.0 if after is None else max(0.0, after - base)
 
 
-def absent_reason(category: str, skip_messages: Sequence[str], selected: bool) -> str:
-    """Why a category has no score: the first reason one of its rules gave for skipping."""
+def absent_reason(category: str, skip_messages: Sequence[str], selected: bool, absent: str | None = None) -> str:
+    """Why a category has no score: the catalogue's own sentence for it (scoring.toml `absent`), else
+    the first reason one of its rules gave for skipping, a reason of the static audit before "needs
+    rendered mode" (which says why one rule did not run, not why the category does not apply)."""
     if not selected:
         return "none of its rules ran (deselected with --select/--ignore)"
+    if absent:
+        return absent
     if skip_messages:
-        return skip_messages[0]
+        return sorted(skip_messages, key=lambda m: m.startswith("needs rendered mode"))[0]
     return "none of its rules applied to the audited pages"

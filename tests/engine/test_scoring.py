@@ -146,3 +146,16 @@ def test_builtin_profile_covers_the_builtin_categories() -> None:
     assert profile.status_values == {"pass": 1.0, "warn": 0.5, "fail": 0.0}
     assert {"open-graph", "twitter-card", "share-buttons", "profiles", "sign-in"} <= set(profile.categories)
     assert all(c.weight > 0 for c in profile.categories.values())
+
+
+def test_an_absent_category_says_why_in_its_own_words() -> None:
+    from smo_audit.engine.scoring import absent_reason
+
+    rendered, static = "needs rendered mode (run with --render)", "no content page on the site to judge"
+    assert absent_reason("share-buttons", [rendered, static], True) == static, "a static reason before --render"
+    assert absent_reason("share-buttons", [rendered], True) == rendered
+    assert absent_reason("x", [], True) == "none of its rules applied to the audited pages"
+    assert absent_reason("x", [static], False).startswith("none of its rules ran")
+    conversation = ScoringProfile.load().category("conversation").absent
+    assert conversation is not None and "comment system" in conversation
+    assert absent_reason("conversation", [static], True, conversation) == conversation

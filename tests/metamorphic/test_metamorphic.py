@@ -96,6 +96,10 @@ def test_the_report_explains_the_bare_site(auditor: Auditor, site: str) -> None:
     assert report.score is not None and basis.page_min <= report.score <= basis.page_max
     for category in report.categories:
         assert (category.score is None) == (category.reason is not None), category
+    reasons = {c.id: c.reason for c in report.categories if c.score is None}
+    assert all(r != "none of its rules applied to the audited pages" for r in reasons.values()), reasons
+    if "conversation" in reasons:
+        assert "comment system" in (reasons["conversation"] or "")
 
 
 @settings(max_examples=4, deadline=None, derandomize=True,
