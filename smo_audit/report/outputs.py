@@ -155,7 +155,11 @@ class ReportOutputs:
 
     def on_page(self, page: Page) -> None:
         if self._stream is not None:
-            self._stream.page(page)
+            try:
+                self._stream.page(page)
+            except BrokenPipeError:  # NDJSON on stdout and its reader went away (`| head`)
+                self._stream = None
+                silence_stdout()
         if self.source is not None:
             json_files = _snapshot_files(self.plan)
             if json_files and self._pacing.due():
@@ -194,6 +198,10 @@ class ReportOutputs:
                 continue
             try:
                 self._write(destination, head, whole, contexts)
+            except BrokenPipeError:
+                if destination.path is not None:
+                    raise
+                silence_stdout()  # the reader of stdout went away (`| head`): the files still get written
             except OSError as exc:  # disk full, file too large, the folder went away: go on with the others
                 if destination.path is None:
                     raise
@@ -257,7 +265,24 @@ class ReportOutputs:
                 render(report, rules, Console(file=handle, width=120, color_system=None), show=self.plan.show)
             self.written.append(path)
         else:
-            render(report, rules, Console(file=sys.stdout, highlight=False), show=self.plan.show)
+            console = Console(file=sys.stdout, highlight=False)
+            # rich's own answer to a closed stdout is SystemExit(1), which would skip the file reports.
+            setattr(console, "on_broken_pipe", silence_stdout)  # noqa: B010
+            render(report, rules, console, show=self.plan.show)
+
+
+def silence_stdout() -> None:
+    """The reader of stdout is gone (`smo-audit ... | head`): like other Unix tools, stop writing
+    there without a word. stdout is pointed at /dev/null so that no later write or the final
+    flush at exit raises again; reports written to files are not affected."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
+        pass
 
 
 def _snapshot_files(plan: OutputPlan) -> list[Path]:

@@ -87,3 +87,24 @@ def test_the_terminal_report_on_an_ascii_stdout_does_not_crash(scripted_server) 
     assert process.returncode == 0, process.stderr.decode("utf-8", "replace")
     assert b"Traceback" not in process.stderr and b"Score" in process.stdout
     process.stdout.decode("ascii")  # what the terminal was told it can show
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "terminal", "markdown"])
+def test_a_reader_that_goes_away_is_not_an_error(scripted_server, tmp_path, fmt: str) -> None:
+    """`smo-audit ... | head`: stdout's reader closes early. The run ends quietly (no traceback,
+    no "internal error"), and a report also asked for as a file is still written."""
+    server = scripted_server(site_routes())
+    args = [sys.executable, "-m", "smo_audit", "audit", server.url("/"), "--timeout", "5", "--quiet"]
+    if fmt == "terminal":
+        args += ["--format", "terminal,json", "--output-dir", str(tmp_path)]
+    else:
+        args += ["--format", fmt]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first byte
+    err = process.stderr.read().decode("utf-8", "replace")
+    process.wait(timeout=60)
+    assert process.returncode in (0, 1), err
+    assert err == "", err
+    if fmt == "terminal":
+        assert len(json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["pages"]) == 3
