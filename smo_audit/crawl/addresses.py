@@ -182,8 +182,8 @@ async def url_refusal(policy: AddressPolicy, url: str) -> str | None:
         host = parts.hostname or ""
     except ValueError:
         return "not a valid URL"
-    if parts.scheme not in ("http", "https") or not host:
-        return None
+    if parts.scheme not in ("http", "https") or not host or policy.allow_private:
+        return None  # nothing to refuse: no DNS lookup (a rendered page makes dozens of requests)
     try:
         addresses = await resolve(host)
         check_addresses(policy, host, addresses)
