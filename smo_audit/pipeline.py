@@ -38,7 +38,7 @@ from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.gate.thresholds import PROBLEM_STATUSES, Tally, Thresholds, evaluate
-from smo_audit.preview import page_previews
+from smo_audit.preview import Thumbnails, page_previews
 from smo_audit.report import model as rm
 from smo_audit.report.spool import PageSpool, page_json
 from smo_audit.report.wording import plural
@@ -152,6 +152,7 @@ class Audit:
         self._inventory: tuple[str, ...] = ()
         self._published: Published | None = None  # folder targets: loopback URLs -> stable ones
         self.collected = _Collected()
+        self._thumbnails = Thumbnails()  # small preview images for the HTML report
         self.spool = spool
         self._scored_tuples: dict[tuple[Scored, ...], tuple[Scored, ...]] = {}  # pages share equal ones
         self._skips: dict[str, list[rm.Finding]] = {}  # category -> first distinct skip findings (<= 3)
@@ -242,7 +243,8 @@ class Audit:
         # request per distinct image); with those rules turned off no image is requested.
         fetch_images = any(r.category == "preview-image" for r in self.rule_set.page_rules)
         preview = await page_previews(facts, final, base_url=self._settings.base_url,
-                                      resources=self._resources if fetch_images else None)
+                                      resources=self._resources if fetch_images else None,
+                                      thumbnails=self._thumbnails)
         values = self._intern(tuple(scored(findings, runner.rule_set.weights)))
         score, _ = page_score(values, self.profile)
         self._add_page(
@@ -614,6 +616,7 @@ class Audit:
             render=self._renderer.summary() if self._renderer is not None else None,
             settings=self._effective_settings(),
             folder=folder,
+            thumbnails=self._thumbnails.as_dict(),
         )
 
 

@@ -20,6 +20,7 @@ origin of the page's canonical URL or og:url.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -188,6 +189,8 @@ class ImageFetch:
     over_limit: int | None = None  # the body is larger than this many bytes (not read to the end)
     error_kind: str | None = None  # placeholder-host | local-host | not-absolute | http-status | timeout | dns ...
     error: str | None = None
+    thumbnail: str | None = None  # data: URI of the whole image, when it is a small raster image
+
 
     @property
     def fetched(self) -> bool:
@@ -249,7 +252,50 @@ async def fetch_image(resources: ResourceCache, url: str, *, page_url: str,
         return replace(base, error_kind=resource.error_kind, error=resource.error or resource.error_kind)
     if resource.status is None or not 200 <= resource.status < 300:
         return replace(base, error_kind="http-status", error=f"answered HTTP {resource.status}")
-    return replace(base, info=image_info(resource.head), size=resource.size)
+    info = image_info(resource.head)
+    return replace(base, info=info, size=resource.size,
+                   thumbnail=thumbnail_uri(info.type, resource.head, resource.size))
+
+
+THUMBNAIL_MAX_BYTES = 48 * 1024  # a preview image this small is shown as itself in the HTML report
+THUMBNAIL_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def thumbnail_uri(media_type: str, head: bytes, size: int | None) -> str | None:
+    """The image as a data: URI, when its bytes (not its header) say it is a small raster image.
+
+    Only whole bodies qualify (`size` is known and the head holds all of it), and never SVG:
+    the HTML report draws these as CSS backgrounds, and an SVG is a document, not a picture.
+    """
+    if media_type not in THUMBNAIL_TYPES or size is None or size > THUMBNAIL_MAX_BYTES or len(head) != size:
+        return None
+    return f"data:{media_type};base64,{base64.b64encode(head).decode('ascii')}"
+
+
+class Thumbnails:
+    """The small preview images of an audit, for the HTML report's cards (`Report.thumbnails`).
+
+    Bounded in count and bytes so a 10,000-page site with a different og:image per page still
+    writes a report of reasonable size and keeps memory flat: the first images seen are kept.
+    """
+
+    def __init__(self, max_images: int = 60, max_chars: int = 2 * 1024 * 1024) -> None:
+        self._images: dict[str, str] = {}
+        self._chars = 0
+        self._max_images = max_images
+        self._max_chars = max_chars
+
+    def add(self, url: str, fetch: ImageFetch) -> None:
+        uri = fetch.thumbnail
+        if uri is None or url in self._images or len(self._images) >= self._max_images:
+            return
+        if self._chars + len(uri) > self._max_chars:
+            return
+        self._images[url] = uri
+        self._chars += len(uri)
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self._images)
 
 
 def first_value(facts: PageFacts, *keys: str) -> str | None:
@@ -486,15 +532,19 @@ def preview_image_urls(facts: PageFacts, platforms: Iterable[Platform] | None = 
 
 
 async def page_previews(facts: PageFacts, page_url: str, *, base_url: str | None,
-                        resources: ResourceCache | None) -> dict[str, rm.Preview]:
+                        resources: ResourceCache | None,
+                        thumbnails: Thumbnails | None = None) -> dict[str, rm.Preview]:
     """Fetch the page's preview images (once each, cached) and build every platform's card.
 
-    `resources=None` builds the cards from the tags alone (no request is made).
+    `resources=None` builds the cards from the tags alone (no request is made). Small images
+    fetched on the way are offered to `thumbnails`.
     """
     images: dict[str, ImageFetch] | None = None
     if resources is not None:
         production = production_for(page_url, facts, base_url)
         images = {}
         for url in preview_image_urls(facts):
-            images[url] = await fetch_image(resources, url, page_url=page_url, production=production)
+            images[url] = fetch = await fetch_image(resources, url, page_url=page_url, production=production)
+            if thumbnails is not None:
+                thumbnails.add(url, fetch)
     return build_previews(facts, images)

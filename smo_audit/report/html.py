@@ -279,8 +279,8 @@ def _pages(report: Report, infos: Mapping[str, RuleInfo], category_index: Mappin
 
 def thumbnail_classes(report: Report) -> dict[str, str]:
     """Image URL -> CSS class of its inlined thumbnail (each data: URI written once, in <style>)."""
-    thumbs = getattr(report, "thumbnails", None) or {}
-    return {url: f"t{i}" for i, url in enumerate(thumbs)}
+    valid = [url for url in report.thumbnails if _data_uri(report, url)]
+    return {url: f"t{i}" for i, url in enumerate(valid)}
 
 
 def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: int = DETAILED_PAGES) -> dict[str, Any]:
@@ -332,7 +332,7 @@ def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: i
 
 def _data_uri(report: Report, url: str) -> str:
     """A thumbnail's data: URI, only when it is a base64 raster image (nothing else reaches CSS)."""
-    value = str((getattr(report, "thumbnails", None) or {}).get(url, ""))
+    value = str(report.thumbnails.get(url, ""))
     allowed = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/webp;base64,", "data:image/gif;base64,")
     if not value.startswith(allowed):
         return ""

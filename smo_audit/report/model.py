@@ -21,7 +21,7 @@ from smo_audit.extract.facts import (
 )
 from smo_audit.render.facts import RenderSummary, ScriptChanges, ViewportView
 
-SCHEMA_VERSION = "1.3"  # 1.1: score explanation (categories[].costs, fix_first, score_basis); 1.2: settings, folder; 1.3: failed_thresholds
+SCHEMA_VERSION = "1.4"  # 1.1: score explanation (categories[].costs, fix_first, score_basis); 1.2: settings, folder; 1.3: failed_thresholds; 1.4: thumbnails
 
 
 class _Model(BaseModel):
@@ -221,6 +221,10 @@ class Report(_Model):
     render: RenderSummary | None = None
     settings: Settings | None = None
     folder: FolderInfo | None = None
+    thumbnails: dict[str, str] = Field(
+        default_factory=dict,
+        description="preview image URL (as the page declares it) -> data: URI of the image, for small raster "
+                    "images that were fetched whole; bounded in count and size (1.4)")
 
 
 def json_schema() -> dict[str, Any]:

@@ -142,3 +142,17 @@ def test_hostile_page_content_is_inert_in_the_browser(browser: Browser, xss_repo
     titles = page.eval_on_selector_all("figure.card .ti", "ts => ts.map(t => t.innerText)")
     templated = [t for t in titles if "7*7" in t]
     assert templated and all("{{ 7*7 }}" in t and "49" not in t for t in templated), "no template ever evaluates page text"
+
+
+def test_cards_show_the_fetched_image_itself(browser: Browser, demo_report: Report, rules, tmp_path: Path) -> None:
+    """The demo's og:images are small PNGs: the report carries them and the cards draw them."""
+    assert demo_report.thumbnails, "small fetched preview images travel in the report"
+    assert all(uri.startswith("data:image/png;base64,") for uri in demo_report.thumbnails.values())
+    opened = Opened(browser, _write(tmp_path, "report.html", to_html(demo_report, rules)))
+    backgrounds = opened.page.eval_on_selector_all(
+        "figure.card .img-thumb", "els => els.map(e => getComputedStyle(e).backgroundImage)")
+    assert backgrounds and all(b.startswith('url("data:image/png;base64,') for b in backgrounds)
+    assert opened.outside_requests() == [] and opened.console == []
+    images = {p.preview["facebook"].image.url for p in demo_report.pages
+              if p.duplicate_of is None and p.preview.get("facebook") and p.preview["facebook"].image}
+    assert images & set(demo_report.thumbnails), "the cards' own images are the ones carried"
