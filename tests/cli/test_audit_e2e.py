@@ -51,7 +51,7 @@ def test_json_report_follows_the_contract(runner, site) -> None:
     code, out, _ = _audit(runner, site.url("/"), "--format", "json")
     assert code == 0
     report = json.loads(out)
-    assert report["schema_version"] == "1.3"
+    assert report["schema_version"] == "1.4"
     assert report["tool"]["name"] == "smo-audit" and report["tool"]["version"]
     assert report["target"] == site.url("/")
     assert report["mode"] == "static"
