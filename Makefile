@@ -47,6 +47,7 @@ bench: setup
 
 rules-doc: setup
 	$(BIN)/python -m smo_audit.engine.docs > docs/rules.md
+	$(BIN)/python -m smo_audit.engine.metadata > rules/metadata.json
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -377,17 +377,17 @@ class _Progress:
             )
 
 
-def _load_rules(rules_dirs: list[Path] | None, skip_broken: bool = False) -> LoadedRules:
+def _load_rules(rules_dirs: list[Path] | None, skip_broken: bool = False, *, metadata_only: bool = False) -> LoadedRules:
     from smo_audit.engine.registry import load_rules
 
-    return load_rules(rules_dirs=rules_dirs or [], skip_broken=skip_broken)
+    return load_rules(rules_dirs=rules_dirs or [], skip_broken=skip_broken, metadata_only=metadata_only)
 
 
 @app.command("rules")
 def list_rules(rules_dir: RulesDirOpt = None, skip_broken_plugins: SkipBrokenOpt = False) -> None:
     """List every rule with its id, category, severity and scope."""
     try:
-        loaded = _load_rules(rules_dir, skip_broken_plugins)
+        loaded = _load_rules(rules_dir, skip_broken_plugins, metadata_only=True)
     except SmoAuditError as error:
         _fail(error)
     ordered = sorted(loaded.rules, key=lambda r: (r.category, r.id))
@@ -420,7 +420,7 @@ def explain(
 ) -> None:
     """Explain a rule: what it checks, why it matters, how to fix it."""
     try:
-        loaded = _load_rules(rules_dir, skip_broken_plugins)
+        loaded = _load_rules(rules_dir, skip_broken_plugins, metadata_only=True)
     except SmoAuditError as error:
         _fail(error)
     from smo_audit.engine.docs import rule_markdown
@@ -670,7 +670,31 @@ def normalise_render_flag(args: list[str]) -> list[str]:
     return result
 
 
+def _fast_metadata_command(args: list[str]) -> int | None:
+    """`smo-audit rules` and `smo-audit explain ID` without options, run without typer's parsing.
+
+    typer builds a pydantic validator for every parameter of the command it runs (about 0.1 s of
+    imports); these two commands only print rule metadata and must start in under 0.15 s. Any
+    option (or --help) takes the normal path; both paths call the same functions.
+    """
+    if args == ["rules"]:
+        call: Any = lambda: list_rules(None, False)  # noqa: E731
+    elif len(args) == 2 and args[0] == "explain" and not args[1].startswith("-"):
+        call = lambda: explain(args[1], None, False)  # noqa: E731
+    else:
+        return None
+    try:
+        call()
+    except typer.Exit as done:
+        return done.exit_code
+    return 0
+
+
 def main() -> None:
+    fast = _fast_metadata_command(sys.argv[1:])
+    if fast is not None:
+        sys.stdout.flush()
+        sys.exit(fast)
     try:
         app(args=normalise_render_flag(sys.argv[1:]))
     except SmoAuditError as error:  # pragma: no cover - commands handle their own

@@ -144,19 +144,26 @@ def load_rules(
     include_entry_points: bool = True,
     extra_sources: Iterable[tuple[str, object]] = (),
     skip_broken: bool = False,
+    metadata_only: bool = False,
 ) -> LoadedRules:
     """Discover every rule: entry points (built-ins first), --rules-dir files, extra objects.
 
     A plugin or rules-dir module that fails to import raises RuleLoadError, or with `skip_broken`
-    lands in `problems` and is left out.
+    lands in `problems` and is left out. `metadata_only` (listing and explaining rules, never
+    running them): the built-ins come from rules/metadata.json when it is current, without
+    importing their modules (see engine/metadata.py); their checks cannot be called.
     """
     loaded = LoadedRules()
     if include_entry_points:
         points = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name != BUILTIN_ENTRY_POINT)
         if not any(ep.name == BUILTIN_ENTRY_POINT for ep in points):
             raise RuleLoadError("the built-in rules are not installed (entry point 'smo_audit.rules: builtin' missing); reinstall smo-audit")
+        builtin = _builtin_metadata() if metadata_only else None
         for point in points:
             source = "builtin" if point.name == BUILTIN_ENTRY_POINT else f"entry point {point.name} ({point.value})"
+            if builtin is not None and point.name == BUILTIN_ENTRY_POINT:
+                loaded.rules.extend(builtin)
+                continue
             try:
                 found = _from_object(point.load(), source)
             except RuleLoadError:
@@ -177,3 +184,9 @@ def load_rules(
         loaded.rules.extend(_from_object(obj, source))
     validate(loaded.rules)
     return loaded
+
+
+def _builtin_metadata() -> list[Rule] | None:
+    from smo_audit.engine.metadata import builtin_rules_from_metadata
+
+    return builtin_rules_from_metadata()

@@ -26,7 +26,10 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
+import socket
+import struct
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -85,17 +88,64 @@ def _worker_main(conn: Connection) -> None:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+SOCKET_BUFFER = 1 << 20  # bytes: a page and its facts fit, so neither side waits on the other
+
+
 class _Worker:
+    """One worker process and the parent's end of its socket pair.
+
+    The parent talks to it through the event loop (`_send`/`_recv`, non-blocking, the framing of
+    multiprocessing's Connection, which the worker uses as is): a blocking send or receive of a
+    50 KB page stalled every fetch in flight until the worker was scheduled (11% of the parent's
+    time on a busy machine).
+    """
+
     def __init__(self, context: Any) -> None:
         parent, child = context.Pipe(duplex=True)
         self.conn: Connection = parent
+        self.sock = socket.socket(fileno=os.dup(parent.fileno()))
+        for end in (self.sock, socket.socket(fileno=os.dup(child.fileno()))):
+            with contextlib.suppress(OSError):
+                end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+                end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+            if end is not self.sock:
+                end.close()
+        self.sock.setblocking(False)
         self.process: BaseProcess = context.Process(target=_worker_main, args=(child,), daemon=True,
                                                     name="smo-audit-extract")
         self.process.start()
         child.close()
         self.ready = False
 
+    async def send(self, message: object) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        size = len(data)
+        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!i", -1) + struct.pack("!Q", size)
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(self.sock, header)
+        await loop.sock_sendall(self.sock, data)
+
+    async def receive(self) -> Any:
+        (size,) = struct.unpack("!i", await self._exactly(4))
+        if size == -1:
+            (size,) = struct.unpack("!Q", await self._exactly(8))
+        return pickle.loads(await self._exactly(size))
+
+    async def _exactly(self, size: int) -> bytearray:
+        loop = asyncio.get_running_loop()
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        got = 0
+        while got < size:
+            count = await loop.sock_recv_into(self.sock, view[got:])
+            if count == 0:
+                raise EOFError("the worker closed its end")
+            got += count
+        return buffer
+
     def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
         with contextlib.suppress(OSError):
             self.conn.close()
         if self.process.is_alive():
@@ -197,7 +247,7 @@ class ExtractionPool:
             except (EOFError, OSError) as exc:
                 raise WorkerCrashed(f"a page worker failed to start (exit code {worker.process.exitcode})") from exc
             worker.ready = True
-        worker.conn.send(page)
+        await worker.send(page)
         try:
             return await self._receive(worker, self.budget)
         except TimeoutError:
@@ -209,21 +259,8 @@ class ExtractionPool:
     @staticmethod
     async def _receive(worker: _Worker, timeout: float) -> tuple[str, Any]:
         """Wait (without blocking the event loop) for the worker's next message."""
-        loop = asyncio.get_running_loop()
-        readable: asyncio.Future[None] = loop.create_future()
-        fd = worker.conn.fileno()
-
-        def on_readable() -> None:
-            if not readable.done():
-                readable.set_result(None)
-
-        loop.add_reader(fd, on_readable)
-        try:
-            async with asyncio.timeout(timeout):
-                await readable
-        finally:
-            loop.remove_reader(fd)
-        message: tuple[str, Any] = worker.conn.recv()
+        async with asyncio.timeout(timeout):
+            message: tuple[str, Any] = await worker.receive()
         return message
 
     def close(self) -> None:
