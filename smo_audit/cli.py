@@ -123,6 +123,7 @@ def audit(
     check_profiles: Annotated[bool | None, typer.Option("--check-profiles", help="Request each social profile URL once to verify it exists.")] = None,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow requests to private, loopback and link-local addresses even when the target is public.")] = False,
     block_private: Annotated[bool, typer.Option("--block-private", help="Refuse requests to private, loopback and link-local addresses even when the target is one.")] = False,
+    shard: Annotated[str | None, typer.Option("--shard", metavar="K/N", help="Audit partition K of N of the site's URLs into one NDJSON part (-o FILE); merge the parts with `smo-audit report --merge`.")] = None,
     workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Worker processes that parse pages (default 2; 0 parses in-process).")] = None,
     page_budget: Annotated[float | None, typer.Option("--page-budget", metavar="SECONDS", help="Parsing time one page may cost before it is skipped (default 20).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="The production URL (og:url/canonical must live under it).")] = None,
@@ -150,7 +151,7 @@ def audit(
         "timeout": timeout, "base_url": base_url, "check_profiles": check_profiles, "select": select, "ignore": ignore,
         "rules_dirs": rules_dir, "skip_broken_plugins": skip_broken_plugins or None,
         "quiet": quiet or None, "debug": debug or None,
-        "workers": workers, "page_budget": page_budget,
+        "workers": workers, "page_budget": page_budget, "shard": shard,
         "render": render, "viewports": viewports, "render_concurrency": render_concurrency,
         "render_samples": render_samples, "screenshots": screenshots, "chromium": chromium,
         "private_addresses": _private_mode(allow_private, block_private),
@@ -227,7 +228,10 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     from smo_audit.interrupt import Stopper, Terminated, exit_code
     from smo_audit.pipeline import Audit, resolve_target
     from smo_audit.report.outputs import OutputPlan, ReportOutputs
+    from smo_audit.shard import check_shard_run, parse_shard, part_outputs
 
+    shard_text = flags.pop("shard", None)
+    shard = None if shard_text is None else parse_shard(shard_text)
     settings = load_settings(Path.cwd(), config_path, flags, use_files=use_config_files)
     cfg = settings.config
     loaded = _load_rules(cfg.rules_dirs, cfg.skip_broken_plugins)
@@ -241,14 +245,17 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
     plan.check()
     target = resolve_target(target_text)
+    if shard is not None:
+        check_shard_run(shard, target, cfg.output, cfg.render, cfg.format)
     progress = _Progress(enabled=not cfg.quiet and sys.stderr.isatty() and not os.environ.get("CI"))
     from smo_audit.report.spool import PageSpool
 
     # Pages go to an on-disk spool as they are audited; JSON reports stream from it (flat memory).
     with PageSpool() as spool:
         run = Audit(target, cfg, rules=loaded, profile=profile, on_progress=progress.update, spool=spool,
-                    on_notice=None if cfg.quiet else _notice)
-        outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)
+                    on_notice=None if cfg.quiet else _notice, shard=shard)
+        outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run) if shard is None else \
+            part_outputs(cfg.output, run, shard)  # type: ignore[arg-type]  # checked: -o is given
         run.on_page_done = outputs.on_page
         outputs.start()
         _tune_gc()
@@ -433,7 +440,7 @@ def explain(
 
 @app.command("report")
 def report_command(
-    report_file: Annotated[Path, typer.Argument(metavar="REPORT", help="A JSON (or NDJSON) report written by smo-audit.")],
+    report_files: Annotated[list[Path], typer.Argument(metavar="REPORT", help="A JSON (or NDJSON) report written by smo-audit; with --merge, the shard parts.")],
     page: Annotated[str | None, typer.Option("--page", metavar="URL", help="Show one page in full (its URL or source file).")] = None,
     rule: Annotated[str | None, typer.Option("--rule", metavar="ID", help="Show every page's result for one rule.")] = None,
     format: FormatOpt = None,
@@ -441,13 +448,43 @@ def report_command(
     output_dir: OutputDirOpt = None,
     show: ShowOpt = None,
     rules_dir: RulesDirOpt = None,
+    merge: Annotated[bool, typer.Option("--merge", help="Merge the parts of a sharded audit (audit --shard K/N), run the site rules over all their pages and write the report.")] = False,
 ) -> None:
     """Show or re-render a saved report without re-crawling: drill into a page or a rule, or
     write it in other formats (--format html,markdown --output-dir reports/)."""
     try:
-        _report(report_file, page, rule, format, output, output_dir, show, rules_dir)
+        if merge:
+            code = _merge(report_files, format, output, output_dir, show)
+            raise typer.Exit(code)
+        if len(report_files) != 1:
+            raise UsageError("give one report (several only with --merge)")
+        _report(report_files[0], page, rule, format, output, output_dir, show, rules_dir)
     except SmoAuditError as error:
         _fail(error)
+
+
+def _merge(paths: list[Path], formats: str | None, output: Path | None, output_dir: Path | None, show: str | None) -> int:
+    from smo_audit.report.formats import parse_formats
+    from smo_audit.report.outputs import OutputPlan, ReportOutputs
+    from smo_audit.report.spool import PageSpool
+    from smo_audit.shard import merge_parts
+
+    try:
+        names = parse_formats(formats or "terminal")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    plan = OutputPlan(tuple(names), output, output_dir, show or "summary")
+    plan.check()
+    with PageSpool() as spool:
+        run = merge_parts(paths, spool)
+        outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)
+        try:
+            outputs.start()
+            report = run.summary(finished=True)
+            outputs.finish(report)
+        finally:
+            outputs.close()
+    return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 
 def _report(path: Path, page_key: str | None, rule_id: str | None, formats: str | None, output: Path | None,

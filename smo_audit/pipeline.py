@@ -40,12 +40,13 @@ from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.gate.thresholds import PROBLEM_STATUSES, Tally, Thresholds, evaluate
 from smo_audit.preview import Thumbnails, page_previews
 from smo_audit.report import model as rm
-from smo_audit.report.spool import PageSpool, page_json
+from smo_audit.report.spool import PageSpool, ndjson_page_line, page_json, report_page_text
 from smo_audit.report.wording import plural
 
 if TYPE_CHECKING:
     from smo_audit.render.facts import RenderedPage
     from smo_audit.render.session import Renderer
+    from smo_audit.shard import Shard
 
 _HOSTNAME = re.compile(r"^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?(/.*)?$", re.IGNORECASE)
 
@@ -130,8 +131,11 @@ class Audit:
         on_page: PageCallback | None = None,
         spool: PageSpool | None = None,
         on_notice: NoticeCallback | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self.target = target
+        self.shard = shard  # --shard K/N: audit one partition of the site's URLs (smo_audit/shard.py)
+        self.site_info: SiteInfo | None = None  # what the crawl learned of robots.txt and sitemaps
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
@@ -333,6 +337,7 @@ class Audit:
             per_host=c.per_host or c.concurrency,
             respect_robots=not c.ignore_robots, user_agent=c.user_agent or DEFAULT_USER_AGENT,
             limits=self._limits(), retries=c.retries, use_sitemaps=c.use_sitemaps, inventory=self._inventory,
+            owns=None if self.shard is None else self.shard.owns,
         )
 
     def _limits(self) -> FetchLimits:
@@ -397,7 +402,9 @@ class Audit:
                     sitemaps=summary.sitemaps if summary else (),
                     sitemap_lastmod=summary.sitemap_lastmod if summary else (),
                 )
-                if self.collected.records and not self.interrupted:  # after a signal nothing more is fetched
+                self.site_info = site
+                # A shard's site rules would judge a partition: they run once, on the merged parts.
+                if self.collected.records and not self.interrupted and self.shard is None:
                     await self._site_rules(site)
             finally:
                 self.pool.close()
@@ -539,6 +546,43 @@ class Audit:
     def interrupted(self) -> bool:
         """A signal (SIGINT/SIGTERM) stopped the audit: no site rules, no further fetches."""
         return self.stop_reason in ("interrupted", "terminated")
+
+    def add_merged_page(self, line: str, extras: dict[str, tuple[bool, bool]]) -> None:
+        """One page line of a shard part (`report --merge`): spooled as is, its record rebuilt."""
+        page = rm.Page.model_validate_json(report_page_text(line))
+        password, account = extras.get(page.url, (False, False))
+        facts = _page_facts(page.facts, has_password_form=password, is_account_page=account)
+        if page.duplicate_of is not None:
+            record = PageRecord(page.url, page.final_url, page.status, facts, page.source_path, page.duplicate_of)
+            values: tuple[Scored, ...] = ()
+        else:
+            record = compact_record(page.url, page.final_url, page.status, facts, page.source_path)
+            values = self._intern(tuple(scored(page.findings, self.rule_set.weights)))
+        self._add_page(page, record, values)
+
+    async def execute_merged(self, site: SiteInfo) -> None:
+        """The site rules over the merged pages of a sharded audit, fetching like a single audit."""
+        agent = self.config.user_agent or DEFAULT_USER_AGENT
+        addresses = await address_policy_for(self.target.url, PrivateMode(self.config.private_addresses), folder=False)
+        fetcher = Fetcher(agent, self._limits(), max_connections=max(self.config.concurrency * 2, 8),
+                          address_policy=addresses)
+        try:
+            crawler = Crawler(self._crawl_settings(site.start_url), fetcher)  # robots.txt cache for the policy
+            self.fetch_policy = FetchPolicy(addresses, agent, robots=crawler.robots_refusal)
+            self._resources = ResourceCache(fetcher, rewrite=None, policy=self.fetch_policy)
+            self.site_info = site
+            if self.collected.records:
+                await self._site_rules(site)
+        finally:
+            await fetcher.aclose()
+
+    def page_lines_ndjson(self) -> Iterator[str]:
+        """Every audited page as an NDJSON page line, in order."""
+        if self.spool is not None:
+            yield from self.spool.ndjson_lines()
+        else:
+            for page in self.collected.pages:
+                yield ndjson_page_line(page)
 
     def page_lines(self) -> Iterator[str]:
         """Every audited page as JSON text, in order: from the spool, or dumped from memory."""
@@ -695,6 +739,19 @@ def production_to_local(base_url: str, served_url: str) -> Callable[[str], str]:
         return url
 
     return rewrite
+
+
+def _page_facts(facts: rm.Facts, *, has_password_form: bool, is_account_page: bool) -> PageFacts:
+    """A report page's facts as the extraction's PageFacts again (merging shard parts)."""
+    return PageFacts(
+        title=facts.title, canonical=facts.canonical, lang=facts.lang, description=facts.description,
+        open_graph=dict(facts.open_graph), twitter=dict(facts.twitter), share_buttons=tuple(facts.share_buttons),
+        share_widgets=tuple(facts.share_widgets), profile_links=tuple(facts.profile_links),
+        sign_in=tuple(facts.sign_in), social_widgets=tuple(facts.social_widgets), feeds=tuple(facts.feeds),
+        json_ld_types=tuple(facts.json_ld_types), same_as=tuple(facts.same_as),
+        has_password_form=has_password_form, is_account_page=is_account_page, page_type=facts.page_type,
+        published_time=facts.published_time, modified_time=facts.modified_time,
+    )
 
 
 def _facts_model(facts: PageFacts) -> rm.Facts:

@@ -112,6 +112,9 @@ class CrawlSettings:
     inventory: tuple[str, ...] = ()
     max_extra_pages: int = 5  # PageLinks.extra (account pages) audited at most, same site only
     retry_backoff: float = 0.5  # first backoff when the server gives no Retry-After; doubles
+    # --shard K/N: the URLs this process audits (a stable hash partition, see smo_audit/shard.py).
+    # Other URLs are left to their own shard: never fetched here, so no page is fetched twice.
+    owns: Callable[[str], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.max_pages < 1 or self.max_depth < 0:
@@ -237,6 +240,7 @@ class Crawler:
         self._pending_canonical: dict[str, list[str]] = {}
         self._admitted = 0
         self._extra_admitted = 0
+        self._handed_off = 0  # URLs seen that belong to another shard
         self._start_site: str | None = None
         self._done = 0
         self._pages = 0
@@ -316,7 +320,10 @@ class Crawler:
             raise TargetError(f"{start} may not be crawled: {reason} (use --ignore-robots to audit it anyway).")
         self._seen.add(start)
         self._admitted = 1
-        await self._audit_start(_Item(start, 0, None, explicit=True))
+        if settings.owns is None or settings.owns(start):
+            await self._audit_start(_Item(start, 0, None, explicit=True))
+        else:
+            self._start_final = start  # another shard audits the start page
         self._done = 1
         self._progress(force=True)
 
@@ -508,6 +515,10 @@ class Crawler:
         if linked and url != referrer and self._scope(url):
             self._linked.add(url)
         if url in self._seen:
+            return
+        if self.settings.owns is not None and not self.settings.owns(url):
+            self._seen.add(url)
+            self._handed_off += 1
             return
         if not explicit:
             if not self._scope(url):

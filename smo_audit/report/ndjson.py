@@ -93,6 +93,8 @@ def read_ndjson(lines: Iterable[str]) -> Report:
             pages.append(data)
         elif kind == SUMMARY:
             summary = data
+        elif kind == "shard":
+            continue  # a shard part's merge facts (smo_audit/shard.py): not part of the report
         else:
             raise NotNdjsonReport(f"line {number} is neither a page nor the summary line")
     if summary is None:

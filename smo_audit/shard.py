@@ -1,0 +1,265 @@
+"""Sites past one machine: `audit --shard K/N` audits one partition, `report --merge` joins them.
+
+A million-page site is not crawled by one process. Each shard runs the same command with
+`--shard K/N` (a GitHub Actions matrix job, a Dask task, a machine): it reads robots.txt and the
+sitemaps like any audit, but fetches only the URLs its partition owns (a stable hash of the
+normalised URL, so every shard agrees without talking to the others) and follows the links of
+its own pages within that partition. A URL owned by another shard is never fetched here, so no
+page is fetched twice. The shard writes one NDJSON part: its pages (the report's page lines), a
+`shard` line (partition, effective config, robots.txt and sitemap facts, the two page facts the
+site rules read that the report does not carry) and the usual summary line.
+
+`smo-audit report --merge part-*.ndjson` checks that the parts belong together (same target and
+config, each partition once), streams their pages into one spool, rebuilds the compact per-page
+records the site rules read, runs the site rules once over all of them (they may fetch, like a
+single audit) and scores the site: the same report a single process would have written, pages
+in partition order.
+
+What a partition cannot see: pages reachable only through links on another shard's pages (the
+sitemaps are the page list; a site without one is audited in one process), and duplicates across
+partitions (a canonical or a redirect naming a page of another shard).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smo_audit.errors import UsageError
+
+if TYPE_CHECKING:
+    from smo_audit.pipeline import Audit, Target
+    from smo_audit.report.model import Page, Report
+    from smo_audit.report.outputs import ReportOutputs
+
+SHARD_LINE = "shard"
+# Output options differ between the parts of one audit; everything else must be the same.
+_PER_PART = frozenset({"format", "output", "output_dir", "show", "quiet", "debug"})
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Partition `index` (1-based) of `count`."""
+
+    index: int
+    count: int
+
+    def owns(self, url: str) -> bool:
+        digest = hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        return int.from_bytes(digest, "big") % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def parse_shard(text: str) -> Shard:
+    """`K/N` with 1 <= K <= N, or one sentence (exit 2)."""
+    match = re.fullmatch(r"\s*(\d{1,7})\s*/\s*(\d{1,7})\s*", text)
+    if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise UsageError(f"--shard must be K/N with 1 <= K <= N (e.g. 2/8), not {text!r}")
+    return Shard(int(match.group(1)), int(match.group(2)))
+
+
+def shard_line(run: Audit, shard: Shard) -> str:
+    """The part's `shard` line: what the merge needs that the page lines do not carry."""
+    site = run.site_info
+    records = {r.url: [r.facts.has_password_form, r.facts.is_account_page] for r in run.collected.records
+               if r.facts.has_password_form or r.facts.is_account_page}
+    data = {
+        "type": SHARD_LINE, "shard": str(shard), "target": run.target.text,
+        "config": run.config.model_dump(mode="json"),
+        "site": None if site is None else {
+            "start_url": site.start_url, "robots_txt": site.robots_txt, "robots_url": site.robots_url,
+            "sitemaps": list(site.sitemaps), "sitemap_lastmod": [list(p) for p in site.sitemap_lastmod],
+        },
+        "records": records,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_part(path: Path, run: Audit, shard: Shard) -> None:
+    """Write the part atomically: page lines from the spool, the shard line, the summary line."""
+    from smo_audit.report.json_writer import to_json
+    from smo_audit.report.spool import valid_utf8_json
+
+    head = run.summary(finished=True)
+    summary = json.loads(to_json(head))
+    summary.pop("pages", None)
+    summary = {"type": "summary", **summary, "page_count": run.audited, "pages_amended": []}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as out:
+            for line in run.page_lines_ndjson():
+                out.write(line + "\n")
+            out.write(valid_utf8_json(shard_line(run, shard)) + "\n")
+            out.write(valid_utf8_json(json.dumps(summary, ensure_ascii=False, separators=(",", ":"))) + "\n")
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@dataclass
+class Part:
+    """One part file, read once for its shard and summary lines (pages are streamed later)."""
+
+    path: Path
+    shard: Shard
+    meta: dict[str, Any]
+    summary: dict[str, Any]
+    extras: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+
+    def page_lines(self) -> Iterator[str]:
+        with self.path.open("r", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith('{"type":"page"'):
+                    yield line.rstrip("\n")
+
+
+def read_part(path: Path) -> Part:
+    meta: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.startswith('{"type":"page"') or not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError:
+                    raise UsageError(f"{path} is not a shard part: line {number} is not JSON") from None
+                kind = data.get("type") if isinstance(data, dict) else None
+                if kind == SHARD_LINE:
+                    meta = data
+                elif kind == "summary":
+                    summary = data
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a shard part (not UTF-8 text)") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if meta is None:
+        raise UsageError(f"{path} is not a shard part (no shard line: write parts with "
+                         "`smo-audit audit URL --shard K/N -o part-K.ndjson`)")
+    if summary is None:
+        raise UsageError(f"{path} is an unfinished shard part (no summary line): run that shard again")
+    shard = parse_shard(str(meta.get("shard", "")))
+    extras = {str(url): (bool(v[0]), bool(v[1])) for url, v in (meta.get("records") or {}).items()}
+    return Part(path, shard, meta, summary, extras)
+
+
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in _PER_PART}
+
+
+def check_parts(parts: list[Part]) -> tuple[list[str], int]:
+    """Refuse parts that do not belong together; return (sentences about missing partitions, N)."""
+    if not parts:
+        raise UsageError("--merge needs at least one shard part")
+    first = parts[0]
+    count = first.shard.count
+    seen: dict[int, Path] = {}
+    for part in parts:
+        if part.shard.count != count:
+            raise UsageError(f"{part.path} is shard {part.shard} but {first.path} is shard {first.shard}: "
+                             "parts of one audit share N")
+        if part.meta.get("target") != first.meta.get("target"):
+            raise UsageError(f"{part.path} audited {part.meta.get('target')!r}, {first.path} "
+                             f"{first.meta.get('target')!r}: parts of one audit have one target")
+        if _comparable(part.meta.get("config") or {}) != _comparable(first.meta.get("config") or {}):
+            raise UsageError(f"{part.path} ran with other settings than {first.path}: shards of one audit need "
+                             "the same options and config")
+        if part.shard.index in seen:
+            raise UsageError(f"{part.path} and {seen[part.shard.index]} are both shard {part.shard}")
+        seen[part.shard.index] = part.path
+    missing = [f"shard {k}/{count} is missing from the merge: its pages are not in this report"
+               for k in range(1, count + 1) if k not in seen]
+    return missing, count
+
+
+def merge_parts(paths: list[Path], spool: Any) -> Audit:
+    """Merge shard parts into one finished Audit (pages on `spool`, site rules run)."""
+    import asyncio
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from smo_audit.config import AuditConfig
+    from smo_audit.engine.api import SiteInfo
+    from smo_audit.pipeline import Audit, resolve_target
+    from smo_audit.report import model as rm
+
+    parts = sorted((read_part(path) for path in paths), key=lambda part: part.shard.index)
+    missing, _count = check_parts(parts)
+    first = parts[0]
+    try:
+        config = AuditConfig.model_validate(first.meta.get("config") or {})
+    except ValidationError as exc:
+        raise UsageError(f"{first.path} holds settings this smo-audit cannot read ({exc.errors()[0]['msg']})") from None
+    run = Audit(resolve_target(str(first.meta.get("target", ""))), config, spool=spool)
+    started = [datetime.fromisoformat(str(p.summary["started_at"])) for p in parts if p.summary.get("started_at")]
+    if started:
+        run.started_at = min(started)
+    seen_errors: set[tuple[str, str, str]] = set()
+    for part in parts:
+        for line in part.page_lines():
+            run.add_merged_page(line, part.extras)
+        for error in part.summary.get("errors") or []:
+            key = (str(error.get("url")), str(error.get("kind")), str(error.get("message")))
+            if error.get("kind") == "plugin" or key in seen_errors:
+                continue  # plugin problems are the merge's own; robots/sitemap errors repeat per part
+            seen_errors.add(key)
+            run.collected.errors.append(rm.CrawlError.model_validate(error))
+        if part.summary.get("partial"):
+            run.partial = True
+            run.stop_reason = run.stop_reason or part.summary.get("stop_reason") or "partial"
+    for sentence in missing:
+        run.collected.errors.append(rm.CrawlError(url=run.target.text, kind="shard-missing", message=sentence))
+        run.stop("shards-missing")
+    site_data = next((p.meta["site"] for p in parts if p.meta.get("site")), None)
+    if site_data is not None:
+        site = SiteInfo(
+            start_url=site_data["start_url"], robots_txt=site_data.get("robots_txt"),
+            robots_url=site_data.get("robots_url"), sitemaps=tuple(site_data.get("sitemaps") or ()),
+            sitemap_lastmod=tuple((str(a), str(b)) for a, b in site_data.get("sitemap_lastmod") or ()),
+        )
+        asyncio.run(run.execute_merged(site))
+    return run
+
+
+def part_outputs(path: Path, run: Audit, shard: Shard) -> ReportOutputs:
+    """What `audit --shard` writes instead of reports: the part file, once the shard is done."""
+    from smo_audit.report.outputs import OutputPlan, ReportOutputs
+
+    class PartOutputs(ReportOutputs):
+        def start(self) -> None:
+            pass
+
+        def on_page(self, page: Page) -> None:
+            pass
+
+        def finish(self, head: Report, *, stdout: bool = True) -> None:
+            write_part(path, run, shard)
+            self.written.append(path)
+
+    return PartOutputs(OutputPlan(("ndjson",), path, None, "summary"), rules=run.loaded.by_id)
+
+
+def check_shard_run(shard: Shard, target: Target, output: Path | None, render: str, formats: list[str]) -> None:
+    """A shard audits URLs of a live site, statically, into one part file: refuse anything else."""
+    if target.url is None:
+        raise UsageError("--shard splits the crawl of a site by URL: audit a folder in one run")
+    if output is None:
+        raise UsageError("--shard writes one part file: give it with -o part-K.ndjson "
+                         "(then merge the parts with smo-audit report --merge part-*.ndjson)")
+    if render != "off":
+        raise UsageError("--shard audits in static mode: leave out --render")
+    if [f for f in formats if f not in ("ndjson", "terminal")]:
+        raise UsageError("--shard writes an NDJSON part; give other formats to smo-audit report --merge")
