@@ -372,7 +372,9 @@ async def test_crawl_delay_spaces_requests(scripted_server: Start) -> None:
     assert len(recorder.pages) == 4
     starts = sorted(r.time for r in server.requests if r.path != "/robots.txt")
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.18
+    # Server-side arrival times jitter by a few scheduler ticks on a loaded machine (0.17 s was seen
+    # with 5 jobs on 2 cores); without the delay the gaps are milliseconds.
+    assert min(gaps) >= 0.15
 
 
 async def test_per_host_limit(scripted_server: Start) -> None:
