@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -412,6 +413,9 @@ def _explain(exc: ValidationError, sources: Mapping[str, str]) -> str:
         spelled = [key_name(a) for a in allowed]
         return (f"{_where(origin)}unknown key {key_name(loc[-1])!r} in {key.rsplit('.', 1)[0]} (allowed: "
                 f"{', '.join(spelled)}){_did_you_mean(key_name(loc[-1]), spelled)}")
+    if error["type"] == "literal_error" and isinstance(value, str):
+        # A misspelt choice: suggest the closest allowed value, as for keys.
+        shown += _did_you_mean(value, re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", ""))))
     if origin and origin.startswith("--"):
         return f"{origin}: {message}{shown}"
     return f"{_where(origin)}{key}: {message}{shown}"

@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = YAML(typ="safe").load((ROOT / "action.yml").read_text())
 MARKER = "<!-- smo-audit-report -->"
+BASH = shutil.which("bash") or "/bin/bash"
 
 FAKE_GH = """#!{python}
 import json, os, sys
@@ -172,7 +173,7 @@ class Runner:
         env = {**self.env(), "GITHUB_OUTPUT": str(output)}
         env.update({k: self.expand(str(v)) for k, v in (step.get("env") or {}).items()})
         assert step["shell"] == "bash"
-        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", self.expand(step["run"])],
+        result = subprocess.run([BASH, "--noprofile", "--norc", "-eo", "pipefail", "-c", self.expand(step["run"])],
                                 cwd=self.workspace, env=env, capture_output=True, text=True, timeout=300, check=False)
         values = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
         if "id" in step:
@@ -302,3 +303,31 @@ def test_a_baseline_from_main_fails_on_a_new_failure_and_the_summary_shows_the_d
     assert summary.startswith("## smo-audit: ") and "❌ failed the thresholds" in summary.split("\n", 1)[0]
     assert "## smo-audit baseline: ❌ regressed" in summary and re.search(r"\d+ new failures? \([^)]*og-title", summary)
     assert "og-title on index.html: pass -> fail" in summary
+
+
+def test_render_installs_the_render_extra_and_chromium_only_when_missing(runner_env, tmp_path) -> None:
+    """With `render: true` the install step asks for smo-audit[render], and runs `playwright install`
+    only when no Chromium is on PATH. A fake `playwright` module in the step's working directory
+    (first on sys.path for `python -m`) records the call instead of downloading a browser."""
+    workspace = tmp_path / "ws"
+    fake = workspace / "playwright"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text("import os, sys\nopen(os.path.join(os.getcwd(), 'playwright-called'), 'w')"
+                                      ".write(' '.join(sys.argv[1:]))\n")
+    install = next(s for s in ACTION["runs"]["steps"] if s.get("name") == "Install smo-audit")
+    bare = tmp_path / "bare-bin"  # a PATH with no Chromium on it
+    bare.mkdir()
+    run = Runner(runner_env, {"target": "site", "render": "true"}, workspace)
+    pip_report = tmp_path / "pip-report.json"  # pip's own record of what was asked for
+    env = {"PATH": f"{runner_env['venv'] / 'bin'}:{bare}", "PIP_REPORT": str(pip_report)}
+    result = run.step({**install, "env": {**install["env"], **env}})
+    assert result.returncode == 0, result.stdout + result.stderr
+    (requested,) = [i for i in json.loads(pip_report.read_text())["install"] if i["metadata"]["name"] == "smo-audit"]
+    assert requested["requested_extras"] == ["render"]
+    assert (workspace / "playwright-called").read_text() == "install --with-deps chromium"
+    # Chromium available (here: SMO_AUDIT_CHROMIUM): no browser download.
+    (workspace / "playwright-called").unlink()
+    result = run.step({**install, "env": {**install["env"], **env, "SMO_AUDIT_CHROMIUM": "/usr/bin/chromium"}})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (workspace / "playwright-called").exists()
