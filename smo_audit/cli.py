@@ -308,8 +308,11 @@ def _compare_baseline(run: Audit, baseline: Report, tolerance: float, quiet: boo
     """New failures or a score drop beyond the tolerance fail the run; the changes go to stderr."""
     from smo_audit.gate.diff import diff_reports
     from smo_audit.gate.diff_render import to_terminal
+    from smo_audit.report.model import Page
 
-    diff = diff_reports(baseline, run.snapshot(finished=True), tolerance=tolerance)
+    # The audited pages stream from the spool into small per-page views, never all at once.
+    pages = (Page.model_validate_json(text) for text in run.page_lines())
+    diff = diff_reports(baseline, run.summary(finished=True), tolerance=tolerance, new_pages=pages)
     run.baseline_reasons = tuple(diff.reasons)
     if not quiet:
         sys.stderr.write(to_terminal(diff))

@@ -14,6 +14,7 @@ warning is listed as worse and moves the score, but only the tolerance decides w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
@@ -79,12 +80,22 @@ def _worst(findings: Iterable[Finding]) -> dict[str, Finding]:
     return worst
 
 
-def _pages(report: Report) -> dict[str, Page]:
-    return {page_key(p): p for p in report.pages if p.duplicate_of is None}
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What a diff keeps of a page: how to match it and its worst finding per rule."""
+
+    url: str
+    source_path: str | None
+    worst: dict[str, Finding]
 
 
-def _match(old: dict[str, Page], new: dict[str, Page]) -> tuple[list[tuple[str, Page | None, Page | None]], list[str], list[str]]:
-    pairs: list[tuple[str, Page | None, Page | None]] = []
+def _pages(pages: Iterable[Page]) -> dict[str, _View]:
+    """Pages one at a time into small views: a live audit's pages stream from its spool."""
+    return {page_key(p): _View(p.url, p.source_path, _worst(p.findings)) for p in pages if p.duplicate_of is None}
+
+
+def _match(old: dict[str, _View], new: dict[str, _View]) -> tuple[list[tuple[str, _View | None, _View | None]], list[str], list[str]]:
+    pairs: list[tuple[str, _View | None, _View | None]] = []
     old_left = {k: p for k, p in old.items() if k not in new}
     by_path = {_path_key(p.url): k for k, p in old_left.items() if p.source_path is None}
     added: list[str] = []
@@ -101,8 +112,9 @@ def _match(old: dict[str, Page], new: dict[str, Page]) -> tuple[list[tuple[str, 
     return pairs, added, sorted(old_left)
 
 
-def diff_reports(old: Report, new: Report, *, tolerance: float = 0.0) -> ReportDiff:
-    pairs, added, removed = _match(_pages(old), _pages(new))
+def diff_reports(old: Report, new: Report, *, tolerance: float = 0.0, new_pages: Iterable[Page] | None = None) -> ReportDiff:
+    """`new_pages` replaces `new.pages` (a live audit's summary has none: they are on its spool)."""
+    pairs, added, removed = _match(_pages(old.pages), _pages(new.pages if new_pages is None else new_pages))
     pairs.append((SITE, None, None))
     worse: list[FindingChange] = []
     better: list[FindingChange] = []
@@ -110,8 +122,8 @@ def diff_reports(old: Report, new: Report, *, tolerance: float = 0.0) -> ReportD
         if key == SITE:
             before, after = _worst(old.site_findings), _worst(new.site_findings)
         else:
-            before = _worst(old_page.findings) if old_page is not None else {}
-            after = _worst(new_page.findings) if new_page is not None else {}
+            before = old_page.worst if old_page is not None else {}
+            after = new_page.worst if new_page is not None else {}
         for rule in sorted(set(before) | set(after)):
             was, now = before.get(rule), after.get(rule)
             old_rank = _RANK[was.status] if was is not None else None
