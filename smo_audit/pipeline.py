@@ -23,7 +23,7 @@ from smo_audit.config import AuditConfig, rule_set_arguments
 from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
-from smo_audit.crawl.folder import detect_origin, html_files, orphan_files, served_path
+from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
@@ -436,7 +436,11 @@ class Audit:
             self._published = Published(server.base_url, (state.origin or "").rstrip("/") + "/")
             # Every file of the build is audited, linked or not (crawl/folder.py).
             self._inventory = tuple(server.base_url + served_path(f)[1:] for f in files)
-            return server.base_url, folder
+            start = server.base_url
+            if state.start_source is None:  # no index.html at the top: start at the build's first page
+                first = next((f for f in files if f.rsplit("/", 1)[-1].lower() not in NOT_ORPHANS), files[0])
+                start, state.start_source = server.base_url + served_path(first)[1:], first
+            return start, folder
         assert self.target.url is not None
         return self.target.url, None
 

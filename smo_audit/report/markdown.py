@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from smo_audit.report.model import Report
+from smo_audit.report.model import FolderInfo, Report
 from smo_audit.report.summary import (
     ProblemGroup,
     RuleInfo,
@@ -76,6 +76,21 @@ def _verdict(report: Report) -> str:
     return f"{score} ❌ failed the thresholds"
 
 
+def _folder(folder: FolderInfo) -> str:
+    """A build folder audit: files audited, the production origin, orphans (files no page links to)."""
+    line = f"Folder: {folder.audited_files} of {plural(folder.html_files, 'HTML file')} audited"
+    if folder.not_audited:
+        line += f" ({folder.not_audited} left out)"
+    if folder.origin:
+        how = "detected from canonical/og:url" if folder.origin_source == "detected" else "--base-url"
+        line += f" · production origin {md(folder.origin, 200)} ({how})"
+    if folder.orphans:
+        shown = ", ".join(md(o, 100) for o in folder.orphans[:5])
+        more = f" and {len(folder.orphans) - 5} more" if len(folder.orphans) > 5 else ""
+        line += f" · {plural(len(folder.orphans), 'orphan')} (linked from no page): {shown}{more}"
+    return line
+
+
 def _head(report: Report, groups: list[ProblemGroup]) -> list[str]:
     lines = [f"## smo-audit: {_verdict(report)}", ""]
     failed = [r for r in report.failed_thresholds if not below_fail_under(r)]
@@ -87,6 +102,8 @@ def _head(report: Report, groups: list[ProblemGroup]) -> list[str]:
         lines += [f"> **Partial report**: the audit stopped early ({md(report.stop_reason or 'stopped', 80)}).", ""]
     if report.errors:
         lines += [f"{plural(len(report.errors), 'crawl error')}: URLs that could not be audited.", ""]
+    if report.folder is not None:
+        lines += [_folder(report.folder), ""]
     if report.categories:
         lines += ["| Category | Score |", "|---|---:|"]
         lines += [f"| {md(c.title, 80)} | {_score(c.score)} |" for c in report.categories[:40]]

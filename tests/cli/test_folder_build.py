@@ -123,3 +123,24 @@ def test_the_score_is_judged_against_the_detected_origin(tmp_path: Path) -> None
     assert og_url["status"] == "fail" and "staging" in og_url["message"]
     assert page["score"] < _primaries(good)["posts/second-post/index.html"]["score"]
     assert bad["score"] < good["score"]
+
+
+def test_terminal_and_markdown_reports_show_the_folder_line() -> None:
+    for fmt in ("terminal", "markdown"):
+        result = CliRunner().invoke(app, ["audit", str(BUILD), "--format", fmt, "--workers", "0", "--quiet"])
+        assert result.exit_code == 0, result.stderr
+        text = " ".join(result.stdout.replace("\\", "").split())
+        assert "Folder: 11 of 11 HTML files audited" in text, text
+        assert "production origin https://www.hugo-blog.example/ (detected from canonical/og:url)" in text
+        assert "2 orphans (linked from no page): landing/spring-sale/index.html" in text
+
+
+def test_a_build_without_a_top_index_page_is_audited_from_its_first_page(tmp_path: Path) -> None:
+    for name in ("guide/intro.html", "guide/setup.html", "404.html"):
+        page = tmp_path / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f'<!doctype html><html lang="en"><head><title>{name}</title></head><body>'
+                        '<a href="/guide/setup.html">Setup</a></body></html>')
+    report, _ = _audit(tmp_path)
+    assert set(_primaries(report)) == {"guide/intro.html", "guide/setup.html", "404.html"}
+    assert report["folder"]["orphans"] == [], "the start page is no orphan, setup.html is linked"

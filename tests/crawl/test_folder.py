@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary
+from smo_audit.crawl.fetcher import Fetcher, FetchLimits
 from smo_audit.crawl.folder import detect_origin, html_files, orphan_files, served_path
+from smo_audit.crawl.local_server import serve_folder
+from tests.crawl._helpers import Recorder
 
 
 def _page(root: Path, relative: str, canonical: str | None = None, og_url: str | None = None) -> None:
@@ -76,3 +80,60 @@ def test_orphans_are_audited_files_nobody_links_to() -> None:
     audited = ["index.html", "a.html", "b.html", "404.html", "sub/404.html"]
     assert orphan_files(audited, linked=["a.html", "index.html"], start="index.html") == ["b.html"]
     assert orphan_files(audited, linked=[], start="index.html") == ["a.html", "b.html"]
+
+
+# -- the crawler with a build's inventory, over the real folder server ----------------------------
+
+def _small_build(root: Path) -> None:
+    def write(relative: str, body: str) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<!doctype html><html><head><title>{relative}</title></head><body>{body}</body></html>")
+
+    write("index.html", '<a href="/about">About</a> <a href="/blog/">Blog</a>')
+    write("about.html", '<a href="/">Home</a>')
+    write("blog/index.html", '<a href="/blog/post.html">Post</a>')
+    write("blog/post.html", "")
+    write("unlinked.html", '<a href="/also-unlinked/">Next</a>')
+    write("also-unlinked/index.html", "")
+    write("404.html", "")
+
+
+async def _crawl(root: Path, **overrides: object) -> tuple[Recorder, Crawler, CrawlSummary, str]:
+    with serve_folder(root) as server:
+        inventory = tuple(server.base_url + served_path(f)[1:] for f in html_files(root))
+        settings = CrawlSettings(server.base_url, limits=FetchLimits(2.0, 2.0, 4.0), inventory=inventory,
+                                 **overrides)  # type: ignore[arg-type]
+        recorder = Recorder()
+        async with Fetcher(settings.user_agent, settings.limits) as fetcher:
+            crawler = Crawler(settings, fetcher, source_root=root)
+            summary = await crawler.run(recorder.on_page, recorder.on_error, recorder.on_duplicate)
+        return recorder, crawler, summary, server.base_url
+
+
+async def test_the_inventory_audits_unlinked_files_once_after_the_links(tmp_path: Path) -> None:
+    _small_build(tmp_path)
+    recorder, crawler, summary, base = await _crawl(tmp_path)
+    sources = [recorder.pages[url].source_path or "" for url in recorder.order]
+    assert sorted(sources) == sorted(html_files(tmp_path)), "every file, each exactly once"
+    linked_first = {"index.html", "about.html", "blog/index.html", "blog/post.html"}
+    assert set(sources[:4]) == linked_first, "links are followed before the inventory"
+    assert base + "about.html" not in recorder.pages, "about.html was audited as /about: not fetched again"
+    # a page linked only from an orphan is linked; the orphan itself and the 404 page are not
+    assert crawler.linked_sources() == linked_first | {"also-unlinked/index.html"}  # index.html: from about
+    assert orphan_files(sources, crawler.linked_sources(), "index.html") == ["unlinked.html"]
+    assert summary.partial is False and summary.inventory_left == 0
+
+
+async def test_max_pages_bounds_the_inventory_and_counts_what_it_left(tmp_path: Path) -> None:
+    _small_build(tmp_path)
+    recorder, _, summary, _ = await _crawl(tmp_path, max_pages=5)
+    assert len(recorder.pages) == 5
+    assert summary.stop_reason == "max-pages" and summary.inventory_left == 2
+
+
+async def test_exclude_patterns_apply_to_the_inventory(tmp_path: Path) -> None:
+    _small_build(tmp_path)
+    recorder, _, _, _ = await _crawl(tmp_path, exclude=("/also-unlinked/*", "/unlinked.html"))
+    assert {p.source_path for p in recorder.pages.values()} == {
+        "index.html", "about.html", "blog/index.html", "blog/post.html", "404.html"}
