@@ -426,7 +426,7 @@ def _explain(exc: ValidationError, sources: Mapping[str, str]) -> str:
 
 def check_rules(settings: Settings, rules: Sequence[Rule], categories: Iterable[str] = ()) -> None:
     """Rule ids, options, categories and networks in the config exist (exit 2 naming the closest)."""
-    from smo_audit.engine.runner import selects
+    from smo_audit.engine.runner import same_kind, selects
 
     cfg = settings.config
     by_key = {key: r for r in rules for key in (r.id, *r.aliases)}
@@ -460,7 +460,7 @@ def check_rules(settings: Settings, rules: Sequence[Rule], categories: Iterable[
                     allowed = ", ".join(rule.options) or "none"
                     raise UsageError(f"{origin(f'{name}.{rule_id}')}{name}.{rule_id}: unknown option {option!r} "
                                      f"(allowed: {allowed}){_did_you_mean(option, rule.options)}")
-                if declared.default is not None and not _same_kind(declared.default, value):
+                if declared.default is not None and not same_kind(declared.default, value):
                     raise UsageError(f"{origin(f'{name}.{rule_id}')}{name}.{rule_id}.{option}: must be "
                                      f"{_kind(declared.default)} like {declared.default!r}, got {value!r}")
 
@@ -504,16 +504,6 @@ def known_networks() -> tuple[set[str], set[str]]:
 
     share, profiles = section("share"), section("profiles")
     return {*share.get("networks", {}), *profiles.get("network", {})}, set(share.get("aliases", {}))
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list | tuple)
-    return isinstance(value, type(default))
 
 
 def _kind(default: Any) -> str:

@@ -68,7 +68,7 @@ class RuleSet:
                 if name not in rule.options:
                     raise UsageError(f"rule {rule.id!r} has no option {name!r} (see `smo-audit explain {rule.id}`)")
                 default = rule.options[name].default
-                if default is not None and not _same_kind(default, value):
+                if default is not None and not same_kind(default, value):
                     raise UsageError(f"option {rule.id}.{name} must be a {type(default).__name__}, got {value!r}")
                 options.setdefault(rule.id, {})[name] = value
         weights = {r.id: profile.rule_weights.get(r.id, r.weight) for r in chosen}
@@ -89,7 +89,8 @@ def selects(pattern: str, rule: Rule) -> bool:
     return pattern.endswith("-") and rule.id.startswith(pattern)
 
 
-def _same_kind(default: Any, value: Any) -> bool:
+def same_kind(default: Any, value: Any) -> bool:
+    """A configured option value has the kind of the option's default (bool is not a number)."""
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
