@@ -152,26 +152,33 @@ class BrowserSession:
 
     # -- one page ----------------------------------------------------------------------------
     async def render(self, response: RawResponse, extract: Extract) -> list[ViewportCapture]:
-        """Every configured viewport of one page, within the page budget."""
+        """Every configured viewport of one page, each within the page budget. When one viewport
+        fails the others are cancelled (their contexts closed) rather than left running."""
         try:
-            async with asyncio.timeout(self.settings.page_timeout):
-                return list(await asyncio.gather(
-                    *(self._viewport_with_restart(vp, response, extract) for vp in self.settings.viewport_list())
-                ))
-        except TimeoutError:
-            raise RenderFailure("render-timeout", f"rendering {response.final_url} took longer than "
-                                f"{self.settings.page_timeout:g} s; the page keeps its static results") from None
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._viewport_with_restart(vp, response, extract))
+                         for vp in self.settings.viewport_list()]
+        except* RenderFailure as failures:
+            raise failures.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _viewport_with_restart(self, viewport: Viewport, response: RawResponse,
                                      extract: Extract) -> ViewportCapture:
         for attempt in (1, 2):
-            browser = await self._ensure_browser()
-            try:
-                async with self._slots:
-                    return await self._viewport(browser, viewport, response, extract)
-            except _BrowserDied:
-                if attempt == 2:
-                    break
+            # The budget starts once a slot is free: time queued behind other pages (the crawler
+            # hands over more pages than there are contexts) is not this page's fault.
+            async with self._slots:
+                browser = await self._ensure_browser()
+                try:
+                    async with asyncio.timeout(self.settings.page_timeout):
+                        return await self._viewport(browser, viewport, response, extract)
+                except TimeoutError:
+                    raise RenderFailure("render-timeout", f"rendering {response.final_url} ({viewport.name}) took "
+                                        f"longer than {self.settings.page_timeout:g} s; the page keeps its static "
+                                        "results") from None
+                except _BrowserDied:
+                    if attempt == 2:
+                        break
         raise RenderFailure("render-crash", f"Chromium died while rendering {response.final_url}")
 
     async def _viewport(self, browser: Browser, viewport: Viewport, response: RawResponse,
@@ -183,7 +190,7 @@ class BrowserSession:
                 service_workers="block", device_scale_factor=1,
             )
         except PlaywrightError as exc:
-            if not browser.is_connected():
+            if await _died(browser, exc):
                 raise _BrowserDied() from None
             raise RenderFailure("render-crash", f"Chromium could not open a page: {_first_line(exc)}") from None
         state = _PageState()
@@ -192,7 +199,7 @@ class BrowserSession:
         except PlaywrightTimeout as exc:
             raise RenderFailure("render-timeout", f"{viewport.name}: {_first_line(exc)}") from None
         except PlaywrightError as exc:
-            if not browser.is_connected():
+            if await _died(browser, exc):
                 raise _BrowserDied() from None
             if state.crashed:
                 raise RenderFailure("render-crash", f"the page crashed the renderer ({viewport.name})") from None
@@ -256,6 +263,20 @@ class BrowserSession:
                               clip={"x": 0, "y": 0, "width": viewport.width, "height": height},
                               timeout=10_000, animations="disabled")
         return str(path)
+
+
+async def _died(browser: Browser, exc: PlaywrightError) -> bool:
+    """The browser itself is gone (not only this page). Playwright may report the closed page
+    a moment before the browser's disconnection, so a 'has been closed' error waits a little."""
+    if not browser.is_connected():
+        return True
+    if "closed" not in str(exc):
+        return False
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        if not browser.is_connected():
+            return True
+    return False
 
 
 def _first_line(exc: BaseException) -> str:
@@ -340,7 +361,9 @@ class _PageState:
                 self._navigations += 1
                 if self._navigations == 1:
                     self.notes.append(f"the page tried to navigate to {request.url[:200]}: refused")
-                await route.abort("blockedbyclient")
+                # 204 No Content: the browser stays on the page (an aborted navigation would
+                # replace it with an error page and lose the DOM being measured).
+                await route.fulfill(status=204, body=b"")
                 return
             if not subrequest_allowed(request.url, local_target=settings.local_target,
                                       only_local=settings.only_local):
@@ -350,7 +373,7 @@ class _PageState:
                 refused = await settings.check_url(request.url)
                 if refused is not None:  # robots.txt, or a name that resolves to a private address
                     if len(self.notes) < 10:
-                        self.notes.append(f"not requested by the browser: {refused[:200]}")
+                        self.notes.append(f"not requested by the browser: {request.url[:200]} ({refused[:200]})")
                     await route.abort("blockedbyclient")
                     return
             await route.continue_()

@@ -88,6 +88,16 @@ a.textContent = 'Sign in with Google';
 document.getElementById('login').appendChild(a);
 """
 
+# FirebaseUI draws one button per configured provider into its container (served locally).
+FIREBASEUI_SCRIPT = """
+const box = document.getElementById('firebaseui-auth-container');
+box.innerHTML = '<div class="firebaseui-container"><ul>' +
+  '<li><button class="firebaseui-idp-button firebaseui-idp-google" data-provider-id="google.com">' +
+  '<span class="firebaseui-idp-text">Sign in with Google</span></button></li>' +
+  '<li><button class="firebaseui-idp-button firebaseui-idp-github" data-provider-id="github.com">' +
+  '<span class="firebaseui-idp-text">Sign in with GitHub</span></button></li></ul></div>';
+"""
+
 SCRIPT_PAGES: dict[str, str] = {
     "/og-by-script": page(f"<div class='share'>{target()}</div>", head=INJECT_OG),
     "/widget": page("<div class='a2a_kit'></div><script src='/widget.js'></script>"),
@@ -97,9 +107,8 @@ SCRIPT_PAGES: dict[str, str] = {
     "/retitled": page("<script>document.title = 'Changed by a script';"
                       "const l = document.createElement('link'); l.rel = 'canonical'; l.href = '/elsewhere';"
                       "document.head.appendChild(l);</script>"),
-    "/throws": page(f"<div class='share'>{target()}</div><script>throw new Error('boom from the page')</script>"),
-    "/popups": page(f"<div class='share'>{target()}</div><script>setInterval(() => alert('hi'), 5);"
-                    "window.open('/popup'); setTimeout(() => { location.href = '/elsewhere'; }, 10);</script>"),
+    "/firebaseui": page("<div id='firebaseui-auth-container'></div><script src='/firebaseui.js'></script>",
+                        title="Sign in"),
 }
 
 
@@ -107,5 +116,86 @@ def script_routes() -> dict[str, Reply | str]:
     routes: dict[str, Reply | str] = {path: html(body) for path, body in SCRIPT_PAGES.items()}
     routes["/widget.js"] = Reply(200, {"content-type": "text/javascript"}, WIDGET_SCRIPT)
     routes["/sign-in.js"] = Reply(200, {"content-type": "text/javascript"}, SIGN_IN_SCRIPT)
+    routes["/firebaseui.js"] = Reply(200, {"content-type": "text/javascript"}, FIREBASEUI_SCRIPT)
     routes["/"] = html(home(list(SCRIPT_PAGES)))
+    return routes
+
+
+# -- failure handling ------------------------------------------------------------------------------
+
+FAILURE_PAGES: dict[str, str] = {
+    # a blocking script that never arrives: the document is never parsed (render-timeout)
+    "/never-parsed": page(f"<div class='share'>{target()}</div><script src='/never.js'></script>"),
+    # an image that never arrives: `load` never fires; the page is measured as it stood
+    "/never-loaded": page(f"<div class='share'>{target()}</div><img src='/never.png' alt=''>"),
+    "/throws": page(f"<div class='share'>{target()}</div><script>throw new Error('boom from the page')</script>"),
+    # alert() in a loop, window.open, a target=_blank click, and a navigation away
+    "/alert-loop": page(
+        f"<div class='share'>{target()}</div><a id='away' href='/popup' target='_blank'>x</a>"
+        "<script>setInterval(() => alert('hi'), 5); window.open('/popup');"
+        "document.getElementById('away').click();"
+        "setTimeout(() => { location.href = '/elsewhere'; }, 10);</script>"),
+    # a stylesheet under a robots.txt Disallow: the browser obeys the audit's fetch policy too
+    "/robots-blocked": page(f"<div class='share'>{target()}</div>",
+                            head="<link rel='stylesheet' href='/private/style.css'>"),
+}
+
+
+def failure_routes() -> dict[str, Reply | str]:
+    routes: dict[str, Reply | str] = {path: html(body) for path, body in FAILURE_PAGES.items()}
+    routes["/never.js"] = Reply(200, {"content-type": "text/javascript"}, "1", delay=60)
+    routes["/never.png"] = Reply(200, {"content-type": "image/png"}, b"", delay=60)
+    routes["/popup"] = html(page("a popup"))
+    routes["/elsewhere"] = html(page("elsewhere"))
+    routes["/private/style.css"] = Reply(200, {"content-type": "text/css"}, "body { color: red }")
+    routes["/robots.txt"] = Reply(200, {"content-type": "text/plain"}, "User-agent: *\nDisallow: /private/\n"
+                                  "Disallow: /popup\nDisallow: /elsewhere\n")
+    routes["/"] = html(home(list(FAILURE_PAGES)))
+    return routes
+
+
+# -- template sampling -----------------------------------------------------------------------------
+
+def _shares(n: int, extra: str = "") -> str:
+    url = f"https%3A%2F%2Fexample.com%2F{n}"
+    return (f"<a class='share-fb' href='https://www.facebook.com/sharer/sharer.php?u={url}' style='{BUTTON}'>Facebook</a>"
+            f"<a class='share-x' href='https://x.com/intent/post?url={url}' style='{BUTTON}'>X</a>{extra}")
+
+
+def article(n: int, extra: str = "") -> str:
+    return page(f"<header class='site-header'><nav><a href='/'>Home</a></nav></header>"
+                f"<main><article class='post post-{n}'><p>Article {n} text.</p>"
+                f"<div class='share-bar'>{_shares(n, extra)}</div></article></main>"
+                "<footer class='site-footer'>(c)</footer>", title=f"Article {n}")
+
+
+def product(n: int) -> str:
+    # the share row is hidden on phones by the product template's stylesheet
+    return page(f"<div class='layout'><div class='product' id='product-{n}'><p>Product {n}</p>"
+                f"<section class='share-row'>{_shares(n)}</section></div></div>",
+                head="<style>@media (max-width: 600px) { .share-row { display: none } }</style>",
+                title=f"Product {n}")
+
+
+def doc(n: int) -> str:
+    return page(f"<aside class='toc'><ul><li>One</li><li>Two</li></ul></aside>"
+                f"<main class='doc'><section><p>Doc {n}</p>{TALL}</section></main>"
+                f"<div class='share-float' style='position:fixed;right:0;top:40%'>{_shares(n)}</div>",
+                title=f"Doc {n}")
+
+
+TEMPLATE_PAGES = 10  # per template: three templates, 30 pages
+ODD = "/article/odd"  # an article whose share bar has one more button than its template's
+
+
+def template_routes() -> dict[str, Reply | str]:
+    routes: dict[str, Reply | str] = {}
+    for n in range(1, TEMPLATE_PAGES + 1):
+        routes[f"/article/{n}"] = html(article(n))
+        routes[f"/product/{n}"] = html(product(n))
+        routes[f"/doc/{n}"] = html(doc(n))
+    routes[ODD] = html(article(99, extra="<a class='share-li' href='https://www.linkedin.com/sharing/share-offsite/"
+                                          "?url=https%3A%2F%2Fexample.com%2F99' style='display:inline-block;"
+                                          "min-width:48px;min-height:48px'>LinkedIn</a>"))
+    routes["/"] = html(home(list(routes)))
     return routes

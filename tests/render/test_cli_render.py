@@ -1,12 +1,14 @@
 """The rendered-mode command line: `--render` alone means auto, a missing Chromium is one sentence
-with exit code 2, and static mode never imports Playwright."""
+with exit code 2, static mode never imports Playwright, and Ctrl-C closes the browser."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from smo_audit.cli import normalise_render_flag
@@ -58,3 +60,65 @@ def test_static_mode_never_imports_playwright() -> None:
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert json.loads(result.stdout)["mode"] == "static"
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (read from /proc: the browser is the CLI's grandchild)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _is_chromium(pid: int) -> bool:
+    try:
+        return b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes().lower()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_closes_the_browser_and_writes_the_partial_report(tmp_path: Path) -> None:
+    from tests.render.sites import template_routes
+
+    output = tmp_path / "report.json"
+    with ScriptedServer(template_routes()) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smo_audit", "audit", server.url("/"), "--render", "all", "--format", "json",
+             "--output", str(output), "--quiet"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and server.hits("/article/1") + server.hits("/doc/1") == 0:
+                time.sleep(0.05)
+            browsers = {pid for pid in _descendants(process.pid) if _is_chromium(pid)}
+            assert browsers, "Chromium did not start"
+            time.sleep(0.5)  # a page or two mid-render
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    report = json.loads(output.read_text())
+    assert report["partial"] is True and report["mode"] == "rendered"
+    assert report["pages"] and all(p["render"]["status"] in ("rendered", "static-only") for p in report["pages"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and _is_chromium(pid) for pid in browsers):
+        time.sleep(0.1)
+    assert not [pid for pid in browsers if Path(f"/proc/{pid}").exists() and _is_chromium(pid)]

@@ -1,0 +1,100 @@
+"""Template sampling (`--render auto`): a few pages per template are rendered, the others inherit.
+
+The loopback site has three templates of ten pages each (articles, products whose share row is
+hidden on phones, docs with a floating share bar), a home page, and one article whose share bar
+has a button more than its template's: with two samples per template, 6 of the 30 template pages
+are rendered (plus the home page and the odd article), 24 inherit. Real Chromium, one audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from smo_audit.render.templates import layout_signature
+from smo_audit.report.model import Page, Report
+from tests.render.sites import ODD, TEMPLATE_PAGES, article, doc, product, template_routes
+from tests.render.test_visibility import finding, page_at, rendered_audit
+from tests.support.scripted_server import ScriptedServer
+
+KINDS = ("/article/", "/product/", "/doc/")
+
+
+@pytest.fixture(scope="module")
+def report() -> Iterator[Report]:
+    with ScriptedServer(template_routes()) as server:
+        yield rendered_audit(server.url("/"), render="auto", render_samples=2)
+
+
+def template_pages(report: Report, kind: str) -> list[Page]:
+    return [p for p in report.pages if kind in p.url and not p.url.endswith(ODD)]
+
+
+def test_two_pages_per_template_are_rendered_the_rest_inherit(report: Report) -> None:
+    assert report.render is not None and report.render.mode == "auto"
+    for kind in KINDS:
+        pages = template_pages(report, kind)
+        assert len(pages) == TEMPLATE_PAGES
+        statuses = sorted(p.render.status for p in pages if p.render is not None)
+        assert statuses == ["inherited"] * (TEMPLATE_PAGES - 2) + ["rendered"] * 2, (kind, statuses)
+    assert report.render.rendered == 6 + 2  # the home page and the odd article are rendered too
+    assert report.render.inherited == 3 * TEMPLATE_PAGES - 6
+    assert report.render.static_only == 0 and report.render.templates == 4
+
+
+def test_every_page_says_how_it_got_its_rendered_facts(report: Report) -> None:
+    rendered = {p.url for p in report.pages if p.render is not None and p.render.status == "rendered"}
+    for page in report.pages:
+        assert page.render is not None
+        if page.render.status == "inherited":
+            assert page.render.from_url in rendered  # names a page that was rendered ...
+            kind = next(k for k in KINDS if k in page.url)
+            assert kind in (page.render.from_url or "")  # ... of the same template
+            source = page_at(report, page.render.from_url or "")
+            assert source.render is not None and source.render.template == page.render.template
+            assert page.render.facts is None and page.render.viewports  # measurements, not a copy of facts
+        else:
+            assert page.render.status == "rendered" and page.render.from_url is None
+
+
+def test_a_page_whose_controls_differ_is_rendered_itself(report: Report) -> None:
+    odd = page_at(report, ODD)
+    assert odd.render is not None and odd.render.status == "rendered"
+    sample = next(p for p in template_pages(report, "/article/") if p.render and p.render.status == "rendered")
+    assert sample.render is not None and odd.render.template is not None and sample.render.template is not None
+    layout, controls = odd.render.template.split("/")
+    assert sample.render.template.split("/")[0] == layout  # same layout ...
+    assert sample.render.template.split("/")[1] != controls  # ... other controls
+    assert "linkedin" in {b.network for b in odd.render.viewports["desktop"].buttons}
+
+
+def test_inherited_pages_carry_the_measurements_onto_their_own_buttons(report: Report) -> None:
+    for page in template_pages(report, "/product/"):
+        assert page.render is not None
+        mobile = page.render.viewports["mobile"].buttons
+        assert [b.network for b in mobile] == ["facebook", "x"]
+        assert all(b.found and not b.visible and "display:none" in b.hidden_because for b in mobile)
+        assert all(b.visible for b in page.render.viewports["desktop"].buttons)
+        number = page.url.rsplit("/", 1)[1]
+        # the page's own share links (its URL in them), with `visible` from its template's render
+        assert all(b.visible is True and f"%2F{number}" in b.href for b in page.facts.share_buttons)
+        mobile_rule = finding(report, page.url[page.url.index("/product/"):], "share-visible-mobile")
+        assert mobile_rule.status == "fail"
+        if page.render.status == "inherited":
+            assert "same template" in mobile_rule.message
+    for page in template_pages(report, "/doc/"):
+        assert page.render is not None
+        assert all(b.fixed and b.in_first_viewport for b in page.render.viewports["mobile"].buttons)
+        assert finding(report, page.url[page.url.index("/doc/"):], "share-reachable").status == "pass"
+
+
+def test_layout_signature_ignores_content_and_numbers_but_not_structure() -> None:
+    assert layout_signature(article(1)) == layout_signature(article(2))
+    assert layout_signature(product(1)) == layout_signature(product(7))
+    assert len({layout_signature(article(1)), layout_signature(product(1)), layout_signature(doc(1))}) == 3
+    three = "<body><main><ul><li>a</li></ul>" + "<div class='card'>x</div>" * 3 + "</main></body>"
+    thirty = "<body><main><ul><li>a</li></ul>" + "<div class='card'>y</div>" * 30 + "</main></body>"
+    other = "<body><main><ul><li>a</li></ul><div class='card'>x</div><aside>s</aside></main></body>"
+    assert layout_signature(three) == layout_signature(thirty)
+    assert layout_signature(three) != layout_signature(other)
