@@ -86,6 +86,7 @@ class BrowserSession:
         self._executable = find_chromium(settings.chromium)  # ChromiumNotFound before anything starts
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
+        self._gone = asyncio.Event()
         self._profile: tempfile.TemporaryDirectory[str] | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
         self._lock = asyncio.Lock()
@@ -108,12 +109,15 @@ class BrowserSession:
             self._profile = tempfile.TemporaryDirectory(prefix="smo-audit-chromium-")
         env: dict[str, str | float | bool] = dict(hermetic_env(Path(self._profile.name)))
         try:
-            self._browser = await self._playwright.chromium.launch(
+            browser = await self._playwright.chromium.launch(
                 executable_path=self._executable, args=list(LAUNCH_ARGS), headless=True, env=env, timeout=30_000,
             )
         except PlaywrightError as exc:
             raise RenderFailure("render-crash", f"Chromium ({self._executable}) did not start: "
                                 f"{str(exc).splitlines()[0][:200]}") from None
+        gone = asyncio.Event()  # this browser's own: set when it disconnects (dies or is closed)
+        browser.on("disconnected", lambda _browser: gone.set())
+        self._browser, self._gone = browser, gone
 
     async def close(self) -> None:
         """Close the browser and Playwright's driver; safe to call twice and on Ctrl-C."""
@@ -171,7 +175,8 @@ class BrowserSession:
                 browser = await self._ensure_browser()
                 try:
                     async with asyncio.timeout(self.settings.page_timeout):
-                        return await self._viewport(browser, viewport, response, extract)
+                        return await self._unless_browser_dies(self._gone,
+                                                               self._viewport(browser, viewport, response, extract))
                 except TimeoutError:
                     raise RenderFailure("render-timeout", f"rendering {response.final_url} ({viewport.name}) took "
                                         f"longer than {self.settings.page_timeout:g} s; the page keeps its static "
@@ -180,6 +185,24 @@ class BrowserSession:
                     if attempt == 2:
                         break
         raise RenderFailure("render-crash", f"Chromium died while rendering {response.final_url}")
+
+    @staticmethod
+    async def _unless_browser_dies(gone: asyncio.Event, work: Awaitable[ViewportCapture]) -> ViewportCapture:
+        """`work`, or _BrowserDied as soon as the browser disconnects: some Playwright calls
+        (a navigation, a route) never return when the browser process is killed under them."""
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.ensure_future(gone.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        if task.cancelled():
+            raise _BrowserDied()
+        return task.result()
 
     async def _viewport(self, browser: Browser, viewport: Viewport, response: RawResponse,
                         extract: Extract) -> ViewportCapture:
