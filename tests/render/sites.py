@@ -141,10 +141,13 @@ FAILURE_PAGES: dict[str, str] = {
 }
 
 
+NEVER_DELAY = 110.0  # seconds the server holds /never.js and /never.png (within its 120 s lifetime)
+
+
 def failure_routes() -> dict[str, Reply | str]:
     routes: dict[str, Reply | str] = {path: html(body) for path, body in FAILURE_PAGES.items()}
-    routes["/never.js"] = Reply(200, {"content-type": "text/javascript"}, "1", delay=60)
-    routes["/never.png"] = Reply(200, {"content-type": "image/png"}, b"", delay=60)
+    routes["/never.js"] = Reply(200, {"content-type": "text/javascript"}, "1", delay=NEVER_DELAY)
+    routes["/never.png"] = Reply(200, {"content-type": "image/png"}, b"", delay=NEVER_DELAY)
     routes["/popup"] = html(page("a popup"))
     routes["/elsewhere"] = html(page("elsewhere"))
     routes["/private/style.css"] = Reply(200, {"content-type": "text/css"}, "body { color: red }")

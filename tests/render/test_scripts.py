@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import pytest
 
 from smo_audit.report.model import Page, Report
-from tests.render.sites import failure_routes, home, script_routes
+from tests.render.sites import NEVER_DELAY, failure_routes, home, script_routes
 from tests.render.test_visibility import finding, page_at, rendered_audit
 from tests.support.scripted_server import ScriptedServer, html
 
-RENDER_TIMEOUT = 8.0  # roomy on a loaded machine; the never-parsed page costs this once
+RENDER_TIMEOUT = 20.0  # roomy on a loaded machine; the never-parsed page costs its 15 s navigation bound once
 
 
 @dataclass
@@ -132,8 +132,8 @@ def test_a_page_whose_load_never_fires_is_measured_after_the_settle_bound(audite
 
 
 def test_the_whole_audit_stays_within_its_bounds(audited: Audited) -> None:
-    # the hanging page costs one page budget, not the server's 60 s delay
-    assert audited.seconds < 45, audited.seconds
+    # the never-parsed page costs one navigation bound, not the server's delay of its script
+    assert audited.seconds < NEVER_DELAY, audited.seconds
     assert audited.report.render is not None and audited.report.render.static_only == 1
     assert audited.report.render.browser_restarts == 0
 
