@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import server as loopback_server  # noqa: E402  (a sibling script, not a package)
 
 
 @dataclass
@@ -48,20 +51,11 @@ class Run:
 
 
 def start_server(pages: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, str(HERE / "server.py"), "--pages", str(pages)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.strip().isdigit():
-        proc.kill()
-        raise SystemExit(f"the benchmark server did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{int(line)}/"
+    return loopback_server.start([sys.executable, str(HERE / "server.py"), "--pages", str(pages)])
 
 
 def stop_server(proc: subprocess.Popen[str]) -> None:
-    assert proc.stdin is not None
-    proc.stdin.close()
-    proc.wait(timeout=30)
+    loopback_server.stop(proc)
 
 
 def timed(tool: str, command: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[str] | None, float, float]:

@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import server as loopback_server  # noqa: E402  (a sibling script, not a package)
 
 
 @dataclass
@@ -112,20 +115,12 @@ def measured(command: list[str], timeout: float) -> tuple[subprocess.CompletedPr
 
 
 def start_server(pages: int, templates: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, str(HERE / "render_site.py"), "--pages", str(pages),
-                             "--templates", str(templates)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.strip().isdigit():
-        proc.kill()
-        raise SystemExit(f"the benchmark server did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{int(line)}/"
+    return loopback_server.start([sys.executable, str(HERE / "render_site.py"), "--pages", str(pages),
+                         "--templates", str(templates)])
 
 
 def stop_server(proc: subprocess.Popen[str]) -> None:
-    assert proc.stdin is not None
-    proc.stdin.close()
-    proc.wait(timeout=30)
+    loopback_server.stop(proc)
 
 
 def run_bare(url: str, args: argparse.Namespace, pages: int) -> Run:

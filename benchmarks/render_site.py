@@ -13,9 +13,6 @@ Served by benchmarks/server.py's protocol in its own process; stops when stdin c
 from __future__ import annotations
 
 import argparse
-import asyncio
-import resource
-import socket
 import struct
 import sys
 import zlib
@@ -23,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server import _Http
+from server import loopback_socket, serve
 
 TEMPLATES = ("article", "product", "docs", "listing", "account")
 WORDS = ("share", "preview", "social", "card", "image", "title", "button", "reader", "network", "link",
@@ -124,24 +121,8 @@ def main() -> int:
     parser.add_argument("--pages", type=int, required=True)
     parser.add_argument("--templates", type=int, default=5, choices=range(1, len(TEMPLATES) + 1))
     args = parser.parse_args()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    _Http.routes = routes(f"http://127.0.0.1:{port}", args.pages, args.templates)
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(_Http, sock=sock, backlog=1024)
-        print(port, flush=True)
-        await loop.run_in_executor(None, sys.stdin.read)  # returns at EOF: the benchmark is done
-        server.close()
-
-    asyncio.run(serve())
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"server: {_Http.requests} requests, {usage.ru_utime + usage.ru_stime:.2f} s CPU", file=sys.stderr)
-    return 0
-
+    sock, port = loopback_socket()
+    return serve(sock, routes(f"http://127.0.0.1:{port}", args.pages, args.templates))
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import resource
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -57,6 +58,48 @@ class _Http(asyncio.Protocol):
             self.transport.writelines([header] if method == b"HEAD" else [header, *chunks])
 
 
+def serve(sock: socket.socket, routes: dict[bytes, tuple[bytes, list[bytes]]]) -> int:
+    """Serve `routes` on the bound socket until stdin closes (the benchmark is done): print the
+    port first, so the parent knows where to connect, and the server's CPU time last."""
+    _Http.routes = routes
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_Http, sock=sock, backlog=1024)
+        print(sock.getsockname()[1], flush=True)
+        await loop.run_in_executor(None, sys.stdin.read)  # returns at EOF: the benchmark is done
+        server.close()
+
+    asyncio.run(run())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"server: {_Http.requests} requests, {usage.ru_utime + usage.ru_stime:.2f} s CPU", file=sys.stderr)
+    return 0
+
+
+def loopback_socket(host: str = "127.0.0.1") -> tuple[socket.socket, int]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock, sock.getsockname()[1]
+
+
+def start(command: list[str]) -> tuple[subprocess.Popen[str], str]:
+    """Start a server script in its own process; returns it and the site's start URL."""
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.strip().isdigit():
+        proc.kill()
+        raise SystemExit(f"the benchmark server did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{int(line)}/"
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, required=True)
@@ -64,25 +107,8 @@ def main() -> int:
     args = parser.parse_args()
     if not args.host.startswith("127."):
         parser.error("the benchmark server listens on loopback (127.x) only")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, 0))
-    port = sock.getsockname()[1]
-    site = Site(args.pages, f"http://{args.host}:{port}")
-    _Http.routes = site.routes
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(_Http, sock=sock, backlog=1024)
-        print(port, flush=True)
-        await loop.run_in_executor(None, sys.stdin.read)  # returns at EOF: the benchmark is done
-        server.close()
-
-    asyncio.run(serve())
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"server: {_Http.requests} requests, {usage.ru_utime + usage.ru_stime:.2f} s CPU", file=sys.stderr)
-    return 0
-
+    sock, port = loopback_socket(args.host)
+    return serve(sock, Site(args.pages, f"http://{args.host}:{port}").routes)
 
 if __name__ == "__main__":
     raise SystemExit(main())
