@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.hostile.harness import PLAIN, home
+from tests.support.processes import alive, descendants, is_chromium
 from tests.support.scripted_server import Reply, Request, ScriptedServer, by_user_agent, html, png
 
 STOP_BOUND = 5.0  # seconds from the signal to the process's exit (the issue's bound)
@@ -132,43 +133,6 @@ def test_a_signal_during_the_site_rules_stops_their_fetches(scripted_server, tmp
     assert report["pages"][0]["facts"]["title"] == "Home"
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (Chromium and its helpers, the extraction workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").lower()
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.parametrize(("signum", "code", "reason"), SIGNALS)
 def test_a_signal_during_rendering_closes_the_browser(scripted_server, tmp_path: Path, signum: int, code: int,
                                                       reason: str) -> None:
@@ -178,13 +142,13 @@ def test_a_signal_during_rendering_closes_the_browser(scripted_server, tmp_path:
     output = tmp_path / "report.json"
     process = _spawn(server.url("/"), output, "--render", "all", "--max-pages", "1")
     _wait_for(lambda: server.hits("/slow.js") >= 1, "Chromium to request the page's script", bound=60)
-    browser = {pid for pid in _descendants(process.pid) if "chrom" in _cmdline(pid)}
+    browser = {pid for pid in descendants(process.pid) if is_chromium(pid)}
     assert browser, "no Chromium process under the audit"
     _check_stopped(process, server, output, signum, code, reason)
     deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and any(_alive(pid) for pid in browser):
+    while time.monotonic() < deadline and any(alive(pid) for pid in browser):
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in browser), "Chromium outlived the audit"
+    assert not any(alive(pid) for pid in browser), "Chromium outlived the audit"
 
 
 def test_sigterm_replaces_the_in_progress_snapshot(scripted_server, tmp_path: Path) -> None:

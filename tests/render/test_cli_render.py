@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from smo_audit.cli import normalise_render_flag
+from tests.support.processes import descendants, is_chromium
 from tests.support.scripted_server import ScriptedServer, html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,34 +63,6 @@ def test_static_mode_never_imports_playwright() -> None:
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process below `pid` (read from /proc: the browser is the CLI's grandchild)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _is_chromium(pid: int) -> bool:
-    try:
-        return b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes().lower()
-    except OSError:
-        return False
-
-
 def test_ctrl_c_closes_the_browser_and_writes_the_partial_report(tmp_path: Path) -> None:
     from tests.render.sites import template_routes
 
@@ -104,7 +77,7 @@ def test_ctrl_c_closes_the_browser_and_writes_the_partial_report(tmp_path: Path)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and server.hits("/article/1") + server.hits("/doc/1") == 0:
                 time.sleep(0.05)
-            browsers = {pid for pid in _descendants(process.pid) if _is_chromium(pid)}
+            browsers = {pid for pid in descendants(process.pid) if is_chromium(pid)}
             assert browsers, "Chromium did not start"
             time.sleep(0.5)  # a page or two mid-render
             process.send_signal(signal.SIGINT)
@@ -119,6 +92,6 @@ def test_ctrl_c_closes_the_browser_and_writes_the_partial_report(tmp_path: Path)
     assert report["partial"] is True and report["mode"] == "rendered"
     assert report["pages"] and all(p["render"]["status"] in ("rendered", "static-only") for p in report["pages"])
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and _is_chromium(pid) for pid in browsers):
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and is_chromium(pid) for pid in browsers):
         time.sleep(0.1)
-    assert not [pid for pid in browsers if Path(f"/proc/{pid}").exists() and _is_chromium(pid)]
+    assert not [pid for pid in browsers if Path(f"/proc/{pid}").exists() and is_chromium(pid)]
