@@ -9,14 +9,14 @@ import time
 from pathlib import Path
 
 from tests.render.sites import home, page, template_routes
-from tests.render.test_cli_render import _descendants, _is_chromium
 from tests.render.test_visibility import rendered_audit
+from tests.support.processes import descendants, is_chromium
 from tests.support.scripted_server import ScriptedServer, html, png
 
 
 def _browser_roots() -> list[int]:
     """This process's Chromium main processes (a Chromium whose parent is not a Chromium)."""
-    mine = {pid for pid in _descendants(os.getpid()) if _is_chromium(pid)}
+    mine = {pid for pid in descendants(os.getpid()) if is_chromium(pid)}
     roots = []
     for pid in mine:
         try:
