@@ -29,7 +29,7 @@ from smo_audit.crawl.policy import FetchPolicy, address_policy_for
 from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
 from smo_audit.engine.records import compact_record
-from smo_audit.engine.registry import LoadedRules, load_rules
+from smo_audit.engine.registry import BUILTIN_SOURCE, LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
 from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer, page_score
@@ -146,8 +146,11 @@ class Audit:
         self.extractor = Extractor()
         # Parsing runs in worker processes with a time budget per page (see extract/workers.py);
         # --debug parses in-process so a classifier's exception surfaces as itself.
+        # Built-in page rules read facts and the small parts of the Document, never its anchors:
+        # the workers keep those (most of a page's transfer cost) unless a plugin rule may read them.
         self.pool = ExtractionPool(size=0 if config.debug else config.workers, budget=config.page_budget,
-                                   extract_in_process=self.extractor.extract)
+                                   extract_in_process=self.extractor.extract,
+                                   keep_anchors=any(rule.source != BUILTIN_SOURCE for rule in self.loaded.rules))
         self.on_progress = on_progress
         self.on_page_done = on_page
         self.on_notice = on_notice

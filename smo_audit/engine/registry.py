@@ -27,6 +27,7 @@ from smo_audit.errors import RuleLoadError
 
 ENTRY_POINT_GROUP = "smo_audit.rules"
 BUILTIN_ENTRY_POINT = "builtin"
+BUILTIN_SOURCE = "builtin"  # Rule.source of the built-in rules
 RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 RESERVED_IDS = frozenset({"rule-error"})
 
@@ -160,7 +161,7 @@ def load_rules(
             raise RuleLoadError("the built-in rules are not installed (entry point 'smo_audit.rules: builtin' missing); reinstall smo-audit")
         builtin = _builtin_metadata() if metadata_only else None
         for point in points:
-            source = "builtin" if point.name == BUILTIN_ENTRY_POINT else f"entry point {point.name} ({point.value})"
+            source = BUILTIN_SOURCE if point.name == BUILTIN_ENTRY_POINT else f"entry point {point.name} ({point.value})"
             if builtin is not None and point.name == BUILTIN_ENTRY_POINT:
                 loaded.rules.extend(builtin)
                 continue

@@ -8,5 +8,7 @@ worker is replaced after a page went over its time budget). Nothing else should 
 from __future__ import annotations
 
 from smo_audit.extract import Extractor
+from smo_audit.extract.transfer import register
 
+register()  # facts go back to the parent through the fast reducers (extract/transfer.py)
 EXTRACTOR = Extractor()

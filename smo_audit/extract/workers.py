@@ -59,8 +59,13 @@ class WorkerCrashed(Exception):
     """The worker died while extracting a page (out of memory, a crash in a C extension)."""
 
 
-def _worker_main(conn: Connection) -> None:
-    """Loop in the worker: receive a RawPage, send back ("ok", ExtractedPage) or ("error", text)."""
+def _worker_main(conn: Connection, keep_anchors: bool = True) -> None:
+    """Loop in the worker: receive a RawPage, send back ("ok", ExtractedPage) or ("error", text).
+
+    Without `keep_anchors` the Document goes back without its anchors: the classifiers have
+    already turned them into facts and links here, no built-in page rule reads them, and they are
+    most of what a page costs to send (about 130 objects of 18 fields on a typical page).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's kill() still ends it
     from smo_audit.extract.warm import EXTRACTOR as extractor
@@ -77,7 +82,10 @@ def _worker_main(conn: Connection) -> None:
         if page is None:
             return
         try:
-            result: tuple[str, Any] = ("ok", extractor.extract(page))
+            extracted = extractor.extract(page)
+            if not keep_anchors:
+                extracted = without_anchors(extracted)
+            result: tuple[str, Any] = ("ok", extracted)
         except Exception as exc:  # reported as a "processing" error for this page
             result = ("error", f"{type(exc).__name__}: {exc}")
         try:
@@ -100,7 +108,7 @@ class _Worker:
     time on a busy machine).
     """
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, keep_anchors: bool = True) -> None:
         parent, child = context.Pipe(duplex=True)
         self.conn: Connection = parent
         self.sock = socket.socket(fileno=os.dup(parent.fileno()))
@@ -111,7 +119,7 @@ class _Worker:
             if end is not self.sock:
                 end.close()
         self.sock.setblocking(False)
-        self.process: BaseProcess = context.Process(target=_worker_main, args=(child,), daemon=True,
+        self.process: BaseProcess = context.Process(target=_worker_main, args=(child, keep_anchors), daemon=True,
                                                     name="smo-audit-extract")
         self.process.start()
         child.close()
@@ -168,12 +176,18 @@ class ExtractionPool:
     """`size` worker processes extracting pages, at most `budget` seconds each."""
 
     def __init__(self, size: int = 2, budget: float = DEFAULT_BUDGET,
-                 extract_in_process: Callable[[RawPage], ExtractedPage] | None = None) -> None:
+                 extract_in_process: Callable[[RawPage], ExtractedPage] | None = None,
+                 *, keep_anchors: bool = True) -> None:
         if size < 0 or budget <= 0:
             raise ValueError("ExtractionPool needs size >= 0 and a positive budget")
         self.size = size
         self.budget = budget
+        if size:
+            from smo_audit.extract.transfer import register
+
+            register()  # pages go out and facts come back through the fast reducers
         self._in_process = extract_in_process
+        self.keep_anchors = keep_anchors  # False: Documents come back without anchors (see _worker_main)
         self._idle: list[_Worker] = []
         self._started = 0  # live workers (idle or busy)
         self._slots = asyncio.Semaphore(max(size, 1))
@@ -232,7 +246,7 @@ class ExtractionPool:
         if self._context is None:
             self._context = _context()
         self._started += 1
-        return _Worker(self._context)
+        return _Worker(self._context, self.keep_anchors)
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
@@ -270,6 +284,13 @@ class ExtractionPool:
         for worker in [*workers, *self._busy]:
             worker.kill()
         self._busy.clear()
+
+
+def without_anchors(extracted: ExtractedPage) -> ExtractedPage:
+    """`extracted` with a Document whose `anchors` is empty (what the worker sends back)."""
+    from dataclasses import replace
+
+    return replace(extracted, document=replace(extracted.document, anchors=()))
 
 
 def default_pool_size() -> int:
