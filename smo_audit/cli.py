@@ -223,6 +223,11 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     import asyncio
     import contextlib
 
+    if flags.get("workers") != 0 and not flags.get("debug"):
+        from smo_audit.extract.workers import prestart
+
+        prestart()  # the parse workers' imports overlap this process's own (see prestart)
+
     from smo_audit.config import check_rules, load_settings
     from smo_audit.engine.scoring import ScoringProfile
     from smo_audit.interrupt import Stopper, Terminated, exit_code

@@ -7,7 +7,6 @@ The CLI only wires options into `run_audit`; everything else happens here.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,25 +25,32 @@ from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
-from smo_audit.engine.api import AuditSettings, PageContext, PageRecord, SiteContext, SiteInfo
+from smo_audit.engine.api import AuditSettings, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
+from smo_audit.engine.page_audit import PageAuditor, PageAuditSpec, WorkedPage
 from smo_audit.engine.records import compact_record
 from smo_audit.engine.registry import BUILTIN_SOURCE, LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
-from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer, page_score
+from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer
 from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
 from smo_audit.gate.thresholds import PROBLEM_STATUSES, Tally, Thresholds, evaluate
-from smo_audit.preview import Thumbnails, page_previews
+from smo_audit.preview import Thumbnails
 from smo_audit.report import model as rm
-from smo_audit.report.spool import PageSpool, ndjson_page_line, page_json, report_page_text
+from smo_audit.report.published import Published
+from smo_audit.report.spool import (
+    PageEntry,
+    PageSpool,
+    ndjson_page_line,
+    page_json,
+    report_page_text,
+)
 from smo_audit.report.wording import plural
 
 if TYPE_CHECKING:
-    from smo_audit.render.facts import RenderedPage
     from smo_audit.render.session import Renderer
     from smo_audit.shard import Shard
 
@@ -100,7 +106,7 @@ class _Collected:
 
 
 ProgressCallback = Callable[[ProgressInfo], None]
-PageCallback = Callable[[rm.Page], None]
+PageCallback = Callable[[PageEntry], None]  # each audited page, as its report line (model on demand)
 NoticeCallback = Callable[[str], None]  # one sentence for the user's terminal (the CLI: stderr)
 
 
@@ -179,26 +185,17 @@ class Audit:
                                        local_copy=target.folder is not None)
         for source, problem in self.loaded.problems:
             self.collected.errors.append(rm.CrawlError(url=source, kind="plugin", message=problem))
-        # Per-URL-pattern overrides: a rule set (and maybe a base URL) of their own; first match wins.
-        self._overrides = [
-            (o, RuleRunner(RuleSet.build(self.loaded.rules, self.profile,
-                                         **rule_set_arguments(config, self.loaded.rules, o)),
-                           mode=self.mode, debug=config.debug))
-            for o in config.overrides
-        ]
+        # The page rules (with per-URL overrides); rebuilt in run() once a folder's origin is known.
+        self._auditor = PageAuditor(self.loaded, self._audit_spec())
+        # Static audits run the page rules in the parse workers, next to the Document, when the
+        # workers can load the same rules themselves (rules given as objects cannot travel).
+        self._rules_reloadable = self.loaded.rules_dirs is not None
         self.thresholds = Thresholds.from_config(config)
         self.baseline_reasons: tuple[str, ...] = ()  # set by the caller after comparing with --baseline
 
-    def _page_runner(self, url: str, source_path: str | None) -> tuple[RuleRunner, AuditSettings]:
-        """The rules and settings for one page: those of the first override that matches it."""
-        if self._overrides:
-            path = urlsplit(url).path or "/"
-            for override, runner in self._overrides:
-                if override.applies_to(path, source_path):
-                    settings = self._settings if override.base_url is None else replace(
-                        self._settings, base_url=override.base_url)
-                    return runner, settings
-        return self.runner, self._settings
+    def _audit_spec(self) -> PageAuditSpec:
+        return PageAuditSpec(self.config, self.profile, self._settings, self._published,
+                             rules_dirs=self.loaded.rules_dirs or (), rule_ids=tuple(r.id for r in self.loaded.rules))
 
     # -- the crawl callbacks ------------------------------------------------------------------
     async def _on_page(self, raw: RawPage) -> PageLinks:
@@ -218,16 +215,28 @@ class Audit:
             raise
 
     async def _process(self, raw: RawPage) -> PageLinks:
+        source_path = raw.source_path or self._source_path(raw.final_url)
+        assert self._resources is not None
         try:
-            extracted = await self.pool.extract(raw)
+            if self._renderer is None and self.pool.size and self._rules_reloadable:
+                worked = await self.pool.audit(raw, source_path, self._auditor.spec, self._resources)
+            else:
+                worked = await self._audit_here(raw, source_path)
         except ProcessingTimeout as exc:  # a pathological page: skipped, the audit goes on
             self._on_error(CrawlError(raw.url, "processing-timeout", str(exc), raw.response.status, raw.referrer))
             return PageLinks()
-        for note in extracted.notes:  # a cap cut this page's markup short: say so, keep the page
+        for note in worked.notes:  # a cap cut this page's markup short: say so, keep the page
             self._on_error(CrawlError(raw.url, "page-limit", f"{raw.url}: {note}", raw.response.status, raw.referrer))
+        for url, fetch in worked.thumbnails:
+            self._thumbnails.add(url, fetch)
+        record = compact_record(raw.url, raw.final_url, raw.response.status, worked.facts, source_path)
+        self._add_entry(PageEntry(worked.line, worked.page), record, self._intern(worked.values), worked.skips)
+        return worked.links
+
+    async def _audit_here(self, raw: RawPage, source_path: str | None) -> WorkedPage:
+        """Extract (in a worker, or here with --debug), render if asked, and run the page rules here."""
+        extracted = await self.pool.extract(raw)
         facts = extracted.facts
-        final = raw.final_url
-        source_path = raw.source_path or self._source_path(final)
         assert self._resources is not None
         rendered = None
         report_facts = facts
@@ -239,34 +248,11 @@ class Audit:
             rendered, facts, report_facts, error = await render_page(self._renderer, raw, facts)
             if error is not None:
                 self.collected.errors.append(error)
-        runner, page_settings = self._page_runner(raw.url, source_path)
-        ctx = PageContext(
-            url=raw.url, final_url=final, status=raw.response.status, headers=raw.response.headers,
-            facts=facts, doc=extracted.document, options={}, settings=page_settings, resources=self._resources,
-            rendered=rendered,
-        )
-        findings = await runner.run_page(ctx)
-        # The preview cards read the same cached image fetches as the preview-image rules (one
-        # request per distinct image); with those rules turned off no image is requested.
-        fetch_images = any(r.category == "preview-image" for r in self.rule_set.page_rules)
-        preview = await page_previews(facts, final, base_url=self._settings.base_url,
-                                      resources=self._resources if fetch_images else None,
-                                      thumbnails=self._thumbnails)
-        values = self._intern(tuple(scored(findings, runner.rule_set.weights)))
-        score, _ = page_score(values, self.profile)
-        self._add_page(
-            # model_construct: every value was built by our own typed code; validating it again
-            # for every page cost more memory and time than the rules themselves.
-            rm.Page.model_construct(
-                url=raw.url, final_url=final, status=raw.response.status, score=score, source_path=source_path,
-                duplicate_of=None, facts=_facts_model(report_facts), preview=preview, findings=findings,
-                redirects=[r.url for r in raw.response.redirects],
-                render=None if rendered is None else _render_model(rendered),
-            ),
-            compact_record(raw.url, final, raw.response.status, facts, source_path),
-            values,
-        )
-        return extracted.links
+        audited = await self._auditor.audit(raw, facts, extracted.document, source_path, self._resources,
+                                            thumbnails=self._thumbnails.add, rendered=rendered,
+                                            report_facts=report_facts)
+        return WorkedPage(ndjson_page_line(audited.page), audited.facts, audited.values, audited.skips,
+                          extracted.links, extracted.notes, page=audited.page)
 
     def _intern(self, values: tuple[Scored, ...]) -> tuple[Scored, ...]:
         """Most pages of a site score alike: one shared tuple per distinct outcome keeps memory flat."""
@@ -275,22 +261,27 @@ class Audit:
         return self._scored_tuples.setdefault(values, values)
 
     def _add_page(self, page: rm.Page, record: PageRecord, values: tuple[Scored, ...] = ()) -> None:
-        self.collected.index[record.url] = len(self.collected.records)
+        """A page whose model is at hand (merged shard parts)."""
         if self._published is not None:
             page = self._published.page(page)
+        skips = tuple(f for f in page.findings if f.status == "skip")
+        self._add_entry(PageEntry(ndjson_page_line(page), page), record, values, skips)
+
+    def _add_entry(self, entry: PageEntry, record: PageRecord, values: tuple[Scored, ...],
+                   skips: tuple[rm.Finding, ...]) -> None:
+        self.collected.index[record.url] = len(self.collected.records)
         if self.spool is not None:
-            self.spool.append(page)
+            self.spool.append_line(entry.line.encode("utf-8"))
         else:
-            self.collected.pages.append(page)
+            self.collected.pages.append(entry.page())
         self.collected.records.append(record)
         self.collected.scored.append(values)
-        for finding in page.findings:
-            if finding.status == "skip":  # the score explanation's "why is this category absent"
-                kept = self._skips.setdefault(finding.category, [])
-                if len(kept) < 3 and all(k.message != finding.message for k in kept):
-                    kept.append(finding)
+        for finding in skips:  # the score explanation's "why is this category absent"
+            kept = self._skips.setdefault(finding.category, [])
+            if len(kept) < 3 and all(k.message != finding.message for k in kept):
+                kept.append(finding)
         if self.on_page_done is not None:
-            self.on_page_done(page)
+            self.on_page_done(entry)
 
     def _on_error(self, error: CrawlError) -> None:
         public = self._published.text if self._published is not None else _same
@@ -363,6 +354,7 @@ class Audit:
         """
         async with AsyncExitStack() as stack:
             start_url, source_root = self._start(stack)
+            self._auditor = PageAuditor(self.loaded, self._audit_spec())  # the folder's origin and names
             self.pool.start()
             agent = self.config.user_agent or DEFAULT_USER_AGENT
             # One fetch policy for every request (crawl/policy.py): private addresses checked in
@@ -611,8 +603,8 @@ class Audit:
         if not (self.thresholds.max_failures or self.thresholds.fail_on):
             return tally
         severity = {r.id: r.severity.value for r in (*self.rule_set.page_rules, *self.rule_set.site_rules)}
-        for _override, runner in self._overrides:
-            for other in (*runner.rule_set.page_rules, *runner.rule_set.site_rules):
+        for rule_set in self._auditor.override_rule_sets():
+            for other in (*rule_set.page_rules, *rule_set.site_rules):
                 severity.setdefault(other.id, other.severity.value)
         counts: Counter[tuple[str, str]] = Counter()
         for record, values in zip(self.collected.records, self.collected.scored, strict=True):
@@ -630,9 +622,15 @@ class Audit:
         "in-progress".
         """
         scorer = SiteScorer(self.profile)
+        # Pages that scored alike share one tuple (see _intern): count them by identity, so a
+        # snapshot of 10,000 pages hashes a few hundred tuples of findings, not 10,000.
+        alike: dict[int, tuple[tuple[Scored, ...], int]] = {}
         for record, values in zip(self.collected.records, self.collected.scored, strict=True):
             if record.duplicate_of is None:
-                scorer.add(values)
+                known = alike.get(id(values))
+                alike[id(values)] = (values, 1 if known is None else known[1] + 1)
+        for values, count in alike.values():
+            scorer.add(values, count)
         scorer.add_site(scored(self.site_findings, self.rule_set.weights))
         result = scorer.result()
         score = result.score
@@ -673,43 +671,6 @@ class Audit:
 
 def _same(text: str) -> str:
     return text
-
-
-@dataclass(frozen=True)
-class Published:
-    """How a folder audit names what it saw: the loopback server's URLs become production URLs.
-
-    The local server listens on an ephemeral port, so `http://127.0.0.1:41234/post/` would differ
-    between two runs of the same build and mean nothing to a dashboard. The report says
-    `https://example.com/post/` instead (the production base URL, given or detected), or the
-    site path `/post/` when no production origin is known. The port is unique to this run, so a
-    plain text replacement over a page's JSON cannot touch anything else.
-    """
-
-    served: str  # "http://127.0.0.1:PORT/"
-    public: str  # "https://example.com/blog/" or "/"
-
-    def text(self, value: str) -> str:
-        if "127.0.0.1" not in value:
-            return value
-        served = self.served.rstrip("/") + "/"
-        bare = served[:-1]
-        value = value.replace(served, self.public)
-        return value.replace(bare, self.public.rstrip("/") or "/") if bare in value else value
-
-    def page(self, page: rm.Page) -> rm.Page:
-        text = page_json(page)
-        public = self.text(text)
-        return page if public is text else rm.Page.model_validate_json(public)
-
-    def finding(self, finding: rm.Finding) -> rm.Finding:
-        data = finding.data
-        if data is not None:
-            import json
-
-            data = json.loads(self.text(json.dumps(data)))
-        return dataclasses.replace(finding, message=self.text(finding.message),
-                                   evidence=[self.text(e) for e in finding.evidence], data=data)
 
 
 ORPHAN_RULE = "folder-orphans"  # not a rule of the catalogue: a notice about the build, never scored
@@ -758,25 +719,4 @@ def _page_facts(facts: rm.Facts, *, has_password_form: bool, is_account_page: bo
         json_ld_types=tuple(facts.json_ld_types), same_as=tuple(facts.same_as),
         has_password_form=has_password_form, is_account_page=is_account_page, page_type=facts.page_type,
         published_time=facts.published_time, modified_time=facts.modified_time,
-    )
-
-
-def _facts_model(facts: PageFacts) -> rm.Facts:
-    return rm.Facts.model_construct(
-        title=facts.title, canonical=facts.canonical, open_graph=facts.open_graph, twitter=facts.twitter,
-        share_buttons=list(facts.share_buttons), share_widgets=list(facts.share_widgets),
-        profile_links=list(facts.profile_links), sign_in=list(facts.sign_in),
-        social_widgets=list(facts.social_widgets), feeds=list(facts.feeds), description=facts.description,
-        lang=facts.lang, page_type=facts.page_type, json_ld_types=list(facts.json_ld_types),
-        same_as=list(facts.same_as), published_time=facts.published_time, modified_time=facts.modified_time,
-    )
-
-
-def _render_model(rendered: RenderedPage) -> rm.PageRender:
-    return rm.PageRender(
-        status=rendered.status, from_url=rendered.from_url, template=rendered.template, reason=rendered.reason,
-        viewports={v.name: v for v in rendered.viewports},
-        facts=_facts_model(rendered.facts) if rendered.facts is not None and rendered.status == "rendered" else None,
-        changes=rendered.changes if rendered.status != "static-only" else None,
-        script_errors=list(rendered.script_errors), notes=list(rendered.notes),
     )

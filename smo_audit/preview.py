@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal, TypeAlias
@@ -35,7 +35,7 @@ from smo_audit.report import model as rm
 
 if TYPE_CHECKING:
     from smo_audit.engine.api import PageContext
-    from smo_audit.engine.resources import ResourceCache
+    from smo_audit.engine.resources import Resources
     from smo_audit.extract.facts import PageFacts
 
 Level: TypeAlias = Literal["ok", "degraded", "broken"]
@@ -222,7 +222,7 @@ def not_fetched(url: str, kind: str, message: str) -> ImageFetch:
     return ImageFetch(url=url, error_kind=kind, error=message)
 
 
-async def fetch_image(resources: ResourceCache, url: str, *, page_url: str,
+async def fetch_image(resources: Resources, url: str, *, page_url: str,
                       production: Production = NO_PRODUCTION) -> ImageFetch:
     """Fetch a preview image once per distinct URL (cached), bounded; never raises.
 
@@ -532,12 +532,12 @@ def preview_image_urls(facts: PageFacts, platforms: Iterable[Platform] | None = 
 
 
 async def page_previews(facts: PageFacts, page_url: str, *, base_url: str | None,
-                        resources: ResourceCache | None,
-                        thumbnails: Thumbnails | None = None) -> dict[str, rm.Preview]:
+                        resources: Resources | None,
+                        thumbnails: Callable[[str, ImageFetch], None] | None = None) -> dict[str, rm.Preview]:
     """Fetch the page's preview images (once each, cached) and build every platform's card.
 
     `resources=None` builds the cards from the tags alone (no request is made). Small images
-    fetched on the way are offered to `thumbnails`.
+    fetched on the way are offered to `thumbnails` (e.g. `Thumbnails.add`).
     """
     images: dict[str, ImageFetch] | None = None
     if resources is not None:
@@ -546,5 +546,5 @@ async def page_previews(facts: PageFacts, page_url: str, *, base_url: str | None
         for url in preview_image_urls(facts):
             images[url] = fetch = await fetch_image(resources, url, page_url=page_url, production=production)
             if thumbnails is not None:
-                thumbnails.add(url, fetch)
+                thumbnails(url, fetch)
     return build_previews(facts, images)

@@ -35,8 +35,9 @@ from smo_audit.errors import UsageError
 
 if TYPE_CHECKING:
     from smo_audit.pipeline import Audit, Target
-    from smo_audit.report.model import Page, Report
+    from smo_audit.report.model import Report
     from smo_audit.report.outputs import ReportOutputs
+    from smo_audit.report.spool import PageEntry
 
 SHARD_LINE = "shard"
 # Output options differ between the parts of one audit; everything else must be the same.
@@ -242,7 +243,7 @@ def part_outputs(path: Path, run: Audit, shard: Shard) -> ReportOutputs:
         def start(self) -> None:
             pass
 
-        def on_page(self, page: Page) -> None:
+        def on_page(self, entry: PageEntry) -> None:
             pass
 
         def finish(self, head: Report, *, stdout: bool = True) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
-    from smo_audit.engine.resources import ResourceCache
+    from smo_audit.engine.resources import ResourceCache, Resources
     from smo_audit.extract.facts import Document, PageFacts
     from smo_audit.render.facts import RenderedPage
 
@@ -223,7 +223,7 @@ class PageContext:
     doc: Document
     options: Mapping[str, Any]
     settings: AuditSettings
-    resources: ResourceCache
+    resources: Resources  # the audit's ResourceCache, or a parse worker's proxy of it
     # Rendered mode: this page's rendered facts (own render, inherited from a sample of its
     # template, or static-only with the reason). `facts` then holds the effective facts: the
     # static preview tags (what crawlers read) and the rendered controls (what people use).

@@ -36,6 +36,9 @@ RESERVED_IDS = frozenset({"rule-error"})
 class LoadedRules:
     rules: list[Rule] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (source, sentence): skipped plugins
+    # How to load the same rules again in another process (a parse worker): the --rules-dir
+    # folders, with the entry points; None when some rules were given as objects.
+    rules_dirs: tuple[Path, ...] | None = None
 
     def by_id(self) -> dict[str, Rule]:
         table: dict[str, Rule] = {}
@@ -154,7 +157,9 @@ def load_rules(
     running them): the built-ins come from rules/metadata.json when it is current, without
     importing their modules (see engine/metadata.py); their checks cannot be called.
     """
-    loaded = LoadedRules()
+    rules_dirs = tuple(Path(d) for d in rules_dirs)
+    extra_sources = list(extra_sources)
+    loaded = LoadedRules(rules_dirs=rules_dirs if include_entry_points and not extra_sources else None)
     if include_entry_points:
         points = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name != BUILTIN_ENTRY_POINT)
         if not any(ep.name == BUILTIN_ENTRY_POINT for ep in points):

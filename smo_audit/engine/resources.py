@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from smo_audit.crawl.fetcher import Fetcher, FetchFailure
 from smo_audit.crawl.policy import FetchPolicy
@@ -38,6 +39,13 @@ class Resource:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class Resources(Protocol):
+    """What rules and preview cards fetch through: the cache below, or a parse worker's proxy of it."""
+
+    async def fetch(self, url: str, *, user_agent: str | None = None, max_bytes: int | None = None,
+                    keep_body: bool = False) -> Resource: ...
 
 
 class ResourceCache:

@@ -191,9 +191,9 @@ class SiteScorer:
         self._pages: Counter[tuple[Scored, ...]] = Counter()
         self._site: list[Scored] = []
 
-    def add(self, findings: Iterable[Scored]) -> None:
-        """One page's findings."""
-        self._pages[tuple(f for f in findings if f.status in SCORED)] += 1
+    def add(self, findings: Iterable[Scored], pages: int = 1) -> None:
+        """One page's findings (or those of `pages` pages that scored alike)."""
+        self._pages[tuple(f for f in findings if f.status in SCORED)] += pages
 
     def add_site(self, findings: Iterable[Scored]) -> None:
         """The site-wide findings (site rules): they count in every page."""

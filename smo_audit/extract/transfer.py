@@ -61,9 +61,17 @@ def _dataclasses_of(module: ModuleType) -> list[type]:
 
 
 def register() -> None:
-    """Register the classes that travel between the crawl and the parse workers (idempotent)."""
+    """Register the classes that travel between the crawl and the parse workers (idempotent):
+    pages, facts and Documents, fetched resources, and a worked page's scores and findings."""
     import smo_audit.crawl.models as crawl_models
+    import smo_audit.engine.page_audit as page_audit
+    import smo_audit.engine.resources as resources
+    import smo_audit.engine.scoring as scoring
     import smo_audit.extract as extract
     import smo_audit.extract.facts as facts
+    import smo_audit.imageinfo as imageinfo
+    import smo_audit.preview as preview
+    import smo_audit.report.model as report_model
 
-    register_classes([*_dataclasses_of(crawl_models), *_dataclasses_of(facts), *_dataclasses_of(extract)])
+    modules = (crawl_models, facts, extract, page_audit, resources, scoring, imageinfo, preview, report_model)
+    register_classes([cls for module in modules for cls in _dataclasses_of(module)])

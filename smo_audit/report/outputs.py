@@ -30,8 +30,9 @@ from smo_audit.report.formats import FILENAMES
 
 if TYPE_CHECKING:
     from smo_audit.engine.api import Rule
-    from smo_audit.report.model import Page, Report
+    from smo_audit.report.model import Report
     from smo_audit.report.ndjson import NdjsonStream
+    from smo_audit.report.spool import PageEntry
     from smo_audit.report.writers import RenderContext
 
 SNAPSHOT_SECONDS = 2.0
@@ -153,10 +154,10 @@ class ReportOutputs:
                     self._stream_file = destination.path.open("w", encoding="utf-8")
                     self._stream = NdjsonStream(self._stream_file)
 
-    def on_page(self, page: Page) -> None:
+    def on_page(self, entry: PageEntry) -> None:
         if self._stream is not None:
             try:
-                self._stream.page(page)
+                self._stream.page(entry.page())
             except BrokenPipeError:  # NDJSON on stdout and its reader went away (`| head`)
                 self._stream = None
                 silence_stdout()

@@ -59,6 +59,26 @@ def report_page_text(line: str) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+class PageEntry:
+    """A page's report entry as its NDJSON line, with the model parsed only when someone asks.
+
+    Pages audited in a parse worker arrive as lines: the spool writes them as they are, and only
+    a caller that needs the model (NDJSON streamed to stdout, library callers without a spool)
+    pays for parsing it.
+    """
+
+    __slots__ = ("_page", "line")
+
+    def __init__(self, line: str, page: Page | None = None) -> None:
+        self.line = line
+        self._page = page
+
+    def page(self) -> Page:
+        if self._page is None:
+            self._page = Page.model_validate_json(report_page_text(self.line))
+        return self._page
+
+
 class PageSpool:
     """Append-only NDJSON file of audited pages in a private temporary folder; `close()` removes it."""
 
