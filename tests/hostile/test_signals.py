@@ -66,7 +66,12 @@ def _signal_and_wait(process: subprocess.Popen[str], signum: int) -> tuple[float
 
 def _check_stopped(process: subprocess.Popen[str], server: ScriptedServer, output: Path, signum: int, code: int,
                    reason: str) -> dict[str, Any]:
+    children = descendants(process.pid)  # extraction workers, their fork server, Chromium
     sent, took, err = _signal_and_wait(process, signum)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(alive(pid) for pid in children):
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in children), "a worker or browser process outlived the audit"
     assert process.returncode == code, err
     assert took < STOP_BOUND, f"took {took:.1f} s to stop"
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and reason in err, err
@@ -173,3 +178,60 @@ def test_a_link_only_home_page_with_no_wait(scripted_server, tmp_path: Path) -> 
     assert process.returncode == 0, err
     report = json.loads(output.read_text(encoding="utf-8"))
     assert report["partial"] is False and report["stop_reason"] is None and len(report["pages"]) == 2
+
+
+# 95,000 share-looking anchors (9.6 MB, under the 10 MB body cap): ~10 s of extraction work in a
+# worker on an idle machine, far under the default 20 s page budget.
+HEAVY = ("<html><head><title>Heavy</title></head><body>" + (
+    "<a href=https://facebook.com/sharer.php?u=x class=share-facebook onclick=window.open(this.href)>f</a>"
+    * 95_000) + "</body></html>").encode()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _busy_worker(audit: int, seconds: float) -> bool:
+    """A page worker (a grandchild: forked by the audit's fork server) has used `seconds` of CPU.
+    Workers fork from the preloaded server, so their CPU time is the page work alone."""
+    return any(_cpu_seconds(pid) >= seconds for pid in descendants(audit) - _children(audit))
+
+
+def _children(pid: int) -> set[int]:
+    return {child for child in descendants(pid) if _parent(child) == pid}
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _titles(report: dict[str, Any], server: ScriptedServer) -> dict[str, str]:
+    return {p["url"][len(server.base_url):] or "/": p["facts"]["title"] for p in report["pages"]}
+
+
+@pytest.mark.parametrize(("signum", "code", "reason"), SIGNALS)
+def test_a_signal_mid_parse_stops_the_worker_and_keeps_the_pages_audited(scripted_server, tmp_path: Path, signum: int,
+                                                                          code: int, reason: str) -> None:
+    """The signal lands while a worker is seconds deep in one page's extraction: the worker is
+    killed (not waited for), and /, /a and /b, audited before, are in the partial report."""
+    server = scripted_server({
+        "/": html(_page("Home", "/a", "/heavy", "/b")), "/a": html(_page("Page A")), "/b": html(_page("Page B")),
+        # Late, so the plain pages are audited before the worker gets it.
+        "/heavy": Reply(200, {"content-type": "text/html"}, HEAVY, delay=1.0),
+        "/og.png": png(1200, 630), "/robots.txt": Reply(404),
+    })
+    output = tmp_path / "report.json"
+    process = _spawn(server.url("/"), output, "--max-pages", "10")
+    _wait_for(lambda: server.hits("/heavy") == 1, "the heavy page's request")
+    _wait_for(lambda: _busy_worker(process.pid, 1.0), "a worker to be a second deep into the heavy page", bound=60)
+    report = _check_stopped(process, server, output, signum, code, reason)
+    assert _titles(report, server) == {"/": "Home", "/a": "Page A", "/b": "Page B"}
+    assert report["errors"] == [], report["errors"]  # the unfinished page is not blamed on the site
