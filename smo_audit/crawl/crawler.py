@@ -474,8 +474,8 @@ class Crawler:
     def _session_ids(self, links: tuple[str, ...]) -> None:
         """Session ids in links are always reported, and ignored when URLs are compared (sessions.py)."""
         for param in self._sessions.scan(links):
-            if not any(fnmatchcase(param.name.lower(), p.lower()) for p in self._strip):
-                self._strip = (*self._strip, param.name.lower())
+            if not any(fnmatchcase(param.strip, p.lower()) for p in self._strip):
+                self._strip = (*self._strip, param.strip)
             self._error(CrawlError(param.example, "session-id", session_message(param)))
 
     def _canonical(self, item: _Item, final: str, entry: _Audited, canonical: str | None) -> None:

@@ -13,7 +13,8 @@ Normalisation (RFC 3986 section 6 plus what crawlers conventionally add):
 - query parameters are sorted by name; the sort is stable, so repeated names keep their order
   (`?a=2&a=1` and `?a=1&a=2` can mean different things to an application);
 - tracking and session parameters (`strip_params`, shell-style patterns, case-insensitive) are
-  dropped, including a `;jsessionid=...` path parameter when "jsessionid" is listed.
+  dropped, including a `;jsessionid=...` path parameter when "jsessionid" is listed and an ASP.NET
+  cookieless session segment (`/(S(...))/`, `/(X(1)S(...))/`) when "aspsessionid*" is.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ _QUERY_SAFE = "/?:@!$&'()*+,;=-._~%"
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~%?]")
 _LONE_PERCENT = re.compile(r"%(?![0-9A-F]{2})")
 _JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _DIGITS = re.compile(r"\d+")
 _QUERY_VALUE = re.compile(r"=[^&]*")
@@ -88,6 +90,30 @@ def remove_dot_segments(path: str) -> str:
         output.append(segment)
     result = "/".join(output)
     return result if result.startswith("/") else "/" + result
+
+
+def cookieless_segment(segment: str) -> bool:
+    """An ASP.NET cookieless state segment: `(S(id))`, `(X(1)S(id))`, `(A(id)F(ticket))` ...
+
+    One or more letter(value) groups in parentheses, values without parentheses. String
+    scanning, linear in the segment, because hostile pages choose the paths.
+    """
+    if len(segment) < 5 or segment[0] != "(" or segment[-1] != ")":
+        return False
+    inner, index = segment[1:-1], 0
+    while index < len(inner):
+        if inner[index] not in _ASCII_LETTERS or inner[index + 1 : index + 2] != "(":
+            return False
+        close = inner.find(")", index + 2)
+        if close < 0 or "(" in inner[index + 2 : close]:
+            return False
+        index = close + 1
+    return True
+
+
+def _drop_cookieless(path: str) -> str:
+    kept = [segment for segment in path.split("/") if not cookieless_segment(segment)]
+    return "/".join(kept) or "/"
 
 
 @lru_cache(maxsize=64)
@@ -136,6 +162,8 @@ def normalize_url(url: str, strip_params: tuple[str, ...] = DEFAULT_STRIP_PARAMS
     strip = _strip_matcher(strip_params)
     if ";" in path and strip is not None and strip.match("jsessionid"):
         path = _JSESSIONID.sub("", path)
+    if "/(" in path and strip is not None and strip.match("aspsessionid"):
+        path = _drop_cookieless(path)
     path = _normalise_component(path, _PATH_SAFE)
     if "/." in path:
         path = remove_dot_segments(path)

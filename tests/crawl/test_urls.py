@@ -37,6 +37,16 @@ from smo_audit.crawl.urls import (
         ("http://example.com/a?UTM_Source=n", "http://example.com/a"),
         ("http://example.com/a;jsessionid=0AB12?x=1", "http://example.com/a?x=1"),
         ("http://example.com/a?PHPSESSID=1&q=2", "http://example.com/a?q=2"),
+        ("http://example.com/app;JSESSIONID=9F/b", "http://example.com/app/b"),
+        # ASP.NET cookieless state segments, anywhere in the path; look-alikes stay
+        ("http://example.com/(S(lit3py55t21z5v55vlm25s55))/default.aspx", "http://example.com/default.aspx"),
+        ("http://example.com/(X(1)S(abc123))/", "http://example.com/"),
+        ("http://example.com/app/(A(a1)F(f2))/p?q=1", "http://example.com/app/p?q=1"),
+        ("http://example.com/(S(abc))", "http://example.com/"),
+        ("http://example.com/(notes)/p", "http://example.com/(notes)/p"),
+        ("http://example.com/(S(a)/p", "http://example.com/(S(a)/p"),
+        ("http://example.com/(S(a))x/p", "http://example.com/(S(a))x/p"),
+        ("http://example.com/(\u00df(a))/p", "http://example.com/(%C3%9F(a))/p"),
         ("http://example.com/%7euser/%2f", "http://example.com/~user/%2F"),
         ("http://example.com/caf%c3%a9", "http://example.com/caf%C3%A9"),
         ("http://example.com/café", "http://example.com/caf%C3%A9"),
@@ -58,6 +68,7 @@ def test_normalize_url(raw: str, expected: str) -> None:
 def test_strip_params_is_configurable() -> None:
     assert normalize_url("http://x.org/?utm_source=a&ref=b", ("ref",)) == "http://x.org/?utm_source=a"
     assert normalize_url("http://x.org/?utm_source=a", ()) == "http://x.org/?utm_source=a"
+    assert normalize_url("http://x.org/(S(ab1))/p", ()) == "http://x.org/(S(ab1))/p"
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from tests.hostile.harness import PLAIN, assert_siblings_audited, run_site, site_routes
-from tests.support.scripted_server import Reply, Request, html
+from tests.hostile.harness import PLAIN, assert_siblings_audited, home, run_site, site_routes
+from tests.support.scripted_server import Reply, Request, html, png, redirect
 
 
 def _session_page(link_format: str):  # every visit hands out a fresh session id on every link
@@ -26,11 +26,17 @@ def _session_page(link_format: str):  # every visit hands out a fresh session id
     ("/p{n};jsessionid={sid}", "jsessionid"),
     ("/p{n}?lang=en&sid={sid}", "sid"),  # the site's own name: found by its repeating value
     ("/p{n}?visit={sid}", "visit"),
+    ("/app;jsessionid={sid}/p{n}", "jsessionid"),  # a path parameter in a middle segment
+    ("/p{n};JSESSIONID={sid}?x=1", "jsessionid"),
+    ("/(S({sid}))/p{n}", "(S(...))"),  # ASP.NET cookieless session state
+    ("/(X(1)S({sid}))/p{n}", "(S(...))"),
+    ("/app/(A({sid})F({sid}))/p{n}", "(S(...))"),
 ])
 def test_session_ids_are_reported_once_and_not_crawled_as_new_pages(scripted_server, link_format: str,
                                                                       name: str) -> None:
     routes = site_routes()
-    routes.update({"/": _session_page(link_format), "/p*": _session_page(link_format)})
+    routes.update({"/": _session_page(link_format), "/p*": _session_page(link_format),
+                   "/app*": _session_page(link_format), "/(*": _session_page(link_format)})
     server = scripted_server(routes)
     outcome = run_site(server, "--max-pages", "40")
     assert outcome.code in (0, 1), outcome.stderr
@@ -71,3 +77,33 @@ def test_an_endless_calendar_stops_at_max_depth_and_says_so(scripted_server) -> 
     assert_siblings_audited(outcome)
     assert "max-depth" in outcome.error_kinds()
     assert sum(1 for p in outcome.report["pages"] if "/cal" in p["url"]) <= 4
+
+
+def _cookieless_asp_net(request: Request) -> Reply:
+    """An ASP.NET site with cookieless sessions: a URL without a session segment is redirected to
+    one with a fresh id, and pages link relatively, so every link carries the visitor's id."""
+    segments = request.path.split("/")
+    if not any(s.startswith("(S(") for s in segments):
+        return redirect(f"/(S({uuid.uuid4().hex[:24]})){request.path}", 302)
+    page = "/".join(s for s in segments if not s.startswith("(S(")) or "/"
+    if page == "/":
+        return html(home("a", "b"))  # relative links: /(S(id))/a, /(S(id))/b
+    title = {"/a": "Page A", "/b": "Page B"}.get(page)
+    if title is None:
+        return Reply(404)
+    return html(PLAIN.format(title=title).replace("</body>", '<a href="./">home</a><a href="a">A</a></body>'))
+
+
+def test_asp_net_cookieless_sessions_are_one_page_each_and_reported_every_run(scripted_server) -> None:
+    """Every fetch hands out a new id, so without the cookieless rule the crawl never ends; with it,
+    each page is audited once, and the trap is reported on every run (three runs, same outcome)."""
+    server = scripted_server({"/robots.txt": Reply(404), "/og.png": png(1200, 630), "/*": _cookieless_asp_net})
+    for _ in range(3):
+        outcome = run_site(server, "--max-pages", "30")
+        assert outcome.code in (0, 1), outcome.stderr
+        titles = sorted(p["facts"]["title"] for p in outcome.report["pages"])
+        assert titles == ["Home", "Page A", "Page B"], [p["url"] for p in outcome.report["pages"]]
+        assert all("(S(" not in p["url"] for p in outcome.report["pages"])
+        assert [e["kind"] for e in outcome.errors] == ["session-id"], outcome.errors
+        assert "'(S(...))'" in outcome.errors[0]["message"] and "/(S(" in outcome.errors[0]["url"]
+        assert outcome.report["stop_reason"] is None
