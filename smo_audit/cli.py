@@ -570,7 +570,7 @@ def _compare(paths: list[Path], fmt: str, output: Path | None) -> None:
     if output is not None:
         write_atomic(output, text)
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        _print_file_format(text)
 
 
 @app.command("config", epilog=EXIT_CODES_HELP)
@@ -647,8 +647,10 @@ def _diff(old_path: Path, new_path: Path, fmt: str, tolerance: float, output: Pa
     text = writers[fmt](diff)
     if output is not None:
         write_atomic(output, text)
-    else:
+    elif fmt == "terminal":
         sys.stdout.write(text)
+    else:
+        _print_file_format(text)
     return EXIT_BELOW_THRESHOLD if diff.regressed else EXIT_PASSED
 
 
@@ -681,8 +683,7 @@ def _github(path: Path, sarif: Path | None, baseline: Path | None, tolerance: fl
     markdown = github.summary_markdown(report, rules, diff)
     github.append(env.get("GITHUB_STEP_SUMMARY"), markdown)
     workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
-    for line in github.workflow_commands(github.find_annotations(report, workspace)):
-        sys.stdout.write(line + "\n")
+    _print_file_format("".join(line + "\n" for line in github.workflow_commands(github.find_annotations(report, workspace))))
     pr = github.pull_request_number(env.get("GITHUB_EVENT_PATH"))
     github.write_outputs(env.get("GITHUB_OUTPUT"), github.outputs(report, path, sarif, pr))
     if body is not None:
@@ -735,7 +736,19 @@ def _fast_metadata_command(args: list[str]) -> int | None:
     return 0
 
 
+def _print_file_format(text: str) -> None:
+    """Markdown, HTML, JSON (and GitHub's workflow commands) on stdout: UTF-8 bytes whatever the
+    locale, as in a file; a Latin-1 or ASCII stdout would turn every other character into '?'."""
+    from smo_audit.report.outputs import utf8_stdout
+
+    if not text:
+        return
+    with utf8_stdout() as out:
+        out.write(text if text.endswith("\n") else text + "\n")
+
+
 def main() -> None:
+    _safe_streams()  # the fast path below skips the typer callback that does it for other commands
     fast = _fast_metadata_command(sys.argv[1:])
     if fast is not None:
         sys.stdout.flush()

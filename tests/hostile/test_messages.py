@@ -7,14 +7,22 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
 
 from smo_audit.crawl.fetcher import classify_transport_error
 from smo_audit.errors import printable
-from tests.hostile.harness import assert_siblings_audited, home, plain, run_site, site_routes
-from tests.support.scripted_server import Reply, html, redirect
+from tests.hostile.harness import (
+    assert_siblings_audited,
+    home,
+    plain,
+    run_cli,
+    run_site,
+    site_routes,
+)
+from tests.support.scripted_server import Reply, ScriptedServer, html, redirect
 
 
 @pytest.mark.parametrize(("location", "needle"), [
@@ -108,3 +116,87 @@ def test_a_reader_that_goes_away_is_not_an_error(scripted_server, tmp_path, fmt:
     assert err == "", err
     if fmt == "terminal":
         assert len(json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["pages"]) == 3
+
+
+FOLDER_NAME = "Café ☕ 日本"  # a build folder's name: what `compare` calls that site
+
+
+@pytest.fixture(scope="module")
+def saved_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two saved reports with non-ASCII text: a real audit (a page titled NON_ASCII), and the same
+    audit as if it were of a build folder named FOLDER_NAME (compare names that site by it)."""
+    folder = tmp_path_factory.mktemp("reports")
+    first, second = folder / "a.json", folder / "b.json"
+    with ScriptedServer(site_routes(**{"/a": plain(NON_ASCII)})) as server:
+        code, _, err, _ = run_cli(["audit", server.url("/"), "--format", "json", "--output", str(first), "--quiet",
+                                   "--timeout", "5"], bound=30)
+    assert code == 0, err
+    report = json.loads(first.read_text(encoding="utf-8"))
+    report["target"] = f"/srv/builds/{FOLDER_NAME}"
+    report["pages"] = report["pages"][:2]  # and one page fewer: the diff has something to say
+    second.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    return first, second
+
+
+def _run_on(encoding: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "LC_ALL": "C", "LANG": "C"}
+    return subprocess.run([sys.executable, "-m", "smo_audit", *args], capture_output=True, timeout=60, env=env)
+
+
+ENCODINGS = ["ascii", "latin-1"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize(("command", "needle"), [
+    pytest.param(("compare", "-f", "markdown", "{a}", "{b}"), FOLDER_NAME, id="compare-markdown"),
+    pytest.param(("compare", "-f", "html", "{a}", "{b}"), FOLDER_NAME, id="compare-html"),
+    pytest.param(("report", "{a}", "-f", "markdown"), "3 pages \u00b7 static mode", id="report-markdown"),
+    pytest.param(("report", "{a}", "-f", "csv"), NON_ASCII, id="report-csv"),
+    pytest.param(("diff", "-f", "markdown", "{a}", "{b}"), "\u2705", id="diff-markdown"),
+])
+def test_file_formats_on_a_non_utf8_stdout_are_utf8(saved_reports: tuple[Path, Path], encoding: str,
+                                                    command: tuple[str, ...], needle: str | None) -> None:
+    a, b = saved_reports
+    expected = _run_on("utf-8", *(part.format(a=a, b=b) for part in command))
+    process = _run_on(encoding, *(part.format(a=a, b=b) for part in command))
+    assert process.returncode == expected.returncode and process.returncode in (0, 1), process.stderr
+    assert process.stderr == b""
+    assert process.stdout == expected.stdout  # the same UTF-8 bytes as on a UTF-8 stdout, no '?'
+    if needle is not None:
+        assert needle in process.stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("command", [
+    pytest.param(("report", "{a}", "-f", "json"), id="report-json"),
+    pytest.param(("diff", "-f", "json", "{a}", "{b}"), id="diff-json"),
+])
+def test_json_of_saved_reports_on_a_non_utf8_stdout_is_valid_utf8_json(saved_reports: tuple[Path, Path],
+                                                                      encoding: str, command: tuple[str, ...]) -> None:
+    a, b = saved_reports
+    expected = _run_on("utf-8", *(part.format(a=a, b=b) for part in command))
+    process = _run_on(encoding, *(part.format(a=a, b=b) for part in command))
+    assert process.returncode == expected.returncode and process.returncode in (0, 1), process.stderr
+    assert process.stderr == b"" and process.stdout == expected.stdout
+    document = json.loads(process.stdout.decode("utf-8"))  # strict UTF-8: the JSON contract
+    if command[0] == "report":
+        assert NON_ASCII in {p["facts"]["title"] for p in document["pages"]}
+    else:
+        assert document["new_target"].endswith(FOLDER_NAME) and document["old_target"].startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("command", [
+    pytest.param(("compare", "{a}", "{b}"), id="compare"),
+    pytest.param(("report", "{a}", "--show", "pages"), id="report"),
+    pytest.param(("diff", "{a}", "{b}"), id="diff"),
+    pytest.param(("explain", "og-image"), id="explain"),
+])
+def test_terminal_output_on_a_non_utf8_stdout_is_in_its_encoding(saved_reports: tuple[Path, Path], encoding: str,
+                                                                 command: tuple[str, ...]) -> None:
+    """Text for a person is written in the terminal's encoding, what it cannot show as '?'."""
+    a, b = saved_reports
+    process = _run_on(encoding, *(part.format(a=a, b=b) for part in command))
+    assert process.returncode in (0, 1), process.stderr
+    assert process.stderr == b"" and process.stdout.strip()
+    process.stdout.decode(encoding)  # what the terminal was told it can show
