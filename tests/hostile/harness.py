@@ -5,7 +5,10 @@ URL and to `/b`, and `/a` and `/b` are plain pages with Open Graph tags. The cas
 routes (the hostile page, a hostile og:image, a hostile robots.txt ...). `run_site` audits it
 in-process through the CLI entry point (typer's runner, in a worker thread so a hang fails the
 test at its time bound instead of hanging the suite) and returns the exit code, the parsed JSON
-report and stderr. `assert_siblings_audited` checks that the rest of the crawl survived.
+report and stderr. `assert_siblings_audited` checks that the rest of the crawl survived, and
+`assert_case` makes the assertions every hostile case owes: the exit code, the plain pages in
+pages[] with their facts, the hostile page in pages[] or not, and errors[] exactly as expected
+(the time bound is run_site's).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,8 +64,19 @@ class Outcome:
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> page
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    base: str = ""  # the server's base URL: pages and errors are keyed by what follows it
+
     def error_kinds(self, path: str | None = None) -> list[str]:
         return [e["kind"] for e in self.errors if path is None or e["url"].endswith(path)]
+
+    def errors_by_path(self) -> dict[str, list[str]]:
+        """errors[] as {path (or whole URL off this server): sorted kinds}."""
+        found: dict[str, list[str]] = {}
+        for error in self.errors:
+            url = error["url"]
+            key = (url[len(self.base):] or "/") if self.base and url.startswith(self.base) else url
+            found.setdefault(key, []).append(error["kind"])
+        return {key: sorted(kinds) for key, kinds in found.items()}
 
 
 def run_cli(args: list[str], *, bound: float, env: Mapping[str, str] | None = None) -> tuple[int, str, str, float]:
@@ -86,18 +100,19 @@ def run_cli(args: list[str], *, bound: float, env: Mapping[str, str] | None = No
 
 
 def run_site(server: ScriptedServer, *extra_args: str, path: str = "/", bound: float = 20.0,
-             output: Path | None = None, env: Mapping[str, str] | None = None) -> Outcome:
-    """Audit the server's site as JSON and parse the report (from stdout or `output`)."""
-    args = ["audit", server.url(path), "--format", "json", "--quiet", "--timeout", "5", "--max-pages", "20",
+             output: Path | None = None, env: Mapping[str, str] | None = None, host: str | None = None) -> Outcome:
+    """Audit the server's site as JSON and parse the report (from stdout or `output`); `host`
+    names the server another way (a numeric form of its address)."""
+    base = server.base_url if host is None else f"http://{host}:{server.port}"
+    args = ["audit", base + path, "--format", "json", "--quiet", "--timeout", "5", "--max-pages", "20",
             *extra_args]
     if output is not None:
         args += ["--output", str(output)]
     code, out, err, seconds = run_cli(args, bound=bound, env=env)
     text = output.read_text(encoding="utf-8") if output is not None and output.exists() else out
     report = json.loads(text) if text.strip() else {}
-    base = server.base_url
     pages = {p["url"][len(base):] or "/": p for p in report.get("pages", []) if p["url"].startswith(base)}
-    return Outcome(code, report, out, err, seconds, pages, list(report.get("errors", [])))
+    return Outcome(code, report, out, err, seconds, pages, list(report.get("errors", [])), base)
 
 
 def assert_siblings_audited(outcome: Outcome, *paths: str) -> None:
@@ -108,3 +123,25 @@ def assert_siblings_audited(outcome: Outcome, *paths: str) -> None:
         assert page["status"] == 200 and page["facts"]["title"], page
     assert outcome.code in (0, 1), (outcome.code, outcome.stderr)
     assert "Traceback" not in outcome.stderr
+
+
+def assert_case(outcome: Outcome, errors: Mapping[str, Sequence[str]], *, audited: Sequence[str] = (),
+                not_audited: Sequence[str] = ("/hostile",), siblings: Sequence[str] = ("/", "/a", "/b"),
+                code: int = 0) -> None:
+    """What every hostile case asserts about its run (its time bound is run_site's):
+
+    - the exit code (0: no threshold is set, so a finished audit passes);
+    - the sibling pages of the crawl are in pages[], fetched (200) and with their facts;
+    - the pages in `audited` are in pages[] too (the hostile page, cut or clipped but kept), those
+      in `not_audited` are not (skipped, refused, failed);
+    - errors[] is exactly `errors` ({path: kinds}, whole URLs for other hosts), and none of it is
+      about a sibling page.
+    """
+    assert outcome.code == code, (outcome.code, outcome.stderr)
+    assert "Traceback" not in outcome.stderr
+    assert_siblings_audited(outcome, *siblings)
+    for path in audited:
+        assert path in outcome.pages, f"{path} missing from pages[] ({sorted(outcome.pages)}; errors {outcome.errors})"
+    for path in not_audited:
+        assert path not in outcome.pages, f"{path} should not be in pages[]"
+    assert outcome.errors_by_path() == {path: sorted(kinds) for path, kinds in errors.items()}, outcome.errors

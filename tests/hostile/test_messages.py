@@ -15,7 +15,7 @@ import pytest
 from smo_audit.crawl.fetcher import classify_transport_error
 from smo_audit.errors import printable
 from tests.hostile.harness import (
-    assert_siblings_audited,
+    assert_case,
     home,
     plain,
     run_cli,
@@ -42,8 +42,7 @@ def test_a_start_url_redirecting_to_a_non_web_url_is_one_sentence(scripted_serve
 def test_a_page_redirecting_to_javascript_is_an_error_and_the_rest_is_audited(scripted_server) -> None:
     server = scripted_server(site_routes(**{"/hostile": redirect("javascript:alert(1)", 301)}))
     outcome = run_site(server)
-    assert_siblings_audited(outcome)
-    assert outcome.error_kinds("/hostile") == ["bad-redirect"]
+    assert_case(outcome, {"/hostile": ["bad-redirect"]})
 
 
 @pytest.mark.parametrize("content_type", ["text/\x1b[31mevil\x1b]0;owned\x07", "application/\x1b[2J\x1b[H", "text/\x9b31m"])

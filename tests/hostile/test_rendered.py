@@ -3,7 +3,7 @@ policy too, and a hostile script cannot stall or derail the audit of the other p
 
 from __future__ import annotations
 
-from tests.hostile.harness import PLAIN, assert_siblings_audited, run_site, site_routes
+from tests.hostile.harness import PLAIN, assert_case, run_site, site_routes
 from tests.support.scripted_server import Reply, html, png
 
 RENDER = ("--render", "all", "--viewports", "desktop")
@@ -20,11 +20,12 @@ def test_the_browser_does_not_fetch_what_robots_txt_disallows(scripted_server) -
         "/robots.txt": Reply(200, {"content-type": "text/plain"}, "User-agent: smo-audit\nDisallow: /private/\n"),
     }))
     outcome = run_site(server, *RENDER, bound=90)
-    assert_siblings_audited(outcome)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     assert server.hits("/public/pixel.png") >= 1, "the browser fetched no image at all: the case proves nothing"
     assert server.hits("/private/pixel.png") == 0
+    assert all(outcome.pages[p]["render"]["status"] != "static-only" for p in ("/", "/a", "/b", "/hostile"))
     control = run_site(server, *RENDER, "--ignore-robots", bound=90)
-    assert control.code in (0, 1)
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
     assert server.hits("/private/pixel.png") >= 1
 
 
@@ -35,7 +36,7 @@ def test_a_script_that_never_ends_costs_only_its_page(scripted_server, tmp_path)
         "/hostile": _page("<script>for(;;){}</script>"),
     }))
     outcome = run_site(server, *RENDER, "--config", str(config), bound=60)
-    assert_siblings_audited(outcome)
+    assert_case(outcome, {"/hostile": ["render-timeout"]}, audited=["/hostile"], not_audited=())
     hostile = outcome.pages["/hostile"]  # its static facts stay; the render is reported as not done
     assert hostile["facts"]["title"] == "Hostile"
     assert hostile["render"]["status"] == "static-only" and outcome.error_kinds("/hostile") == ["render-timeout"]

@@ -3,7 +3,7 @@ requested; --ignore-robots (the control run) requests them."""
 
 from __future__ import annotations
 
-from tests.hostile.harness import assert_siblings_audited, run_site, site_routes
+from tests.hostile.harness import assert_case, run_site, site_routes
 from tests.support.scripted_server import Reply, ScriptedServer, html, png
 
 
@@ -20,10 +20,13 @@ def test_an_og_image_under_disallow_is_not_fetched(scripted_server) -> None:
                                             "/robots.txt": _robots("User-agent: *\nDisallow: /img/\n")}))
     _page_with(server, f'<meta property="og:title" content="H"><meta property="og:image" content="{server.url("/img/og.png")}">')
     outcome = run_site(server)
-    assert_siblings_audited(outcome)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())  # the refusal is the page's finding
     assert server.hits("/img/og.png") == 0
-    run_site(server, "--ignore-robots")
+    finding = next(f for f in outcome.pages["/hostile"]["findings"] if f["rule"] == "og-image-reachable")
+    assert finding["status"] == "skip" and "robots.txt disallows it" in finding["message"], finding["message"]
+    control = run_site(server, "--ignore-robots")
     assert server.hits("/img/og.png") >= 1
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
 
 
 def test_a_feed_under_disallow_is_not_fetched(scripted_server) -> None:
@@ -34,10 +37,11 @@ def test_a_feed_under_disallow_is_not_fetched(scripted_server) -> None:
     }))
     _page_with(server, '<link rel="alternate" type="application/rss+xml" href="/private/feed.xml">')
     outcome = run_site(server)
-    assert_siblings_audited(outcome)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     assert server.hits("/private/feed.xml") == 0
-    run_site(server, "--ignore-robots")
+    control = run_site(server, "--ignore-robots")
     assert server.hits("/private/feed.xml") >= 1
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
 
 
 def _agents(server: ScriptedServer) -> set[str]:
@@ -48,14 +52,16 @@ def test_no_request_as_a_social_bot_that_robots_txt_disallows(scripted_server) -
     server = scripted_server(site_routes(**{"/robots.txt": _robots(
         "User-agent: facebookexternalhit\nDisallow: /\n\nUser-agent: Twitterbot\nDisallow: /\n\n"
         "User-agent: *\nAllow: /\n")}))
+    server.routes["/hostile"] = html("<title>Bots disallowed</title>")
     outcome = run_site(server)
-    assert_siblings_audited(outcome)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     agents = _agents(server)
     assert "facebookexternalhit" not in agents and "twitterbot" not in agents, agents
 
 
 def test_social_bots_are_asked_when_robots_txt_lets_them_in(scripted_server) -> None:
     # The control of the test above: same site, robots.txt allowing everyone.
-    server = scripted_server(site_routes())
-    run_site(server)
+    server = scripted_server(site_routes(**{"/hostile": html("<title>Bots welcome</title>")}))
+    outcome = run_site(server)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     assert "facebookexternalhit" in _agents(server)

@@ -1,7 +1,7 @@
 """Transport-level hostility on one page of a crawl: a server that stalls, drips, hangs up, lies
 about its length, sends a compression bomb or a body past the size cap, or redirects forever.
-Each case: the run ends within its bound, the hostile URL is an error of the expected kind, and
-the other pages of the same crawl are audited."""
+Each case: the run ends within its bound with exit 0, the hostile URL is one error of the expected
+kind and not a page, and the other pages of the same crawl are audited."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import gzip
 
 import pytest
 
-from tests.hostile.harness import assert_siblings_audited, run_site, site_routes
+from tests.hostile.harness import assert_case, run_site, site_routes
 from tests.support.scripted_server import Reply, drip, redirect
 
 LIMITS = "timeout = 2\nmax_body_bytes = 1048576\nmax_redirects = 5\nretries = 0\n"
@@ -24,26 +24,27 @@ def limits(tmp_path) -> tuple[str, str]:
 BOMB = gzip.compress(b"<p>" + b"\0" * (64 * 1024 * 1024))  # 64 MB of HTML in ~64 KB
 
 
-@pytest.mark.parametrize(("route", "kinds"), [
-    pytest.param(Reply(200, {"content-type": "text/html"}, b"<p>late</p>", delay=8), {"timeout"}, id="stalls"),
-    pytest.param(drip([b"<p>"] + [b"x" * 10] * 40, interval=0.2), {"timeout"}, id="drips"),
-    pytest.param(Reply(drop=True), {"protocol", "network", "connect"}, id="hangs-up"),
+@pytest.mark.parametrize(("route", "kind"), [
+    pytest.param(Reply(200, {"content-type": "text/html"}, b"<p>late</p>", delay=8), "timeout", id="stalls"),
+    pytest.param(drip([b"<p>"] + [b"x" * 10] * 40, interval=0.2), "timeout", id="drips"),
+    # how a hang-up surfaces (no answer, a reset) depends on timing: any transport failure kind
+    pytest.param(Reply(drop=True), "protocol|network|connect", id="hangs-up"),
     pytest.param(Reply(200, {"content-type": "text/html", "content-length": "100000"}, b"<p>short</p>", close=True),
-                 {"protocol", "network"}, id="short-body"),
-    pytest.param(Reply(200, {"content-type": "text/html", "content-encoding": "gzip"}, BOMB), {"too-large"},
+                 "protocol|network", id="short-body"),
+    pytest.param(Reply(200, {"content-type": "text/html", "content-encoding": "gzip"}, BOMB), "too-large",
                  id="gzip-bomb"),
-    pytest.param(Reply(200, {"content-type": "text/html"}, b"<p>" + b"a" * (3 * 1024 * 1024)), {"too-large"},
+    pytest.param(Reply(200, {"content-type": "text/html"}, b"<p>" + b"a" * (3 * 1024 * 1024)), "too-large",
                  id="over-the-size-cap"),
-    pytest.param(Reply(200, {"content-type": "text/html", "content-encoding": "x-evil"}, b"<p>hi</p>"), {"decoding"},
+    pytest.param(Reply(200, {"content-type": "text/html", "content-encoding": "x-evil"}, b"<p>hi</p>"), "decoding",
                  id="unknown-encoding"),
-    pytest.param(redirect("/hostile"), {"redirect-loop"}, id="redirects-to-itself"),
+    pytest.param(redirect("/hostile"), "redirect-loop", id="redirects-to-itself"),
 ])
-def test_a_hostile_transport_costs_one_page(scripted_server, limits, route: Reply, kinds: set[str]) -> None:
+def test_a_hostile_transport_costs_one_page(scripted_server, limits, route: Reply, kind: str) -> None:
     server = scripted_server(site_routes(**{"/hostile": route}))
     outcome = run_site(server, *limits, "--timeout", "2", bound=25)
-    assert_siblings_audited(outcome)
-    assert set(outcome.error_kinds("/hostile")) & kinds, outcome.errors
-    assert "/hostile" not in outcome.pages
+    found = outcome.error_kinds("/hostile")
+    assert len(found) == 1 and found[0] in kind.split("|"), outcome.errors
+    assert_case(outcome, {"/hostile": found})
 
 
 def test_an_endless_redirect_chain_stops_at_max_redirects(scripted_server, limits) -> None:
@@ -51,6 +52,5 @@ def test_an_endless_redirect_chain_stops_at_max_redirects(scripted_server, limit
     routes["/hostile"] = redirect("/r0", 302)
     server = scripted_server(routes)
     outcome = run_site(server, *limits, "--timeout", "2")
-    assert_siblings_audited(outcome)
-    assert outcome.error_kinds("/hostile") == ["too-many-redirects"]
+    assert_case(outcome, {"/hostile": ["too-many-redirects"]})
     assert server.hits("/r10") == 0
