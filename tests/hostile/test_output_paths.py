@@ -1,6 +1,8 @@
 """Output paths: a destination the run cannot write is refused before anything is fetched (exit 2,
-one sentence), a write that fails at the end says which file and why, a failed start URL replaces
-the earlier run's reports, and a device or pipe given as --output stays a device or pipe."""
+one sentence; the same audit with a good destination then has every page), a write that fails at
+the end says which file and why and keeps what it could write, a failed start URL replaces the
+earlier run's reports, and a device or pipe given as --output stays a device or pipe. Each run
+that audits checks pages[] (/, /a, /b with their titles) and errors[]."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.harness import run_cli, site_routes
-from tests.support.scripted_server import Reply
+from tests.support.scripted_server import Reply, Route
 
 
 def _audit(server, *args: str) -> tuple[int, str, str]:
@@ -24,8 +26,21 @@ def _audit(server, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def _site(**extra: Route) -> dict[str, Route]:
+    """Home, /a and /b: nothing hostile here but the destination."""
+    return site_routes(hostile_path="/a", **extra)
+
+
 def _one_sentence(err: str) -> None:
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def _assert_whole_site(report_text: str | bytes) -> None:
+    """The report holds the whole crawl: /, /a and /b with their titles, no error."""
+    report = json.loads(report_text)
+    titles = {p["url"].split("/", 3)[3]: p["facts"]["title"] for p in report["pages"]}
+    assert titles == {"": "Home", "a": "Page A", "b": "Page B"}, titles
+    assert report["errors"] == [] and report["partial"] is False
 
 
 @pytest.mark.parametrize(("case", "needle"), [
@@ -34,7 +49,7 @@ def _one_sentence(err: str) -> None:
     ("parent-cannot-be-created", "cannot write reports in"),
 ])
 def test_a_bad_output_file_is_refused_before_the_crawl(scripted_server, tmp_path: Path, case: str, needle: str) -> None:
-    server = scripted_server(site_routes())
+    server = scripted_server(_site())
     (tmp_path / "file").write_text("not a folder")
     (tmp_path / "folder").mkdir()
     output = {
@@ -47,33 +62,40 @@ def test_a_bad_output_file_is_refused_before_the_crawl(scripted_server, tmp_path
     _one_sentence(err)
     assert server.paths() == [], "the crawl started before the destination was checked"
     assert (tmp_path / "file").read_text() == "not a folder" and list((tmp_path / "folder").iterdir()) == []
+    good = tmp_path / "good.json"  # control: only the destination was wrong
+    code, _, err = _audit(server, "--format", "json", "--output", str(good))
+    assert code == 0, err
+    _assert_whole_site(good.read_text(encoding="utf-8"))
 
 
 def test_an_output_dir_that_is_a_file_is_refused_before_the_crawl(scripted_server, tmp_path: Path) -> None:
-    server = scripted_server(site_routes())
+    server = scripted_server(_site())
     blocker = tmp_path / "reports"
     blocker.write_text("x")
     code, _, err = _audit(server, "--format", "json,html", "--output-dir", str(blocker))
     assert code == 2 and "is a file, not a folder" in err
     _one_sentence(err)
-    assert server.paths() == []
+    assert server.paths() == [] and blocker.read_text() == "x"
+    code, _, err = _audit(server, "--format", "json,html", "--output-dir", str(tmp_path / "good"))
+    assert code == 0, err
+    _assert_whole_site((tmp_path / "good" / "report.json").read_text(encoding="utf-8"))
 
 
 def test_an_output_dir_in_an_unwritable_place_is_refused_before_the_crawl(scripted_server) -> None:
-    server = scripted_server(site_routes())
-    code, _, err = _audit(server, "--format", "json,html", "--output-dir", "/proc/self/reports")
-    assert code == 2 and "cannot write reports in /proc/self/reports" in err
+    server = scripted_server(_site())
+    code, out, err = _audit(server, "--format", "json,html", "--output-dir", "/proc/self/reports")
+    assert code == 2 and "cannot write reports in /proc/self/reports" in err and out == ""
     _one_sentence(err)
     assert server.paths() == []
 
 
 def test_a_good_output_file_in_a_new_folder_is_written(scripted_server, tmp_path: Path) -> None:
     """Control for the refusals above: a missing parent folder is created, not refused."""
-    server = scripted_server(site_routes())
+    server = scripted_server(_site())
     output = tmp_path / "new" / "deeper" / "report.json"
     code, _, err = _audit(server, "--format", "json", "--output", str(output))
     assert code == 0, err
-    assert len(json.loads(output.read_text(encoding="utf-8"))["pages"]) == 3
+    _assert_whole_site(output.read_text(encoding="utf-8"))
     assert [p.name for p in output.parent.iterdir()] == ["report.json"], "a probe or temporary file was left"
 
 
@@ -88,7 +110,7 @@ def _limit_file_size() -> None:  # runs in the child before exec
 def test_a_full_disk_at_the_end_is_one_sentence_naming_the_file(scripted_server, tmp_path: Path) -> None:
     """RLIMIT_FSIZE stands in for a full disk: the probe (an empty file) passes, the report does not fit
     (--output-dir: the JSON report is written, the HTML one is not, and the error names both)."""
-    server = scripted_server(site_routes())
+    server = scripted_server(_site())
     process = subprocess.run(
         [sys.executable, "-m", "smo_audit", "audit", server.url("/"), "--format", "json,html", "--output-dir",
          str(tmp_path), "--quiet", "--timeout", "5"],
@@ -98,12 +120,12 @@ def test_a_full_disk_at_the_end_is_one_sentence_naming_the_file(scripted_server,
     html_report, json_report = tmp_path / "report.html", tmp_path / "report.json"
     assert f"could not write the report to {html_report}: File too large ({json_report} written)" in process.stderr
     _one_sentence(process.stderr)
-    assert len(json.loads(json_report.read_text(encoding="utf-8"))["pages"]) == 3
+    _assert_whole_site(json_report.read_text(encoding="utf-8"))  # the crawl is not lost to the HTML failure
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"], "a half-written report was left"
 
 
 def test_a_failed_start_url_replaces_yesterdays_reports(scripted_server, tmp_path: Path) -> None:
-    server = scripted_server(site_routes(**{"/": Reply(503)}))
+    server = scripted_server(_site(**{"/": Reply(503)}))
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "report.json").write_text('{"score": 97, "pages": ["yesterday"]}')
@@ -119,7 +141,7 @@ def test_a_failed_start_url_replaces_yesterdays_reports(scripted_server, tmp_pat
 
 def test_a_named_pipe_as_output_stays_a_pipe(scripted_server, tmp_path: Path) -> None:
     """Renaming a temporary file over a device or pipe (-o /dev/stdout) would replace the node."""
-    server = scripted_server(site_routes())
+    server = scripted_server(_site())
     pipe = tmp_path / "report.pipe"
     os.mkfifo(pipe)
     received: list[bytes] = []
@@ -129,4 +151,4 @@ def test_a_named_pipe_as_output_stays_a_pipe(scripted_server, tmp_path: Path) ->
     reader.join(10)
     assert code == 0, err
     assert pipe.is_fifo()
-    assert len(json.loads(received[0])["pages"]) == 3
+    _assert_whole_site(received[0])
