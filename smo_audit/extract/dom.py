@@ -616,20 +616,24 @@ def meta_byte_offsets(body: bytes, limit: int = 64) -> tuple[tuple[str, int], ..
     """Byte offsets of og:/twitter: keys in the raw body, for "tags early enough" checks.
 
     Found with bytes.find (C speed), no second parse: social crawlers that read only the first
-    part of a page care about raw byte positions, not DOM positions.
+    part of a page care about raw byte positions, not DOM positions. A key is "og:" or "twitter:"
+    after a quote or "=" (`property="og:title"`, `property=og:title`); one pass per prefix finds
+    each of them (the first `limit`, og: keys first).
     """
     offsets: list[tuple[str, int]] = []
-    for needle in (b'"og:', b"'og:", b"=og:", b'"twitter:', b"'twitter:", b"=twitter:"):
-        start = 0
+    for prefix in (b"og:", b"twitter:"):
+        start = 1
         while len(offsets) < limit:
-            at = body.find(needle, start)
+            at = body.find(prefix, start) - 1  # the quote or "=" before the key
             if at < 0:
                 break
+            start = at + 2
+            if body[at] not in b"\"'=":
+                continue
             # the key ends at a quote, a space or ">", after at most 63 bytes
             stop = _KEY_END.search(body, at + 1, at + 64)
             end = stop.start() if stop is not None else min(at + 64, len(body))
             offsets.append((body[at + 1 : end].decode("ascii", "replace").lower(), at))
-            start = end
     offsets.sort(key=lambda item: item[1])
     return tuple(offsets)
 

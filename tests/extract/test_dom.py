@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from smo_audit.crawl.models import RawPage, RawResponse
 from smo_audit.extract import Extractor
 from smo_audit.extract.decode import decode_html
@@ -118,3 +121,28 @@ def test_controls_keep_their_urls_targets_and_bounded_text() -> None:
     wrapper, icon = doc.marked
     assert wrapper.text.startswith("word0 word1") and len(wrapper.text) <= MAX_TEXT and not wrapper.in_control
     assert icon.in_control and icon.text == "icon"
+
+
+def _quoted_keys(body: bytes) -> tuple[tuple[str, int], ...]:
+    """The definition, slowly: each og:/twitter: after a quote or "=", up to a quote, space or ">"."""
+    found = []
+    for at in range(len(body)):
+        if body[at:at + 1] in (b'"', b"'", b"=") and body.startswith((b"og:", b"twitter:"), at + 1):
+            end = at + 1
+            while end < min(at + 64, len(body)) and body[end:end + 1] not in (b'"', b"'", b" ", b">"):
+                end += 1
+            found.append((body[at + 1: end].decode("ascii", "replace").lower(), at))
+    return tuple(found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b'"og:title"', b"'og:image'", b"=og:url ", b'"twitter:card"', b"og:", b"x",
+                                 b'"', b"'", b"=", b" ", b">", b"twitter:", b"<meta property=", b'content="og:x"']),
+                max_size=40))
+def test_meta_byte_offsets_find_every_quoted_key(parts: list[bytes]) -> None:
+    from smo_audit.extract.dom import meta_byte_offsets
+
+    body = b"".join(parts)
+    expected = _quoted_keys(body)
+    assert meta_byte_offsets(body, limit=10_000) == expected
+    assert len(meta_byte_offsets(body)) == min(len(expected), 64)
