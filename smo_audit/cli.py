@@ -27,10 +27,11 @@ from smo_audit.errors import (
 )
 
 if TYPE_CHECKING:
+    from smo_audit.config import AuditConfig, Settings
     from smo_audit.engine.registry import LoadedRules
-    from smo_audit.pipeline import Audit
+    from smo_audit.pipeline import Audit, Target
     from smo_audit.report.model import Report
-    from smo_audit.report.outputs import ReportOutputs
+    from smo_audit.report.outputs import OutputPlan, ReportOutputs
 
 app = typer.Typer(
     name="smo-audit",
@@ -124,6 +125,7 @@ def audit(
     allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow requests to private, loopback and link-local addresses even when the target is public.")] = False,
     block_private: Annotated[bool, typer.Option("--block-private", help="Refuse requests to private, loopback and link-local addresses even when the target is one.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", metavar="K/N", help="Audit partition K of N of the site's URLs into one NDJSON part (-o FILE); merge the parts with `smo-audit report --merge`.")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", metavar="tcp://HOST:PORT|local:N", help="Run the shards (one per worker thread) on a Dask distributed cluster, or on N local worker processes, then merge them into one report (needs smo-audit[dask]).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", metavar="N", help="Worker processes that parse pages (default 2; 0 parses in-process).")] = None,
     page_budget: Annotated[float | None, typer.Option("--page-budget", metavar="SECONDS", help="Parsing time one page may cost before it is skipped (default 20).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", metavar="URL", help="The production URL (og:url/canonical must live under it).")] = None,
@@ -151,7 +153,7 @@ def audit(
         "timeout": timeout, "base_url": base_url, "check_profiles": check_profiles, "select": select, "ignore": ignore,
         "rules_dirs": rules_dir, "skip_broken_plugins": skip_broken_plugins or None,
         "quiet": quiet or None, "debug": debug or None,
-        "workers": workers, "page_budget": page_budget, "shard": shard,
+        "workers": workers, "page_budget": page_budget, "shard": shard, "dask": dask,
         "render": render, "viewports": viewports, "render_concurrency": render_concurrency,
         "render_samples": render_samples, "screenshots": screenshots, "chromium": chromium,
         "private_addresses": _private_mode(allow_private, block_private),
@@ -183,12 +185,13 @@ def demo(
     _run(str(site), flags, None, use_config_files=False)
 
 
-def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_config_files: bool = True) -> None:
+def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_config_files: bool = True,
+         settings: Settings | None = None) -> None:
     from smo_audit.interrupt import Stopper, Terminated
 
     try:
         with Stopper().installed():  # SIGTERM before or after the crawl ends like Ctrl-C
-            code = _audit(target, flags, config_path, use_config_files)
+            code = _audit(target, flags, config_path, use_config_files, settings)
     except SmoAuditError as error:
         _fail(error)
     except KeyboardInterrupt:
@@ -202,6 +205,29 @@ def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_co
             raise
         _fail(_internal(exc))
     raise typer.Exit(code)
+
+
+def run_shard_request(request: dict[str, Any]) -> int:
+    """One shard of a `--dask` audit, in a worker's child process (smo_audit/distributed.py).
+
+    The client resolved the settings; they arrive as the effective config, so no config file is
+    read here. Returns the exit code, after the same one-sentence errors as `audit --shard`.
+    """
+    from pydantic import ValidationError
+
+    from smo_audit.config import AuditConfig, Settings
+
+    try:
+        try:
+            config = AuditConfig.model_validate(request.get("config") or {})
+        except ValidationError as exc:
+            _fail(UsageError(f"the client sent settings this smo-audit cannot read ({exc.errors()[0]['msg']}): "
+                             "install the same smo-audit version on the client and every worker"))
+        _run(str(request.get("target", "")), {"shard": str(request.get("shard", ""))}, None,
+             settings=Settings(config))
+    except typer.Exit as done:
+        return int(done.exit_code)
+    return EXIT_PASSED
 
 
 def _internal(exc: BaseException, pages: int | None = None) -> InternalError:
@@ -219,7 +245,8 @@ def _plural(count: int, word: str) -> str:
     return plural(count, word)
 
 
-def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool) -> int:
+def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool,
+           settings: Settings | None = None) -> int:
     import asyncio
     import contextlib
 
@@ -237,7 +264,11 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 
     shard_text = flags.pop("shard", None)
     shard = None if shard_text is None else parse_shard(shard_text)
-    settings = load_settings(Path.cwd(), config_path, flags, use_files=use_config_files)
+    dask_text = flags.pop("dask", None)
+    if dask_text is not None and shard is not None:
+        raise UsageError("--dask runs every shard itself: leave out --shard")
+    if settings is None:
+        settings = load_settings(Path.cwd(), config_path, flags, use_files=use_config_files)
     cfg = settings.config
     loaded = _load_rules(cfg.rules_dirs, cfg.skip_broken_plugins)
     profile = ScoringProfile.load()
@@ -250,6 +281,8 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
     plan.check()
     target = resolve_target(target_text)
+    if dask_text is not None:
+        return _audit_on_dask(dask_text, target_text, target, cfg, plan, baseline)
     if shard is not None:
         check_shard_run(shard, target, cfg.output, cfg.render, cfg.format)
     progress = _Progress(enabled=not cfg.quiet and sys.stderr.isatty() and not os.environ.get("CI"))
@@ -307,6 +340,55 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
                          "was written\n")
         return stopped or EXIT_INTERRUPTED
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
+
+
+def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: AuditConfig, plan: OutputPlan,
+                   baseline: Report | None) -> int:
+    """`--dask`: the shards run on the cluster (smo_audit/distributed.py), then merge here."""
+    import tempfile
+
+    from smo_audit.distributed import parse_address, require_distributed, run_shards, shard_config
+    from smo_audit.interrupt import exit_code
+
+    address = parse_address(address_text)
+    require_distributed()
+    if target.url is None:
+        raise UsageError("--dask splits the crawl of a site by URL: audit a folder in one run")
+    if cfg.render != "off":
+        raise UsageError("--dask audits in static mode: leave out --render")
+    with tempfile.TemporaryDirectory(prefix="smo-audit-dask-") as tmp:
+        done = run_shards(address, target_text, shard_config(cfg.model_dump(mode="json")), Path(tmp),
+                          notice=None if cfg.quiet else _notice)
+        stopped = exit_code(done.stop_reason)
+        if not done.parts:
+            sys.stderr.write(f"smo-audit: {done.stop_reason} before any shard finished; no report was written\n")
+            return stopped or EXIT_INTERRUPTED
+        report = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet)
+    if stopped is not None:
+        sys.stderr.write(f"smo-audit: {done.stop_reason}; the partial report of {len(done.parts)} of "
+                         f"{done.count} shards was written\n")
+        return stopped
+    return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
+
+
+def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None = None, tolerance: float = 0.0,
+                  quiet: bool = True) -> Report:
+    """Merge shard parts (the site rules run over all their pages) and write the report."""
+    from smo_audit.report.outputs import ReportOutputs
+    from smo_audit.report.spool import PageSpool
+    from smo_audit.shard import merge_parts
+
+    with PageSpool() as spool:
+        run = merge_parts(paths, spool)
+        if baseline is not None and run.audited:
+            _compare_baseline(run, baseline, tolerance, quiet)
+        outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)
+        try:
+            outputs.start()
+            _write_report(run, outputs, quiet)
+            return run.summary(finished=True)
+        finally:
+            outputs.close()
 
 
 def _compare_baseline(run: Audit, baseline: Report, tolerance: float, quiet: bool) -> None:
@@ -473,9 +555,7 @@ def report_command(
 
 def _merge(paths: list[Path], formats: str | None, output: Path | None, output_dir: Path | None, show: str | None) -> int:
     from smo_audit.report.formats import parse_formats
-    from smo_audit.report.outputs import OutputPlan, ReportOutputs
-    from smo_audit.report.spool import PageSpool
-    from smo_audit.shard import merge_parts
+    from smo_audit.report.outputs import OutputPlan
 
     try:
         names = parse_formats(formats or "terminal")
@@ -483,15 +563,7 @@ def _merge(paths: list[Path], formats: str | None, output: Path | None, output_d
         raise UsageError(str(exc)) from None
     plan = OutputPlan(tuple(names), output, output_dir, show or "summary")
     plan.check()
-    with PageSpool() as spool:
-        run = merge_parts(paths, spool)
-        outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)
-        try:
-            outputs.start()
-            report = run.summary(finished=True)
-            outputs.finish(report)
-        finally:
-            outputs.close()
+    report = _write_merged(paths, plan)
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 
