@@ -363,7 +363,7 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
         if not done.parts:
             sys.stderr.write(f"smo-audit: {done.stop_reason} before any shard finished; no report was written\n")
             return stopped or EXIT_INTERRUPTED
-        report = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet)
+        report = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet, stop_reason=done.stop_reason)
     if stopped is not None:
         sys.stderr.write(f"smo-audit: {done.stop_reason}; the partial report of {len(done.parts)} of "
                          f"{done.count} shards was written\n")
@@ -372,14 +372,19 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
 
 
 def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None = None, tolerance: float = 0.0,
-                  quiet: bool = True) -> Report:
-    """Merge shard parts (the site rules run over all their pages) and write the report."""
+                  quiet: bool = True, stop_reason: str | None = None) -> Report:
+    """Merge shard parts (the site rules run over all their pages) and write the report.
+
+    `stop_reason`: the signal that stopped a `--dask` run (its shards say "terminated": the
+    client stopped them), so the report names what the user did."""
     from smo_audit.report.outputs import ReportOutputs
     from smo_audit.report.spool import PageSpool
     from smo_audit.shard import merge_parts
 
     with PageSpool() as spool:
         run = merge_parts(paths, spool)
+        if stop_reason is not None:
+            run.stop(stop_reason)
         if baseline is not None and run.audited:
             _compare_baseline(run, baseline, tolerance, quiet)
         outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run)

@@ -9,11 +9,14 @@ counts that no page was fetched twice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +123,30 @@ def test_local_workers_write_every_requested_format(site, tmp_path: Path) -> Non
     assert comparable(json.loads((tmp_path / "out" / "report.json").read_text())) == comparable(single)
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert f"· {len(pages)} pages ·" in markdown and f"**{single['score']}/100**" in markdown
+
+
+def test_ctrl_c_stops_the_shards_on_the_cluster_and_writes_the_partial_report(scheduler: str, scripted_server,
+                                                                             tmp_path: Path) -> None:
+    server = scripted_server({})
+    pages = build_site(server, 39)
+    for path in pages[1:]:  # slow pages: the shards are mid-crawl when the client is stopped
+        server.routes[path] = dataclasses.replace(server.routes[path], delay=0.4)
+    client = subprocess.Popen([*CLI, "audit", server.url("/"), "--dask", scheduler, "--concurrency", "1",
+                               "--workers", "0", "-f", "json", "-o", str(tmp_path / "partial.json")],
+                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while sum(page_hits(server, 0, pages).values()) < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    client.send_signal(signal.SIGINT)
+    _, err = client.communicate(timeout=120)
+    assert client.returncode == 130, err
+    assert "interrupted; the partial report of 2 of 2 shards was written" in err and "Traceback" not in err
+    report = json.loads((tmp_path / "partial.json").read_text())
+    assert report["partial"] is True and report["stop_reason"] == "interrupted"
+    assert 0 < len(report["pages"]) < len(pages)
+    settled = len(server.requests)
+    time.sleep(2)  # the shards on the cluster were stopped too: nothing fetches any more
+    assert len(server.requests) == settled
 
 
 def test_an_unauditable_target_exits_3_from_the_cluster(scheduler: str, tmp_path: Path) -> None:
