@@ -62,3 +62,19 @@ def test_the_action_declares_the_documented_inputs_and_outputs() -> None:
     # Inputs reach the shell through env only: never `${{ inputs.x }}` pasted into a script.
     for step in action["runs"]["steps"]:
         assert "${{" not in step.get("run", ""), step.get("name")
+
+
+def test_readme_shard_matrix_validates_and_merges_every_shard(tmp_path: Path) -> None:
+    section = (ROOT / "README.md").read_text().split("### A site past one machine", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match, "the README's sharded workflow is missing"
+    workflow = tmp_path / "shards.yml"
+    workflow.write_text(match.group(1))
+    result = _check("vendor.github-workflows", workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = YAML(typ="safe").load(match.group(1))["jobs"]
+    shards = jobs["shard"]["strategy"]["matrix"]["k"]
+    runs = " ".join(s.get("run", "") for s in jobs["shard"]["steps"])
+    assert f"--shard ${{{{ matrix.k }}}}/{len(shards)}" in runs and shards == list(range(1, len(shards) + 1))
+    assert jobs["merge"]["needs"] == "shard"
+    assert any("report --merge part-*.ndjson" in s.get("run", "") for s in jobs["merge"]["steps"])

@@ -84,14 +84,15 @@ def test_shards_on_a_dask_cluster_equal_the_single_process_report(site, schedule
     server, pages, single = site
     before = len(server.requests)
     done = _run("audit", server.url("/"), "--dask", scheduler, "-f", "json", "-o", str(tmp_path / "dask.json"),
-                "--workers", "0", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+                "--workers", "0", "--fail-under", "99", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # the threshold judges the merged report
     assert "Traceback" not in done.stderr
     assert f"auditing in 2 shards on the Dask cluster at {scheduler}" in done.stderr
     _audited_once(server, before, pages)
     merged = json.loads((tmp_path / "dask.json").read_text())
     assert merged["site_findings"], "the site rules ran over the merged pages"
     assert len(merged["pages"]) == len(pages)
+    assert merged["passed"] is False and merged["fail_under"] == 99 and merged["score"] == single["score"] < 99
     assert comparable(merged) == comparable(single)
 
 
