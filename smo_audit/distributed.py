@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -172,17 +173,28 @@ def run_shards(address: DaskAddress, target: str, config: dict[str, Any], folder
                 raise TargetError((specific or unauditable)[0])
         except (KeyboardInterrupt, _terminated()) as signal:
             run.stop_reason = "interrupted" if isinstance(signal, KeyboardInterrupt) else "terminated"
-            stop.set()  # running shards write their partial parts and end
+            _stop_shards(stop, futures, client)  # running shards write their partial parts and end
             written = {p.name for p in run.parts}
             for future in futures:
-                try:
-                    result = future.result(timeout=60)
-                except Exception:  # a shard that did not finish is named missing by the merge
-                    continue
+                if future.status != "finished":
+                    continue  # a shard that did not finish is named missing by the merge
+                result = future.result()
                 if result["part"] and _part_name(result) not in written:
                     run.parts.append(_write_part(folder, result))
-            client.cancel(futures)
+        except BaseException:
+            _stop_shards(stop, futures, client)  # one shard failed: the others are of no use
+            raise
         return run
+
+
+def _stop_shards(stop: Any, futures: list[Any], client: Any, grace: float = 60.0) -> None:
+    """Ask every running shard to stop and give them `grace` seconds to do so before cancelling:
+    on a shared cluster a cancelled task's thread would go on crawling."""
+    stop.set()
+    deadline = time.monotonic() + grace
+    while any(f.status == "pending" for f in futures) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.cancel([f for f in futures if f.status == "pending"])  # the finished ones hold parts
 
 
 def shard_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +269,8 @@ def audit_shard(request: dict[str, Any], stop_name: str | None = None) -> dict[s
 
         stop = Event(stop_name, client=get_client())  # the worker's own client
     shard = str(request["shard"])
+    if stop is not None and stop.is_set():  # queued behind other shards when the run was stopped
+        return {"shard": shard, "code": EXIT_INTERRUPTED, "message": "stopped before it started", "part": b""}
     with tempfile.TemporaryDirectory(prefix="smo-audit-shard-") as tmp:
         part = Path(tmp) / "part.ndjson"
         errors = Path(tmp) / "stderr.txt"
