@@ -223,8 +223,8 @@ def run_shard_request(request: dict[str, Any]) -> int:
         except ValidationError as exc:
             _fail(UsageError(f"the client sent settings this smo-audit cannot read ({exc.errors()[0]['msg']}): "
                              "install the same smo-audit version on the client and every worker"))
-        _run(str(request.get("target", "")), {"shard": str(request.get("shard", ""))}, None,
-             settings=Settings(config))
+        flags = {"shard": str(request.get("shard", "")), "workers": config.workers, "debug": config.debug}
+        _run(str(request.get("target", "")), flags, None, settings=Settings(config))
     except typer.Exit as done:
         return int(done.exit_code)
     return EXIT_PASSED
@@ -250,7 +250,7 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
     import asyncio
     import contextlib
 
-    if flags.get("workers") != 0 and not flags.get("debug"):
+    if flags.get("workers") != 0 and not flags.get("debug") and flags.get("dask") is None:  # --dask parses nothing here
         from smo_audit.extract.workers import prestart
 
         prestart()  # the parse workers' imports overlap this process's own (see prestart)
