@@ -2,16 +2,24 @@
 
 Only rendered mode imports this module (and Playwright with it); static mode never does.
 
-* Each page and viewport gets a fresh browser context, closed as soon as it has been measured:
-  every page is seen as a first-time visitor sees it (cookie banners included), and memory stays
-  flat over long crawls. At most `concurrency` contexts are open at once (the pool's slots).
+* A pool of at most `concurrency` browser contexts (the slots), each with one viewport and one
+  page that is navigated from audited page to audited page: a new context and page per page
+  cost a renderer process start each time, three times the rest of the render. Between pages the
+  slot is reset to a first-time visitor's state (cookie banners included): the page goes to
+  `about:blank` (the previous document and its requests end), then every cookie of the context,
+  the storage of every origin the previous page made requests to (local and session storage,
+  IndexedDB, cache storage; `Storage.clearDataForOrigin`) and the tab's history are cleared;
+  the HTTP cache is off whenever requests are intercepted, and no permission is ever granted.
+  A slot is closed and replaced after `RECYCLE_AFTER` pages (memory stays flat over long crawls)
+  and after any page that failed (timed out, crashed, errored), so a broken page never leaks
+  into the next one.
 * The document is the one the crawler fetched (fulfilled from its bytes), so the raw and the
   rendered DOM are of the same response. Sub-requests go out through the browser, under the
-  audit's address rule; further top-level navigations (a page that navigates away, forever or
+  audit's fetch policy; further top-level navigations (a page that navigates away, forever or
   not) are refused, popups closed, downloads refused, dialogs dismissed.
-* Bounds: navigation timeout (document parsed), settle time (load + quiet DOM), and a hard page
-  budget around everything. A page past its budget is a `render-timeout`; a renderer that crashes
-  is a `render-crash`. A browser that dies is relaunched once per audit.
+* Bounds: navigation timeout (document parsed), settle time (load, then a quiet DOM), and a hard
+  page budget around everything. A page past its budget is a `render-timeout`; a renderer that
+  crashes is a `render-crash`. A browser that dies is relaunched once per audit.
 """
 
 from __future__ import annotations
@@ -24,11 +32,12 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    CDPSession,
     Page,
     Playwright,
     Request,
@@ -47,6 +56,8 @@ from smo_audit.render.settings import RenderSettings, Viewport, subrequest_allow
 
 log = logging.getLogger(__name__)
 
+RECYCLE_AFTER = 50  # pages one slot renders before its context is closed and a new one opened
+RESET_TIMEOUT = 5.0  # seconds for resetting a slot between pages; past it the slot is closed
 SCREENSHOT_MAX_HEIGHT = 3000  # CSS px: a long page is cut here (JPEG, quality 60: ~100-300 KB)
 _FORWARDED_HEADERS = ("content-type", "content-security-policy", "content-language")
 
@@ -75,6 +86,7 @@ class ViewportCapture:
 
 
 Extract = Callable[[str], PageFacts]
+_T = TypeVar("_T")
 
 
 class BrowserSession:
@@ -89,6 +101,7 @@ class BrowserSession:
         self._gone = asyncio.Event()
         self._profile: tempfile.TemporaryDirectory[str] | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self._idle: list[_Slot] = []  # open slots not rendering now (at most `concurrency` open)
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> BrowserSession:
@@ -121,6 +134,7 @@ class BrowserSession:
 
     async def close(self) -> None:
         """Close the browser and Playwright's driver; safe to call twice and on Ctrl-C."""
+        self._idle.clear()  # their contexts close with the browser
         browser, self._browser = self._browser, None
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -173,10 +187,14 @@ class BrowserSession:
             # hands over more pages than there are contexts) is not this page's fault.
             async with self._slots:
                 browser = await self._ensure_browser()
+                slot: _Slot | None = None
+                reusable = False
                 try:
                     async with asyncio.timeout(self.settings.page_timeout):
-                        return await self._unless_browser_dies(self._gone,
-                                                               self._viewport(browser, viewport, response, extract))
+                        slot = await self._unless_browser_dies(self._gone, self._take(browser, viewport))
+                        capture = await self._unless_browser_dies(self._gone, self._viewport(slot, response, extract))
+                    reusable = not slot.state.crashed
+                    return capture
                 except TimeoutError:
                     raise RenderFailure("render-timeout", f"rendering {response.final_url} ({viewport.name}) took "
                                         f"longer than {self.settings.page_timeout:g} s; the page keeps its static "
@@ -184,10 +202,13 @@ class BrowserSession:
                 except _BrowserDied:
                     if attempt == 2:
                         break
+                finally:
+                    if slot is not None:
+                        await self._give_back(slot, reusable)
         raise RenderFailure("render-crash", f"Chromium died while rendering {response.final_url}")
 
     @staticmethod
-    async def _unless_browser_dies(gone: asyncio.Event, work: Awaitable[ViewportCapture]) -> ViewportCapture:
+    async def _unless_browser_dies(gone: asyncio.Event, work: Awaitable[_T]) -> _T:
         """`work`, or _BrowserDied as soon as the browser disconnects: some Playwright calls
         (a navigation, a route) never return when the browser process is killed under them."""
         task = asyncio.ensure_future(work)
@@ -204,44 +225,65 @@ class BrowserSession:
             raise _BrowserDied()
         return task.result()
 
-    async def _viewport(self, browser: Browser, viewport: Viewport, response: RawResponse,
-                        extract: Extract) -> ViewportCapture:
+    # -- the pool of slots -------------------------------------------------------------------
+    async def _take(self, browser: Browser, viewport: Viewport) -> _Slot:
+        """An idle slot of this viewport, or a new one (closing an idle slot of another viewport
+        when `concurrency` slots are open already). Called holding one of the `_slots` tokens."""
+        self._idle = [s for s in self._idle if s.browser is browser]  # a dead browser's slots are gone
+        for slot in self._idle:
+            if slot.viewport == viewport:
+                self._idle.remove(slot)
+                return slot
+        if self._idle and len(self._idle) >= max(1, self.settings.concurrency):
+            await self._discard(self._idle.pop(0))
         try:
-            context = await browser.new_context(
-                viewport={"width": viewport.width, "height": viewport.height}, is_mobile=viewport.mobile,
-                has_touch=viewport.mobile, user_agent=viewport.user_agent, accept_downloads=False,
-                service_workers="block", device_scale_factor=1,
-            )
+            return await _Slot.open(browser, viewport)
         except PlaywrightError as exc:
             if await _died(browser, exc):
                 raise _BrowserDied() from None
             raise RenderFailure("render-crash", f"Chromium could not open a page: {_first_line(exc)}") from None
-        state = _PageState()
+
+    async def _give_back(self, slot: _Slot, reusable: bool) -> None:
+        """Reset the slot for the next page, or close it (failed page, worn out, browser gone)."""
+        slot.uses += 1
+        if (reusable and slot.uses < RECYCLE_AFTER and slot.browser is self._browser
+                and slot.browser.is_connected()):
+            try:
+                await asyncio.wait_for(slot.reset(), RESET_TIMEOUT)
+            except (PlaywrightError, TimeoutError):
+                pass
+            else:
+                self._idle.append(slot)
+                return
+        await self._discard(slot)
+
+    @staticmethod
+    async def _discard(slot: _Slot) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(slot.context.close(), 5)
+
+    # -- one page in one slot ----------------------------------------------------------------
+    async def _viewport(self, slot: _Slot, response: RawResponse, extract: Extract) -> ViewportCapture:
+        state = slot.begin(response, self.settings)
+        viewport = slot.viewport
         try:
-            return await self._in_context(context, state, viewport, response, extract)
+            return await self._in_page(slot.page, state, viewport, response, extract)
         except PlaywrightTimeout as exc:
             raise RenderFailure("render-timeout", f"{viewport.name}: {_first_line(exc)}") from None
         except PlaywrightError as exc:
-            if await _died(browser, exc):
+            state.crashed = True  # whatever happened, this slot is not reused
+            if await _died(slot.browser, exc):
                 raise _BrowserDied() from None
-            if state.crashed:
+            if state.renderer_crashed:
                 raise RenderFailure("render-crash", f"the page crashed the renderer ({viewport.name})") from None
             raise RenderFailure("render-error", f"{viewport.name}: {_first_line(exc)}") from None
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(context.close(), 5)
+        except BaseException:
+            state.crashed = True  # cancelled (over budget) or failed: the slot is closed, not reused
+            raise
 
-    async def _in_context(self, context: BrowserContext, state: _PageState, viewport: Viewport,
-                          response: RawResponse, extract: Extract) -> ViewportCapture:
+    async def _in_page(self, page: Page, state: _PageState, viewport: Viewport,
+                       response: RawResponse, extract: Extract) -> ViewportCapture:
         settings = self.settings
-        await context.add_init_script(INIT_SCRIPT)
-        page = await context.new_page()
-        state.main = page
-        context.on("page", lambda popup: state.popup(popup))
-        page.on("dialog", lambda dialog: state.dialog(dialog))
-        page.on("pageerror", lambda error: state.error(error))
-        page.on("crash", lambda _page: state.crash())
-        await context.route("**/*", lambda route, request: state.route(route, request, response, settings))
         try:
             await page.goto(response.final_url, wait_until="domcontentloaded",
                             timeout=settings.navigation_timeout * 1000)
@@ -249,16 +291,14 @@ class BrowserSession:
             raise RenderFailure("render-timeout", f"the document was not parsed within "
                                 f"{settings.navigation_timeout:g} s ({viewport.name}): a script or "
                                 "stylesheet never finished loading") from None
-        try:
-            await page.wait_for_load_state("load", timeout=settings.settle * 1000)
-        except PlaywrightTimeout:
+        # One round trip: wait for `load` (bounded), then for a quiet DOM (bounded), then the DOM.
+        settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": settings.quiet * 1000, "max": settings.settle * 1000})
+        if not settled.get("loaded"):
             state.notes.append(f"the load event did not fire within {settings.settle:g} s "
                                f"({viewport.name}): facts are from the page as it stood")
-        settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": settings.quiet * 1000, "max": settings.settle * 1000})
         for name, count in dict(settled.get("blocked") or {}).items():
             state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
-        html = await page.content()
-        facts = extract(html)
+        facts = extract(str(settled.get("html") or ""))
         targets = _targets(facts)
         measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {"targets": targets})
         scale = float(measured.get("scale") or 1.0)
@@ -337,71 +377,159 @@ def _button_view(button: Any, data: dict[str, Any], scale: float) -> ButtonView:
     )
 
 
-class _PageState:
-    """Event handlers of one page and what they noticed."""
+class _Slot:
+    """One browser context with one viewport and one page, rendering page after page.
 
-    def __init__(self) -> None:
-        self.main: Page | None = None
-        self.served = False
-        self.crashed = False
-        self.errors: list[str] = []
-        self.notes: list[str] = []
-        self._popups = 0
-        self._navigations = 0
+    Its event handlers are registered once and act for the page being rendered now (`state`);
+    between pages (`state` None) the slot is on about:blank and any request is refused.
+    """
+
+    def __init__(self, browser: Browser, viewport: Viewport, context: BrowserContext, page: Page,
+                 cdp: CDPSession) -> None:
+        self.browser, self.viewport, self.context, self.page, self.cdp = browser, viewport, context, page, cdp
+        self.uses = 0
+        self._state: _PageState | None = None
         self._tasks: set[asyncio.Future[None]] = set()  # popups being closed, dialogs dismissed
 
-    def popup(self, popup: Page) -> None:
-        if popup is self.main:
+    @classmethod
+    async def open(cls, browser: Browser, viewport: Viewport) -> _Slot:
+        context = await browser.new_context(
+            viewport={"width": viewport.width, "height": viewport.height}, is_mobile=viewport.mobile,
+            has_touch=viewport.mobile, user_agent=viewport.user_agent, accept_downloads=False,
+            service_workers="block", device_scale_factor=1,
+        )
+        try:
+            await context.add_init_script(INIT_SCRIPT)
+            page = await context.new_page()
+            slot = cls(browser, viewport, context, page, await context.new_cdp_session(page))
+            context.on("page", slot._popup)
+            page.on("dialog", slot._dialog)
+            page.on("pageerror", slot._error)
+            page.on("crash", slot._crash)
+            await context.route("**/*", slot._route)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(context.close(), 5)
+            raise
+        return slot
+
+    @property
+    def state(self) -> _PageState:
+        assert self._state is not None
+        return self._state
+
+    def begin(self, response: RawResponse, settings: RenderSettings) -> _PageState:
+        self._state = _PageState(response, settings)
+        return self._state
+
+    async def reset(self) -> None:
+        """Back to a first-time visitor's state: leave the page (its scripts, timers and requests
+        end with it), then clear the context's cookies, the storage of every origin the page
+        reached and the tab's history."""
+        origins = self.state.origins
+        self._state = None
+        await self.page.goto("about:blank")
+        await asyncio.gather(  # independent of each other: one round trip's wait, not several
+            self.context.clear_cookies(), self.cdp.send("Page.resetNavigationHistory"),
+            *(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+              for origin in sorted(origins)[:50]),
+        )
+
+    # -- event handlers (registered once per slot) ----------------------------------------------
+    def _popup(self, popup: Page) -> None:
+        if popup is self.page:
             return
-        self._popups += 1
-        if self._popups == 1:
-            self.notes.append("the page opened a window: closed")
+        if self._state is not None:
+            self._state.popup()
         self._keep(asyncio.ensure_future(_quietly(popup.close())))
 
-    def dialog(self, dialog: Any) -> None:
+    def _dialog(self, dialog: Any) -> None:
         self._keep(asyncio.ensure_future(_quietly(dialog.dismiss())))
 
     def _keep(self, task: asyncio.Future[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _error(self, error: Any) -> None:
+        if self._state is not None:
+            self._state.error(error)
+
+    def _crash(self, _page: Page) -> None:
+        if self._state is not None:
+            self._state.crashed = self._state.renderer_crashed = True
+
+    async def _route(self, route: Route, request: Request) -> None:
+        try:
+            if self._state is None:
+                await route.abort("blockedbyclient")
+            else:
+                await self._state.route(route, request)
+        except PlaywrightError:
+            pass  # the page or context closed meanwhile
+
+
+class _PageState:
+    """What the slot's handlers noticed while rendering one page, and its requests' policy."""
+
+    def __init__(self, response: RawResponse, settings: RenderSettings) -> None:
+        self.response = response
+        self.settings = settings
+        self.served = False
+        self.crashed = False  # the slot must not be reused (failed, cancelled, or renderer crash)
+        self.renderer_crashed = False
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self.origins: set[str] = set()  # every origin a request went to: its storage is cleared after
+        self._popups = 0
+        self._navigations = 0
+
+    def popup(self) -> None:
+        self._popups += 1
+        if self._popups == 1:
+            self.notes.append("the page opened a window: closed")
+
     def error(self, error: Any) -> None:
         if len(self.errors) < 20:
             self.errors.append(str(error).strip().splitlines()[0][:300] if str(error).strip() else repr(error))
 
-    def crash(self) -> None:
-        self.crashed = True
-
-    async def route(self, route: Route, request: Request, response: RawResponse, settings: RenderSettings) -> None:
-        try:
-            if request.is_navigation_request() and request.frame.parent_frame is None:
-                if not self.served:
-                    self.served = True
-                    headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
-                    headers.setdefault("content-type", "text/html")
-                    await route.fulfill(status=response.status, headers=headers, body=response.body)
-                    return
-                self._navigations += 1
-                if self._navigations == 1:
-                    self.notes.append(f"the page tried to navigate to {request.url[:200]}: refused")
-                # 204 No Content: the browser stays on the page (an aborted navigation would
-                # replace it with an error page and lose the DOM being measured).
-                await route.fulfill(status=204, body=b"")
+    async def route(self, route: Route, request: Request) -> None:
+        url = request.url
+        if url.startswith(("http://", "https://")):
+            self.origins.add(_origin(url))
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            if not self.served:
+                self.served = True
+                response = self.response
+                headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
+                headers.setdefault("content-type", "text/html")
+                await route.fulfill(status=response.status, headers=headers, body=response.body)
                 return
-            if not subrequest_allowed(request.url, local_target=settings.local_target,
-                                      only_local=settings.only_local):
+            self._navigations += 1
+            if self._navigations == 1:
+                self.notes.append(f"the page tried to navigate to {url[:200]}: refused")
+            # 204 No Content: the browser stays on the page (an aborted navigation would
+            # replace it with an error page and lose the DOM being measured).
+            await route.fulfill(status=204, body=b"")
+            return
+        settings = self.settings
+        if not subrequest_allowed(url, local_target=settings.local_target, only_local=settings.only_local):
+            await route.abort("blockedbyclient")
+            return
+        if settings.check_url is not None and url.startswith(("http://", "https://")):
+            refused = await settings.check_url(url)
+            if refused is not None:  # robots.txt, or a name that resolves to a private address
+                if len(self.notes) < 10:
+                    self.notes.append(f"not requested by the browser: {url[:200]} ({refused[:200]})")
                 await route.abort("blockedbyclient")
                 return
-            if settings.check_url is not None and request.url.startswith(("http://", "https://")):
-                refused = await settings.check_url(request.url)
-                if refused is not None:  # robots.txt, or a name that resolves to a private address
-                    if len(self.notes) < 10:
-                        self.notes.append(f"not requested by the browser: {request.url[:200]} ({refused[:200]})")
-                    await route.abort("blockedbyclient")
-                    return
-            await route.continue_()
-        except PlaywrightError:
-            pass  # the page or context closed meanwhile
+        await route.continue_()
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an http(s) URL, without parsing the rest of it."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    return f"{scheme.lower()}://{host.lower()}"
 
 
 async def _quietly(awaitable: Any) -> None:

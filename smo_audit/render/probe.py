@@ -3,8 +3,8 @@
 * `INIT_SCRIPT` runs before any page script: `alert`/`confirm`/`prompt`/`print` return at once
   and `window.open` opens nothing (a page that loops on `alert()` or opens windows cannot hold the
   audit), and attempts are counted so the report can say so.
-* `SETTLE_SCRIPT` waits until the DOM has been quiet for a moment, within a bound: share widgets
-  fill their containers a little after `load`.
+* `SETTLE_SCRIPT` waits for `load`, then until the DOM has been quiet for a moment (each within
+  a bound: share widgets fill their containers a little after `load`), and returns the DOM.
 * `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
   occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
   viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
@@ -31,16 +31,25 @@ INIT_SCRIPT = """
 
 SETTLE_SCRIPT = """
 async ({quiet, max}) => {
-  const start = performance.now();
-  let last = start;
-  const observer = new MutationObserver(() => { last = performance.now(); });
-  observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  while (performance.now() - start < max) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    if (performance.now() - last >= quiet) break;
-  }
-  observer.disconnect();
-  return {elapsed: performance.now() - start, blocked: window.__smoBlocked || {}};
+  // `load` (at most `max` ms), then a DOM without mutations for `quiet` ms (at most `max` ms
+  // more), then the DOM itself: one round trip instead of three.
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const loaded = document.readyState === 'complete' || await Promise.race([
+    new Promise((resolve) => window.addEventListener('load', () => resolve(true), {once: true})),
+    wait(max).then(() => document.readyState === 'complete'),
+  ]);
+  await new Promise((resolve) => {
+    let timer = 0;
+    const finish = () => { observer.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(); };
+    const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(finish, quiet); });
+    observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+    timer = setTimeout(finish, quiet);
+    const cap = setTimeout(finish, max);
+  });
+  let html = '';
+  if (document.doctype) html = new XMLSerializer().serializeToString(document.doctype);
+  if (document.documentElement) html += document.documentElement.outerHTML;
+  return {loaded, blocked: window.__smoBlocked || {}, html};
 }
 """
 

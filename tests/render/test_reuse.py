@@ -1,0 +1,46 @@
+"""A slot (browser context and page) renders page after page: each must still be seen as a
+first-time visitor sees it. Real headless Chromium, one viewport and one slot, so every page after
+the first is rendered in the context the previous page wrote its consent into."""
+
+from __future__ import annotations
+
+from tests.render.sites import page, target
+from tests.render.test_visibility import rendered_audit
+from tests.support.scripted_server import Reply, ScriptedServer, html
+
+# A consent banner over the share button, shown unless an earlier visit left consent behind in a
+# cookie (one set by the script, one by a sub-request's Set-Cookie), local or session storage.
+CONSENT_SCRIPT = """
+const seen = document.cookie.includes('consent=') || document.cookie.includes('served=') ||
+  localStorage.getItem('consent') !== null || sessionStorage.getItem('consent') !== null;
+if (seen) document.getElementById('cookie-banner').remove();
+document.cookie = 'consent=1; max-age=3600; path=/';
+localStorage.setItem('consent', '1');
+sessionStorage.setItem('consent', '1');
+new Image().src = '/mark.png';  // its response sets the `served` cookie
+"""
+BANNER = ("<div id='cookie-banner' style='position:fixed;top:0;left:0;right:0;height:300px;background:#eee'>"
+          "We use cookies</div>")
+PAGES = [f"/consent/{n}" for n in range(6)]
+
+
+def test_every_page_is_rendered_as_a_first_time_visitor_sees_it() -> None:
+    routes: dict[str, Reply | str] = {
+        path: html(page(f"<div class='share'>{target()}</div>{BANNER}<script src='/consent.js'></script>"))
+        for path in PAGES
+    }
+    routes["/consent.js"] = Reply(200, {"content-type": "text/javascript"}, CONSENT_SCRIPT)
+    routes["/mark.png"] = Reply(200, [("content-type", "image/png"), ("set-cookie", "served=1; Path=/")],
+                                b"")
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in PAGES)))
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+        assert server.hits("/consent.js") == len(PAGES)  # every page ran the script itself
+        assert server.hits("/mark.png") >= 1
+    pages = [p for p in report.pages if "/consent/" in p.url]
+    assert len(pages) == len(PAGES)
+    for rendered in pages:
+        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
+        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
+        # the banner is there on every page: no consent carried over from the page before
+        assert button.visible and button.covered_by == "div#cookie-banner", (rendered.url, button)
