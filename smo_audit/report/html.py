@@ -14,11 +14,13 @@ selectors are indexes (c0, c1...), never text from a report.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
@@ -181,6 +183,43 @@ class PageView:
     share_buttons: list[dict[str, Any]] = field(default_factory=list)
     share_widgets: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
+    screenshots: list[Shot] = field(default_factory=list)
+    screenshots_from: str | None = None  # inherited: the page of the same template they show
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """One rendered screenshot (`--screenshots DIR`) as the report embeds it."""
+
+    src: str  # relative to the HTML file's folder, percent-encoded
+    viewport: str
+    caption: str
+
+
+def screenshot_src(path: str, output: Path | None) -> str | None:
+    """The JPEG at `path` (as the JSON report names it: relative paths are relative to the folder
+    the audit ran in) as a link relative to the HTML report's folder, percent-encoded so that no
+    character of a file name can end the attribute or become a scheme; None for anything that is
+    not a JPEG file path."""
+    if not path or "\x00" in path or not path.lower().endswith((".jpg", ".jpeg")) or "://" in path:
+        return None
+    base = (output.parent if output is not None else Path()).resolve()
+    try:
+        relative = os.path.relpath(Path(path).resolve(), base)
+    except ValueError:  # another drive (Windows): no relative path exists
+        return None
+    return quote(Path(relative).as_posix(), safe="/")
+
+
+def _shots(page: Page, output: Path | None) -> list[Shot]:
+    if page.render is None or page.render.status == "static-only":
+        return []
+    shots = []
+    for name, viewport in page.render.viewports.items():
+        src = screenshot_src(viewport.screenshot or "", output)
+        if src is not None:
+            shots.append(Shot(src, clean(name, 20), clean(f"{name} {viewport.width}x{viewport.height}", 60)))
+    return shots
 
 
 def _domain(page: Page) -> str:
@@ -238,7 +277,7 @@ def _finding_view(finding: Finding, info: RuleInfo) -> dict[str, Any]:
 
 
 def _pages(report: Report, infos: Mapping[str, RuleInfo], category_index: Mapping[str, int],
-           thumbs: Mapping[str, str], detailed: int) -> list[PageView]:
+           thumbs: Mapping[str, str], detailed: int, output: Path | None = None) -> list[PageView]:
     views: list[PageView] = []
     for page in report.pages:
         problems = [f for f in page.findings if f.status in ("fail", "warn")]
@@ -263,6 +302,9 @@ def _pages(report: Report, infos: Mapping[str, RuleInfo], category_index: Mappin
         ]
         view.share_widgets = [clean(w.provider + (" (shut down)" if w.dead else ""), 80) for w in page.facts.share_widgets[:10]]
         view.cards = _cards(page, thumbs)
+        view.screenshots = _shots(page, output)
+        if view.screenshots and page.render is not None and page.render.status == "inherited":
+            view.screenshots_from = clean(page.render.from_url, 500) if page.render.from_url else None
     # Worst first (unscored last), then by name; the other orders are CSS `order` values.
     key_score = [(v.score if v.score is not None else 101.0, v.label) for v in views]
     ordered = sorted(range(len(views)), key=lambda i: key_score[i])
@@ -283,15 +325,17 @@ def thumbnail_classes(report: Report) -> dict[str, str]:
     return {url: f"t{i}" for i, url in enumerate(valid)}
 
 
-def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: int = DETAILED_PAGES) -> dict[str, Any]:
-    """Everything the template shows, computed once."""
+def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: int = DETAILED_PAGES,
+         output: Path | None = None) -> dict[str, Any]:
+    """Everything the template shows, computed once. `output`: where the HTML file is written
+    (screenshots are linked relative to it; None: relative to the working folder)."""
     infos = rule_infos(report, rules)
     groups = problem_groups(report, infos)
     category_index = {c.id: i for i, c in enumerate(report.categories)}
     for _page, finding in ((None, f) for p in report.pages for f in p.findings):
         category_index.setdefault(finding.category, len(category_index))
     thumbs = thumbnail_classes(report)
-    pages = _pages(report, infos, category_index, thumbs, detailed)
+    pages = _pages(report, infos, category_index, thumbs, detailed, output)
     titles = {c.id: c.title for c in report.categories}
     failing_rules = [g.rule for g in groups]
     return {
@@ -327,6 +371,8 @@ def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: i
         "below_fail_under": report.fail_under is not None and (
             not report.failed_thresholds or any(below_fail_under(r) for r in report.failed_thresholds)),
         "other_thresholds": [clean(r, 500) for r in report.failed_thresholds if not below_fail_under(r)][:20],
+        # Screenshots are files beside the report: only then may images come from its own origin.
+        "img_self": any(p.screenshots for p in pages if p.detailed),
     }
 
 
@@ -354,9 +400,11 @@ def environment() -> Environment:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def to_html(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: int = DETAILED_PAGES) -> str:
-    """The report as one self-contained HTML document."""
-    return environment().get_template("report.html.j2").render(**view(report, rules, detailed=detailed))
+def to_html(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: int = DETAILED_PAGES,
+            output: Path | None = None) -> str:
+    """The report as one HTML document, self-contained but for the rendered screenshots it shows
+    (`--screenshots DIR`: JPEG files linked relative to `output`, the file being written)."""
+    return environment().get_template("report.html.j2").render(**view(report, rules, detailed=detailed, output=output))
 
 
 __all__: Sequence[str] = ("gauge", "safe_href", "to_html", "view")

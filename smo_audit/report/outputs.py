@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -241,7 +241,7 @@ class ReportOutputs:
                 self._stream_file.close()
                 self.written.append(destination.path)  # type: ignore[arg-type]
             return
-        text = render_report(destination.format, report, ctx)
+        text = render_report(destination.format, report, replace(ctx, output=destination.path))
         if destination.path is None:
             with utf8_stdout() as out:
                 out.write(text if text.endswith("\n") else text + "\n")

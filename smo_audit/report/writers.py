@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
-    """What a writer may use besides the report: rule docs and the target folder (SARIF lines)."""
+    """What a writer may use besides the report: rule docs, the target folder (SARIF lines) and
+    the file being written (the HTML report links screenshots relative to its own folder)."""
 
     rules: Mapping[str, Rule] | None = None
     source_root: Path | None = None
+    output: Path | None = None  # None: stdout (relative links are then relative to the working folder)
 
 
 def _json(report: Report, ctx: RenderContext) -> str:
@@ -66,7 +68,7 @@ def _ndjson(report: Report, ctx: RenderContext) -> str:
 def _html(report: Report, ctx: RenderContext) -> str:
     from smo_audit.report.html import to_html
 
-    return to_html(report, ctx.rules)
+    return to_html(report, ctx.rules, output=ctx.output)
 
 
 RENDERERS: dict[str, Callable[[Report, RenderContext], str]] = {
