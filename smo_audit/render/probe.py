@@ -2,9 +2,10 @@
 
 * `INIT_SCRIPT` runs before any page script: `alert`/`confirm`/`prompt`/`print` return at once
   and `window.open` opens nothing (a page that loops on `alert()` or opens windows cannot hold the
-  audit), and attempts are counted so the report can say so.
-* `SETTLE_SCRIPT` waits for `load`, then until the DOM has been quiet for a moment (each within
-  a bound: share widgets fill their containers a little after `load`), and returns the DOM.
+  audit), and attempts are counted so the report can say so; it also notes when the DOM last
+  changed.
+* `SETTLE_SCRIPT` waits for `load`, then until the DOM has not changed for a moment (each within
+  a bound: share widgets fill their containers around `load`), and returns the DOM.
 * `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
   occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
   viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
@@ -26,26 +27,33 @@ INIT_SCRIPT = """
     window.print = quiet('print', undefined);
     window.open = quiet('window.open', null);
   } catch (e) {}
+  // When the DOM last changed (parsing included): SETTLE_SCRIPT waits for it to be quiet.
+  try {
+    window.__smoChanged = performance.now();
+    new MutationObserver(() => { window.__smoChanged = performance.now(); })
+      .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  } catch (e) {}
 })();
 """
 
 SETTLE_SCRIPT = """
 async ({quiet, max}) => {
-  // `load` (at most `max` ms), then a DOM without mutations for `quiet` ms (at most `max` ms
-  // more), then the DOM itself: one round trip instead of three.
+  // `load` (at most `max` ms), then a DOM that has not changed for `quiet` ms (at most `max` ms
+  // more; the clock is INIT_SCRIPT's, so a DOM already quiet at `load` costs no wait), then the
+  // DOM itself: one round trip instead of three.
   const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const loaded = document.readyState === 'complete' || await Promise.race([
     new Promise((resolve) => window.addEventListener('load', () => resolve(true), {once: true})),
     wait(max).then(() => document.readyState === 'complete'),
   ]);
-  await new Promise((resolve) => {
-    let timer = 0;
-    const finish = () => { observer.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(); };
-    const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(finish, quiet); });
-    observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-    timer = setTimeout(finish, quiet);
-    const cap = setTimeout(finish, max);
-  });
+  await wait(0);  // what `load` handlers queued runs first
+  const start = performance.now();
+  for (;;) {
+    const changed = typeof window.__smoChanged === 'number' ? window.__smoChanged : start;
+    const left = quiet - (performance.now() - changed);
+    if (left <= 0 || performance.now() - start >= max) break;
+    await wait(Math.min(left, max - (performance.now() - start)) + 1);
+  }
   let html = '';
   if (document.doctype) html = new XMLSerializer().serializeToString(document.doctype);
   if (document.documentElement) html += document.documentElement.outerHTML;

@@ -40,7 +40,7 @@ class RenderSettings:
     samples: int = 2  # --render auto: pages rendered per template and set of controls
     navigation_timeout: float = 15.0  # seconds until the document has been parsed (DOMContentLoaded)
     settle: float = 2.0  # at most this long waiting for `load` and for the DOM to go quiet
-    quiet: float = 0.05  # the DOM counts as settled after this long without a mutation (after load)
+    quiet: float = 0.05  # after `load`, the DOM counts as settled once this long has passed since it last changed
     page_timeout: float = 30.0  # hard bound for one page, every viewport included
     screenshots: Path | None = None
     chromium: str | None = None
