@@ -4,7 +4,7 @@
 
 The same Chromium as rendered mode (smo_audit.render.chromium: lookup, launch flags, hermetic
 profile), `concurrency` workers, each with one reused page per viewport: goto (until `load`), read
-og:title, next. No crawl (the URL list comes from render_site.py), no fresh context per page, no
+og:title, next. No crawl (the URL list comes from render_site.py), no reset between pages, no
 settle, no measurements, no rules, no report. Prints the number of page renders done.
 """
 

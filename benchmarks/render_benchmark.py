@@ -9,7 +9,7 @@ load hit every tool alike), each a fresh process:
 
 - bare: `python benchmarks/render_bare.py` (same Chromium, same concurrency: goto + read meta);
 - all:  `smo-audit audit URL --render all -f json -o FILE -q`: crawl, render every page in every
-  viewport (fresh context per page, settle, measure), every rule, the report;
+  viewport (a pooled context reset between pages, settle, measure), every rule, the report;
 - auto: the same with `--render auto` (a few pages per template rendered, the rest inherit).
 
 pages/s = pages / wall time of the whole process (browser start-up included). Chromium tree

@@ -6,6 +6,8 @@
   changed.
 * `SETTLE_SCRIPT` waits for `load`, then until the DOM has not changed for a moment (each within
   a bound: share widgets fill their containers around `load`), and returns the DOM.
+* `STOP_SCRIPT` ends a measured page before its tab is reused: loading stopped, every timer,
+  interval and animation frame cancelled (with functions INIT_SCRIPT kept out of the page's reach).
 * `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
   occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
   viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
@@ -26,6 +28,19 @@ INIT_SCRIPT = """
     window.prompt = quiet('prompt', null);
     window.print = quiet('print', undefined);
     window.open = quiet('window.open', null);
+  } catch (e) {}
+  // STOP_SCRIPT's means of ending the page once measured, kept where the page cannot replace them.
+  try {
+    const [stop, setT, clearT, clearI, raf, cancelRaf] = [window.stop.bind(window), setTimeout.bind(window),
+      clearTimeout.bind(window), clearInterval.bind(window), requestAnimationFrame.bind(window),
+      cancelAnimationFrame.bind(window)];
+    Object.defineProperty(window, '__smoStop', {writable: false, configurable: false, enumerable: false, value: () => {
+      stop();
+      const last = setT(() => {}, 0);
+      for (let id = Math.max(0, last - 100000); id <= last; id++) { clearT(id); clearI(id); }
+      const frame = raf(() => {});
+      for (let id = Math.max(0, frame - 100000); id <= frame; id++) cancelRaf(id);
+    }});
   } catch (e) {}
   // When the DOM last changed (parsing included): SETTLE_SCRIPT waits for it to be quiet.
   try {
@@ -59,6 +74,10 @@ async ({quiet, max}) => {
   if (document.documentElement) html += document.documentElement.outerHTML;
   return {loaded, blocked: window.__smoBlocked || {}, html};
 }
+"""
+
+STOP_SCRIPT = """
+() => { if (typeof window.__smoStop === 'function') window.__smoStop(); }
 """
 
 MEASURE_SCRIPT = """

@@ -81,9 +81,13 @@ class Renderer:
 
     async def _render(self, raw: RawPage, static: PageFacts, template: str | None) -> tuple[RenderedPage, RenderError | None]:
         url = raw.final_url
+        seen: dict[str, PageFacts] = {}  # the viewports' DOMs are most often the same: extract it once
 
         def extract(html: str) -> PageFacts:
-            return self.extractor.extract_text(html, url).facts
+            facts = seen.get(html)
+            if facts is None:
+                facts = seen[html] = self.extractor.extract_text(html, url).facts
+            return facts
 
         try:
             captures = await self.session.render(raw.response, extract)
