@@ -107,7 +107,8 @@ class BrowserSession:
         self._gone = asyncio.Event()
         self._profile: tempfile.TemporaryDirectory[str] | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
-        self._idle: list[_Slot] = []  # open slots not rendering now (at most `concurrency` open)
+        self._idle: list[_Slot] = []  # open slots not rendering now
+        self._busy = 0  # slots rendering now (idle + busy <= concurrency)
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> BrowserSession:
@@ -141,6 +142,7 @@ class BrowserSession:
     async def close(self) -> None:
         """Close the browser and Playwright's driver; safe to call twice and on Ctrl-C."""
         self._idle.clear()  # their contexts close with the browser
+        self._busy = 0
         browser, self._browser = self._browser, None
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -239,18 +241,22 @@ class BrowserSession:
         for slot in self._idle:
             if slot.viewport == viewport:
                 self._idle.remove(slot)
+                self._busy += 1
                 return slot
-        if self._idle and len(self._idle) >= max(1, self.settings.concurrency):
+        while self._idle and len(self._idle) + self._busy >= max(1, self.settings.concurrency):
             await self._discard(self._idle.pop(0))
         try:
-            return await _Slot.open(browser, viewport)
+            slot = await _Slot.open(browser, viewport)
         except PlaywrightError as exc:
             if await _died(browser, exc):
                 raise _BrowserDied() from None
             raise RenderFailure("render-crash", f"Chromium could not open a page: {_first_line(exc)}") from None
+        self._busy += 1
+        return slot
 
     async def _give_back(self, slot: _Slot, reusable: bool) -> None:
         """Reset the slot for the next page, or close it (failed page, worn out, browser gone)."""
+        self._busy -= 1
         slot.uses += 1
         if (reusable and slot.uses < RECYCLE_AFTER and slot.browser is self._browser
                 and slot.browser.is_connected()):
