@@ -251,8 +251,7 @@ class Audit:
         audited = await self._auditor.audit(raw, facts, extracted.document, source_path, self._resources,
                                             thumbnails=self._thumbnails.add, rendered=rendered,
                                             report_facts=report_facts)
-        return WorkedPage(ndjson_page_line(audited.page), audited.facts, audited.values, audited.skips,
-                          extracted.links, extracted.notes, page=audited.page)
+        return audited.worked(extracted.links, extracted.notes, keep_model=True)
 
     def _intern(self, values: tuple[Scored, ...]) -> tuple[Scored, ...]:
         """Most pages of a site score alike: one shared tuple per distinct outcome keeps memory flat."""

@@ -27,6 +27,7 @@ from smo_audit.engine.scoring import Scored, ScoringProfile, page_score
 from smo_audit.extract.facts import Document, PageFacts
 from smo_audit.preview import page_previews
 from smo_audit.report import model as rm
+from smo_audit.report.spool import ndjson_page_line
 
 if TYPE_CHECKING:
     from smo_audit.crawl.models import PageLinks, RawPage
@@ -58,6 +59,12 @@ class AuditedPage:
     facts: PageFacts  # the facts the rules judged (the site rules' record is built from these)
     values: tuple[Scored, ...]  # the scored findings, for the site score
     skips: tuple[rm.Finding, ...]  # the skip findings: "why is this category absent"
+
+    def worked(self, links: PageLinks, notes: tuple[str, ...], *,
+               thumbnails: tuple[tuple[str, ImageFetch], ...] = (), keep_model: bool = False) -> WorkedPage:
+        """What the crawl process keeps of this page (the model itself only when audited there)."""
+        return WorkedPage(ndjson_page_line(self.page), self.facts, self.values, self.skips, links, notes,
+                          thumbnails, self.page if keep_model else None)
 
 
 @dataclass(frozen=True, slots=True)

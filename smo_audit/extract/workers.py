@@ -219,8 +219,7 @@ class _WorkerLoop:
         return "ok", await self.audit(page, source_path, spec)
 
     async def audit(self, raw: RawPage, source_path: str | None, spec: PageAuditSpec | None) -> WorkedPage:
-        from smo_audit.engine.page_audit import PageAuditor, WorkedPage
-        from smo_audit.report.spool import ndjson_page_line
+        from smo_audit.engine.page_audit import PageAuditor
 
         if spec is not None:  # sent with a worker's first page, and whenever the run's settings change
             self.auditor = PageAuditor.from_spec(spec)
@@ -228,8 +227,7 @@ class _WorkerLoop:
         extracted = self.extractor.extract(raw)
         audited = await self.auditor.audit(raw, extracted.facts, extracted.document, source_path, self.resources,
                                            thumbnails=self.thumbnails)
-        return WorkedPage(ndjson_page_line(audited.page), audited.facts, audited.values, audited.skips,
-                          extracted.links, extracted.notes, self.thumbnails.take())
+        return audited.worked(extracted.links, extracted.notes, thumbnails=self.thumbnails.take())
 
 
 def _worker_main(conn: Connection, keep_anchors: bool = True) -> None:

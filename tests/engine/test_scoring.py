@@ -71,6 +71,24 @@ def test_site_score_is_the_mean_of_page_scores_with_site_findings_in_each() -> N
     assert result.categories["a"] == pytest.approx((0.5 + 0 + 1) / 3) and result.categories["b"] == 1.0
 
 
+def test_pages_counted_together_score_as_pages_added_one_by_one() -> None:
+    """The audit counts pages that scored alike once, with their number (Audit.summary)."""
+    good = [Scored("r1", "a", "pass", 1), Scored("r2", "a", "pass", 1)]
+    bad = [Scored("r1", "a", "fail", 1), Scored("r2", "a", "warn", 1)]
+    site = [Scored("site", "b", "fail", 1)]
+    one_by_one = _site(PROFILE, [good, good, good, bad], site)
+    together = SiteScorer(PROFILE)
+    together.add(good, 3)
+    together.add(bad)
+    together.add_site(site)
+    assert together.result() == one_by_one
+    more_bad = SiteScorer(PROFILE)
+    more_bad.add(good, 2)
+    more_bad.add(bad, 2)
+    more_bad.add_site(site)
+    assert more_bad.result().score < one_by_one.score  # one good page fewer, one bad more: lower
+
+
 def test_a_rule_failing_on_its_only_page_cannot_sink_the_site_below_every_page() -> None:
     """The old model counted each rule once by pass rate: a rule failing on the one page it applied
     to weighed as much as one failing everywhere, so the site scored below all of its pages."""
