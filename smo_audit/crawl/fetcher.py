@@ -12,7 +12,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,12 +55,17 @@ class FetchLimits:
             raise ValueError("FetchLimits.max_body_bytes must be >= 1 and max_redirects >= 0")
 
 
+# Called with each redirect target before it is requested; raises FetchFailure to refuse it.
+HopCheck = Callable[[str], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Options:
     limit: int
     html_only: bool
     truncate: bool
     stop_redirect: Callable[[str], bool] | None
+    check_hop: HopCheck | None
 
 
 class FetchFailure(Exception):
@@ -349,6 +354,7 @@ class Fetcher:
         html_only: bool = False,
         truncate: bool = False,
         stop_redirect: Callable[[str], bool] | None = None,
+        check_hop: HopCheck | None = None,
     ) -> RawResponse:
         """Fetch `url`, following redirects by hand; raise FetchFailure with a report kind.
 
@@ -361,10 +367,15 @@ class Fetcher:
             True the chain stops there and the redirect itself is returned (3xx status, empty
             body, `final_url` = the target not requested). The crawler uses it not to fetch a
             page it has already audited, or one robots.txt disallows, a second time.
+        check_hop: awaited with each redirect target before it is requested (after
+            stop_redirect); it raises FetchFailure to refuse the hop, which ends the fetch with
+            that failure. The fetch policy uses it so every hop passes the checks the first URL
+            passed (robots.txt for the agent sent, folder scope); the private-address rule needs
+            no hook, it is in every connection.
         """
         limit = self.limits.max_body_bytes if max_bytes is None else max_bytes
         started = time.perf_counter()
-        options = _Options(limit, html_only, truncate, stop_redirect)
+        options = _Options(limit, html_only, truncate, stop_redirect, check_hop)
         try:
             async with asyncio.timeout(self.limits.total_timeout):
                 return await self._fetch_chain(url, user_agent, options, headers, follow_redirects, started)
@@ -395,7 +406,12 @@ class Fetcher:
         chain: list[Redirect] = []
         seen: set[str] = {url}
         current = url
+        hop = False
         while True:
+            # A redirect target is checked here, once the redirect's connection is released: the
+            # check may itself fetch (the hop's robots.txt).
+            if hop and options.check_hop is not None:
+                await options.check_hop(current)
             async with client.stream("GET", current, headers=request_headers) as response:
                 status = response.status_code
                 location = response.headers.get("location") or response.headers.get(_SET_ASIDE)
@@ -419,9 +435,10 @@ class Fetcher:
                             body=b"", redirects=tuple(chain),
                             elapsed_ms=(time.perf_counter() - started) * 1000,
                         )
+                    await _drain(response)
                     seen.add(target)
                     current = target
-                    await _drain(response)
+                    hop = True
                     continue
                 content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
                 if options.html_only and status < 400 and not is_html_type(content_type):

@@ -8,7 +8,9 @@ a crawled page, through `ResourceCache`, which asks `FetchPolicy.refusal` first:
 - robots.txt is obeyed for the user agent actually sent: an og:image, feed, icon or script under
   a `Disallow` for smo-audit is not fetched, and no request goes out as facebookexternalhit or
   Twitterbot for a URL robots.txt disallows to exactly that agent (`--ignore-robots` lifts it);
-- robots.txt files themselves are always readable.
+- robots.txt files themselves are always readable;
+- every redirect hop of a resource fetch passes the same checks as the first URL
+  (`hop_refusal`, called by the Fetcher before it requests the hop).
 
 `FetchPolicy.check_url` is the hook for requests made outside the Fetcher (the rendered mode's
 sub-requests in Chromium): it applies the same robots and private-address rules.
@@ -63,6 +65,14 @@ class FetchPolicy:
         if self.robots is not None and not _is_robots_txt(url):
             return await self.robots(url, user_agent or self.default_agent)
         return None
+
+    async def hop_refusal(self, first_url: str, hop: str, user_agent: str | None = None) -> str | None:
+        """Why the redirect target `hop` of a fetch of `first_url` may not be requested, or None:
+        the same checks as the first URL, so an allowed URL cannot redirect into a Disallow'd path
+        or off a folder target. A robots.txt fetch follows its redirects to any path (RFC 9309)."""
+        if _is_robots_txt(first_url):
+            return self.off_target(hop) if self.off_target is not None else None
+        return await self.refusal(hop, user_agent)
 
     async def check_url(self, url: str, user_agent: str | None = None) -> str | None:
         """Everything `refusal` checks plus the private-address rule, for requests the Fetcher does

@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from smo_audit.crawl.fetcher import Fetcher, FetchFailure
+from smo_audit.crawl.fetcher import Fetcher, FetchFailure, HopCheck
 from smo_audit.crawl.policy import FetchPolicy
+from smo_audit.errors import printable
 
 HEAD_BYTES = 256 * 1024  # enough for any image header and for "are the tags early enough" checks
 OFF_TARGET = "off-target"  # error_kind of a URL the audit may not fetch (folder targets stay local)
@@ -96,6 +97,19 @@ class ResourceCache:
                 raise
         return await asyncio.shield(future)
 
+    def _hop_check(self, url: str, target: str, user_agent: str | None) -> HopCheck:
+        """The check of every redirect hop: what refuses the first URL refuses a hop to it too
+        (an allowed image redirecting into a Disallow'd path is not fetched)."""
+
+        async def check(hop: str) -> None:
+            reason = self._refuse(hop) if self._refuse is not None else None
+            if reason is None and self.policy is not None:
+                reason = await self.policy.hop_refusal(target, hop, user_agent)
+            if reason is not None:
+                raise FetchFailure(url, OFF_TARGET, f"{url} redirects to {printable(hop[:200])}, {reason}")
+
+        return check
+
     async def _load(self, url: str, user_agent: str | None, max_bytes: int | None, keep_body: bool) -> Resource:
         target = self._rewrite(url) if self._rewrite is not None else url
         reason = self._refuse(target) if self._refuse is not None else None
@@ -104,7 +118,8 @@ class ResourceCache:
         if reason is not None:
             return Resource(url, url, None, error_kind=OFF_TARGET, error=reason)
         try:
-            response = await self._fetcher.fetch(target, user_agent=user_agent, max_bytes=max_bytes)
+            response = await self._fetcher.fetch(target, user_agent=user_agent, max_bytes=max_bytes,
+                                                 check_hop=self._hop_check(url, target, user_agent))
         except FetchFailure as failure:
             return Resource(url, url, failure.status, error_kind=failure.kind, error=failure.message)
         body = response.body

@@ -4,7 +4,7 @@ requested; --ignore-robots (the control run) requests them."""
 from __future__ import annotations
 
 from tests.hostile.harness import assert_case, run_site, site_routes
-from tests.support.scripted_server import Reply, ScriptedServer, html, png
+from tests.support.scripted_server import Reply, ScriptedServer, by_user_agent, html, png, redirect
 
 
 def _robots(text: str) -> Reply:
@@ -65,3 +65,80 @@ def test_social_bots_are_asked_when_robots_txt_lets_them_in(scripted_server) -> 
     outcome = run_site(server)
     assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     assert "facebookexternalhit" in _agents(server)
+
+
+# -- redirect hops: an allowed URL redirecting into a Disallow'd path is refused at the hop ------
+
+def test_an_og_image_redirecting_into_a_disallowed_path_is_not_fetched(scripted_server) -> None:
+    server = scripted_server(site_routes(**{"/img/og.png": redirect("/private/og.png", 302),
+                                            "/private/og.png": png(1200, 630),
+                                            "/robots.txt": _robots("User-agent: *\nDisallow: /private/\n")}))
+    _page_with(server, f'<meta property="og:title" content="H"><meta property="og:image" content="{server.url("/img/og.png")}">')
+    outcome = run_site(server)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())  # the refusal is the page's finding
+    assert server.hits("/img/og.png") >= 1 and server.hits("/private/og.png") == 0
+    finding = next(f for f in outcome.pages["/hostile"]["findings"] if f["rule"] == "og-image-reachable")
+    assert finding["status"] == "skip" and "robots.txt disallows it" in finding["message"], finding["message"]
+    control = run_site(server, "--ignore-robots")
+    assert server.hits("/private/og.png") >= 1, "control: without robots the hop is followed"
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
+
+
+def test_a_feed_redirecting_into_a_disallowed_path_is_not_fetched(scripted_server) -> None:
+    server = scripted_server(site_routes(**{
+        "/feed.xml": redirect("/private/feed.xml", 301),
+        "/private/feed.xml": Reply(200, {"content-type": "application/rss+xml"},
+                                   '<rss version="2.0"><channel><title>t</title></channel></rss>'),
+        "/robots.txt": _robots("User-agent: smo-audit\nDisallow: /private/\n"),
+    }))
+    _page_with(server, '<link rel="alternate" type="application/rss+xml" href="/feed.xml">')
+    outcome = run_site(server)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    assert server.hits("/feed.xml") >= 1 and server.hits("/private/feed.xml") == 0
+    control = run_site(server, "--ignore-robots")
+    assert server.hits("/private/feed.xml") >= 1
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
+
+
+def test_an_icon_redirecting_into_a_disallowed_path_is_not_fetched(scripted_server) -> None:
+    # No page names an icon, so the site's /favicon.ico is requested: it redirects under a Disallow.
+    server = scripted_server(site_routes(**{
+        "/favicon.ico": redirect("/private/favicon.ico", 302),
+        "/private/favicon.ico": Reply(200, {"content-type": "image/x-icon"}, b"\x00\x00\x01\x00"),
+        "/robots.txt": _robots("User-agent: *\nDisallow: /private/\n"),
+    }))
+    server.routes["/hostile"] = html("<title>No icon</title>")
+    outcome = run_site(server)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    assert server.hits("/favicon.ico") >= 1 and server.hits("/private/favicon.ico") == 0
+    control = run_site(server, "--ignore-robots")
+    assert server.hits("/private/favicon.ico") >= 1
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
+
+
+def _bots_redirected(server: ScriptedServer) -> None:
+    """Every page answers facebookexternalhit and Twitterbot with a redirect under /for-bots/."""
+    for path in ("/", "/a", "/b", "/hostile"):
+        page = server.routes[path]
+        assert not callable(page)
+        server.routes[path] = by_user_agent({"facebookexternalhit": redirect(f"/for-bots{path}", 302),
+                                             "twitterbot": redirect(f"/for-bots{path}", 302)}, default=page)
+    server.routes["/for-bots*"] = html("<title>bots</title>")
+
+
+def _bot_hop_hits(server: ScriptedServer) -> int:
+    return sum(1 for r in server.requests if r.path.startswith("/for-bots"))
+
+
+def test_a_bot_fetch_redirecting_where_robots_txt_keeps_that_bot_out_is_refused(scripted_server) -> None:
+    server = scripted_server(site_routes(**{"/hostile": html("<title>Bots redirected</title>"), "/robots.txt": _robots(
+        "User-agent: facebookexternalhit\nDisallow: /for-bots/\n\nUser-agent: Twitterbot\nDisallow: /for-bots/\n\n"
+        "User-agent: *\nAllow: /\n")}))
+    _bots_redirected(server)
+    outcome = run_site(server)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    assert "facebookexternalhit" in _agents(server), "the bots were not asked at all: the case proves nothing"
+    assert _bot_hop_hits(server) == 0, [r.target for r in server.requests if r.path.startswith("/for-bots")]
+    control = run_site(server, "--ignore-robots")
+    assert _bot_hop_hits(server) >= 1
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
