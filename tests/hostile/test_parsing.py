@@ -73,6 +73,24 @@ def test_unclosed_formatting_elements_are_cut_at_the_depth_cap(scripted_server) 
     assert_case(outcome, {"/hostile": ["page-limit"]}, audited=["/hostile"], not_audited=())
 
 
+@pytest.mark.parametrize("unit", [
+    "<div><!--</div>-->",  # end tags inside comments
+    '<div title="</div>">',  # ... inside attribute values
+    "<span><div></span></div>",  # </span> above an open <div> is ignored by the parser
+    "<div><table><td></div></table>",  # </div> inside a table cell is ignored
+    "<div><script><!--<script></script></div>--></script>",  # script escapes hide </script>
+], ids=["comments", "attribute-values", "ignored-end-tags", "table-cells", "script-escapes"])
+def test_markup_hiding_unclosed_divs_is_cut_at_the_depth_cap(scripted_server, unit: str) -> None:
+    # Each once went uncut: 40,000 repetitions took seconds of parsing in the crawl's worker.
+    body = unit * 40_000
+    server = scripted_server(site_routes(**{"/hostile": page('<meta property="og:title" content="Deep">', body)}))
+    outcome = run_site(server, bound=30)
+    assert_case(outcome, {"/hostile": ["page-limit"]}, audited=["/hostile"], not_audited=())
+    assert outcome.pages["/hostile"]["facts"]["open_graph"]["og:title"] == "Deep"
+    limit = next(e for e in outcome.errors if e["kind"] == "page-limit")
+    assert "levels deep" in limit["message"]
+
+
 def test_too_many_elements_are_cut_at_the_element_cap(scripted_server) -> None:
     server = scripted_server(site_routes(**{"/hostile": page("", "<a href='/x'>x</a>" * 120_000), "/x": plain("X")}))
     outcome = run_site(server, bound=30)
