@@ -43,3 +43,27 @@ def test_fast_path_prints_what_the_typer_path_prints() -> None:
         slow = runner.invoke(app, args)
         assert fast.stdout == slow.stdout
         assert ("no rule named" in fast.stderr) == ("no rule named" in slow.stderr)
+
+
+EARLY_WORKER_CASES = [
+    (["audit", "https://example.com"], True),
+    (["audit", "./public", "-f", "json", "-o", "r.json"], True),
+    (["audit", "https://example.com", "--workers", "0"], False),
+    (["audit", "https://example.com", "--workers=0"], False),
+    (["audit", "https://example.com", "--debug"], False),
+    (["audit", "https://example.com", "--dask", "local:2"], False),
+    (["audit", "--help"], False),
+    (["audit", "-h"], False),
+    (["report", "--merge", "part-1.ndjson"], False),
+    (["rules"], False),
+    ([], False),
+]
+
+
+def test_the_fork_server_starts_before_option_parsing_only_for_a_plain_audit() -> None:
+    """`audit` boots the parse workers' fork server first thing; --help, other commands and the
+    options that may run without workers must not pay for it."""
+    from smo_audit.cli import wants_early_workers
+
+    for args, expected in EARLY_WORKER_CASES:
+        assert wants_early_workers(args) is expected, args
