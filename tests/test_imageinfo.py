@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from smo_audit.imageinfo import ImageInfo, image_info
 from tests.support import images
+from tests.support.properties import examples
 
 FIXTURE_IMAGES = Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "link_preview" / "img"
 
@@ -135,7 +136,7 @@ def test_corrupt_jpeg_segment_lengths_terminate() -> None:
     assert image_info(looping) == ImageInfo("image/jpeg")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8", b"GIF89a", b"RIFF\x00\x00\x00\x00WEBP", b"BM",
                         b"\x00\x00\x00\x1cftypavif", b"<svg", b""]), st.binary(max_size=256))
 def test_arbitrary_bytes_never_raise(prefix: bytes, tail: bytes) -> None:

@@ -18,6 +18,7 @@ from smo_audit.crawl.urls import (
     try_normalize,
     url_shape,
 )
+from tests.support.properties import examples
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ def test_not_crawlable(raw: str) -> None:
 _segment = st.text(alphabet="abcAB019-._~%/ é?=&+", max_size=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(host=st.sampled_from(["Example.com", "x.ORG:8080", "a.b.c:80"]), path=_segment, query=_segment)
 def test_normalisation_is_idempotent(host: str, path: str, query: str) -> None:
     url = try_normalize(f"http://{host}/{path}?{query}")

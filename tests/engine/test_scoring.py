@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScore, SiteScorer, page_score
+from tests.support.properties import examples
 
 PROFILE = ScoringProfile.from_mapping({
     "status_values": {"pass": 1.0, "warn": 0.5, "fail": 0.0},
@@ -141,7 +142,7 @@ _finding = st.builds(Scored, st.sampled_from(["r1", "r2", "r3", "hygiene"]), st.
                      st.sampled_from(_STATUSES), st.sampled_from([1.0, 2.0, 3.0]))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(pages=st.lists(st.lists(_finding, min_size=1, max_size=6), min_size=1, max_size=4),
        site=st.lists(_finding, max_size=2), where=st.integers(min_value=0, max_value=1000))
 def test_a_better_status_never_lowers_a_page_or_the_site(pages: list[list[Scored]], site: list[Scored],

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from smo_audit.crawl.models import RawPage, RawResponse
 from smo_audit.extract import Extractor
 from smo_audit.extract.decode import decode_html
+from tests.support.properties import examples
 
 URL = "https://example.com/blog/post"
 
@@ -135,7 +136,7 @@ def _quoted_keys(body: bytes) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from([b'"og:title"', b"'og:image'", b"=og:url ", b'"twitter:card"', b"og:", b"x",
                                  b'"', b"'", b"=", b" ", b">", b"twitter:", b"<meta property=", b'content="og:x"']),
                 max_size=40))

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.metamorphic.sites import ALL, FEATURES, SITES, Auditor, Variant, without
+from tests.support.properties import examples
 
 STRIPPED = frozenset[str]()
 # Features whose loss must cost points on every site (share buttons only where there are content
@@ -102,7 +103,7 @@ def test_the_report_explains_the_bare_site(auditor: Auditor, site: str) -> None:
         assert "comment system" in (reasons["conversation"] or "")
 
 
-@settings(max_examples=4, deadline=None, derandomize=True,
+@settings(max_examples=examples(4), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(site=st.sampled_from(SITES), order=st.permutations(sorted(FEATURES)))
 def test_improving_mutations_in_any_order_never_lower_a_score(auditor: Auditor, site: str,
