@@ -406,6 +406,13 @@ class Crawler:
             return
         final = try_normalize(response.final_url, self._strip) or item.url
         if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
+            if self._robots_unknown(final):
+                # The hop leads to an origin whose robots.txt is not read yet: read it (outside the
+                # host's slot this fetch held), then fetch the page again; the chain now stops at
+                # that hop only when robots.txt disallows it. Once per origin.
+                await self._robots_for(origin(final))
+                await self._process(item)
+                return
             self._stopped_redirect(item, final)
             return
         if final != item.url and not self._scope(final) and not item.explicit:
@@ -422,8 +429,14 @@ class Crawler:
             return True
         if self.settings.respect_robots:
             robots = self._robots.peek(origin(url))
-            return robots is not None and not robots.allowed(url, self.settings.user_agent)
+            # Unknown origin: stop, so _process reads its robots.txt before any request goes there.
+            return robots is None or not robots.allowed(url, self.settings.user_agent)
         return False
+
+    def _robots_unknown(self, url: str) -> bool:
+        """A redirect target in scope whose origin's robots.txt has not been read yet."""
+        return (self.settings.respect_robots and url not in self._audited and self._scope(url)
+                and self._robots.peek(origin(url)) is None)
 
     def _stopped_redirect(self, item: _Item, final: str) -> None:
         previous = self._audited.get(final)

@@ -142,3 +142,25 @@ def test_a_bot_fetch_redirecting_where_robots_txt_keeps_that_bot_out_is_refused(
     control = run_site(server, "--ignore-robots")
     assert _bot_hop_hits(server) >= 1
     assert_case(control, {}, audited=["/hostile"], not_audited=())
+
+
+def test_a_page_redirecting_to_another_origin_obeys_that_origins_robots_txt(scripted_server) -> None:
+    # --scope domain admits every port of 127.0.0.1: /hostile redirects to another origin in scope
+    # whose robots.txt (not read yet when the redirect comes) disallows the target.
+    other = scripted_server({"/private/page": html("<title>Other private</title>"), "/open/page": html("<title>Open</title>"),
+                             "/robots.txt": _robots("User-agent: *\nDisallow: /private/\n")})
+    server = scripted_server(site_routes(**{"/hostile": redirect(other.url("/private/page"), 302)}))
+    outcome = run_site(server, "--scope", "domain")
+    assert_case(outcome, {"/hostile": ["robots-disallowed"]})
+    assert other.hits("/robots.txt") == 1 and other.hits("/private/page") == 0, other.paths()
+    assert "/private/page" in outcome.errors[0]["message"]
+    # An allowed target on the same origin is followed and audited once its robots.txt is known.
+    server.routes["/hostile"] = redirect(other.url("/open/page"), 302)
+    allowed = run_site(server, "--scope", "domain")
+    assert other.hits("/open/page") == 1
+    assert_case(allowed, {}, not_audited=())
+    assert [p["final_url"] for p in allowed.report["pages"] if p["url"].endswith("/hostile")] == [other.url("/open/page")]
+    server.routes["/hostile"] = redirect(other.url("/private/page"), 302)
+    control = run_site(server, "--scope", "domain", "--ignore-robots")
+    assert_case(control, {}, not_audited=())
+    assert other.hits("/private/page") == 1, "control: without robots the hop is followed"
