@@ -391,7 +391,7 @@ class Crawler:
                 return
         try:
             response = await self._fetch(
-                item.url, html_only=True, stop_redirect=None if item.explicit else self._stop_redirect
+                item.url, html_only=True, stop_redirect=self._stop_for_robots if item.explicit else self._stop_redirect
             )
         except FetchFailure as failure:
             if failure.kind == "not-html" and not item.explicit:
@@ -406,7 +406,7 @@ class Crawler:
             return
         final = try_normalize(response.final_url, self._strip) or item.url
         if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
-            if self._robots_unknown(final):
+            if self._robots_unknown(final, item.explicit):
                 # The hop leads to an origin whose robots.txt is not read yet: read it (outside the
                 # host's slot this fetch held), then fetch the page again; the chain now stops at
                 # that hop only when robots.txt disallows it. Once per origin.
@@ -433,16 +433,25 @@ class Crawler:
             return robots is None or not robots.allowed(url, self.settings.user_agent)
         return False
 
-    def _robots_unknown(self, url: str) -> bool:
-        """A redirect target in scope whose origin's robots.txt has not been read yet."""
-        return (self.settings.respect_robots and url not in self._audited and self._scope(url)
+    def _stop_for_robots(self, target: str) -> bool:
+        """Explicit pages (an account page on a sibling host, a seed) follow redirects anywhere,
+        but not onto a path robots.txt disallows, nor to an origin whose robots.txt is unread."""
+        url = try_normalize(target, self._strip)
+        if url is None or not self.settings.respect_robots:
+            return False
+        robots = self._robots.peek(origin(url))
+        return robots is None or not robots.allowed(url, self.settings.user_agent)
+
+    def _robots_unknown(self, url: str, explicit: bool) -> bool:
+        """A redirect target the page may go to whose origin's robots.txt has not been read yet."""
+        return (self.settings.respect_robots and url not in self._audited and (explicit or self._scope(url))
                 and self._robots.peek(origin(url)) is None)
 
     def _stopped_redirect(self, item: _Item, final: str) -> None:
-        previous = self._audited.get(final)
+        previous = None if item.explicit else self._audited.get(final)  # explicit: robots only
         if previous is not None:
             self._duplicate(item.url, previous.url)
-        elif not self._scope(final):
+        elif not self._scope(final) and not item.explicit:
             self._offsite += 1  # e.g. /twitter -> twitter.com: not a page of this site
         else:
             robots = self._robots.peek(origin(final))

@@ -3,7 +3,7 @@ requested; --ignore-robots (the control run) requests them."""
 
 from __future__ import annotations
 
-from tests.hostile.harness import assert_case, run_site, site_routes
+from tests.hostile.harness import assert_case, home, plain, run_site, site_routes
 from tests.support.scripted_server import Reply, ScriptedServer, by_user_agent, html, png, redirect
 
 
@@ -144,6 +144,12 @@ def test_a_bot_fetch_redirecting_where_robots_txt_keeps_that_bot_out_is_refused(
     assert_case(control, {}, audited=["/hostile"], not_audited=())
 
 
+def _crawler_hits(server: ScriptedServer, path: str) -> int:
+    """Requests for `path` as smo-audit (the site rules' social-bot fetches of a sample of pages
+    are not counted: which pages they sample depends on the order pages finished in)."""
+    return sum(1 for r in server.requests_for(path) if r.user_agent.startswith("smo-audit"))
+
+
 def test_a_page_redirecting_to_another_origin_obeys_that_origins_robots_txt(scripted_server) -> None:
     # --scope domain admits every port of 127.0.0.1: /hostile redirects to another origin in scope
     # whose robots.txt (not read yet when the redirect comes) disallows the target.
@@ -157,10 +163,26 @@ def test_a_page_redirecting_to_another_origin_obeys_that_origins_robots_txt(scri
     # An allowed target on the same origin is followed and audited once its robots.txt is known.
     server.routes["/hostile"] = redirect(other.url("/open/page"), 302)
     allowed = run_site(server, "--scope", "domain")
-    assert other.hits("/open/page") == 1
+    assert _crawler_hits(other, "/open/page") == 1
     assert_case(allowed, {}, not_audited=())
     assert [p["final_url"] for p in allowed.report["pages"] if p["url"].endswith("/hostile")] == [other.url("/open/page")]
     server.routes["/hostile"] = redirect(other.url("/private/page"), 302)
     control = run_site(server, "--scope", "domain", "--ignore-robots")
     assert_case(control, {}, not_audited=())
-    assert other.hits("/private/page") == 1, "control: without robots the hop is followed"
+    assert _crawler_hits(other, "/private/page") == 1, "control: without robots the hop is followed"
+
+
+def test_an_account_page_redirecting_under_a_disallow_is_not_followed(scripted_server) -> None:
+    # Account pages outside the crawl's scope are audited as explicit pages (they follow redirects
+    # anywhere); here /login, outside --scope prefix /app/, redirects into a Disallow'd path.
+    server = scripted_server({
+        "/app/": html(home("/app/a", "/login")), "/app/a": plain("Page A"),
+        "/login": redirect("/private/login", 302), "/private/login": html("<title>Private login</title>"),
+        "/robots.txt": _robots("User-agent: *\nDisallow: /private/\n"),
+    })
+    outcome = run_site(server, "--scope", "prefix", path="/app/")
+    assert_case(outcome, {"/login": ["robots-disallowed"]}, siblings=("/app/", "/app/a"), not_audited=("/login",))
+    assert server.hits("/login") >= 1 and server.hits("/private/login") == 0, server.paths()
+    control = run_site(server, "--scope", "prefix", "--ignore-robots", path="/app/")
+    assert_case(control, {}, audited=["/login"], siblings=("/app/", "/app/a"), not_audited=())
+    assert server.hits("/private/login") >= 1, "control: without robots the account page's redirect is followed"
