@@ -371,7 +371,8 @@ class Audit:
 
                 self._renderer = await stack.enter_async_context(
                     open_renderer(self.config, self.extractor, start_url, folder=self.target.folder is not None,
-                                  policy=self.fetch_policy))
+                                  policy=self.fetch_policy,
+                                  extract_text=self.pool.extract_text if self.pool.size else None))
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
                                   on_progress=self.on_progress, rewrite=self._rewrite)

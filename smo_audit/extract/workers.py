@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from smo_audit.engine.page_audit import PageAuditor, PageAuditSpec, WorkedPage
     from smo_audit.engine.resources import Resource, Resources
     from smo_audit.extract import ExtractedPage, Extractor
+    from smo_audit.extract.facts import PageFacts
 
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to import and build its catalogues
 DEFAULT_BUDGET = 20.0  # seconds of CPU work one page may cost; real pages take milliseconds
@@ -215,6 +216,9 @@ class _WorkerLoop:
         if job[0] == "extract":
             extracted = self.extractor.extract(job[1])
             return "ok", extracted if self.keep_anchors else without_anchors(extracted)
+        if job[0] == "text":  # a rendered DOM: only its facts and notes go back
+            extracted = self.extractor.extract_text(job[1], job[2])
+            return "ok", (extracted.facts, extracted.notes)
         _, page, source_path, spec = job
         return "ok", await self.audit(page, source_path, spec)
 
@@ -351,7 +355,14 @@ class ExtractionPool:
 
                 self._in_process = Extractor().extract
             return self._in_process(page)
-        return cast("ExtractedPage", await self._on_worker(page, lambda worker: ("extract", page), None))
+        return cast("ExtractedPage", await self._on_worker(page.url, lambda worker: ("extract", page), None))
+
+    async def extract_text(self, html: str, url: str) -> tuple[PageFacts, tuple[str, ...]]:
+        """(facts, notes) of already decoded HTML (a rendered DOM), within the same budget as a page."""
+        if self.size == 0:
+            raise ValueError("ExtractionPool.extract_text needs worker processes (size > 0)")
+        return cast("tuple[PageFacts, tuple[str, ...]]",
+                    await self._on_worker(url, lambda worker: ("text", html, url), None))
 
     async def audit(self, page: RawPage, source_path: str | None, spec: PageAuditSpec,
                     resources: Resources) -> WorkedPage:
@@ -364,9 +375,9 @@ class ExtractionPool:
             worker.spec = spec
             return ("audit", page, source_path, spec if fresh else None)
 
-        return cast("WorkedPage", await self._on_worker(page, job, resources))
+        return cast("WorkedPage", await self._on_worker(page.url, job, resources))
 
-    async def _on_worker(self, page: RawPage, job: Callable[[_Worker], tuple[Any, ...]],
+    async def _on_worker(self, url: str, job: Callable[[_Worker], tuple[Any, ...]],
                          resources: Resources | None) -> Any:
         if self._starting is not None:
             await asyncio.shield(self._starting)
@@ -374,7 +385,7 @@ class ExtractionPool:
             worker = self._take()
             self._busy.add(worker)
             try:
-                result = await self._run(worker, page, job, resources)
+                result = await self._run(worker, url, job, resources)
             except BaseException:
                 self._busy.discard(worker)
                 self._discard(worker)
@@ -406,7 +417,7 @@ class ExtractionPool:
         worker.kill()
         self._started -= 1
 
-    async def _run(self, worker: _Worker, page: RawPage, job: Callable[[_Worker], tuple[Any, ...]],
+    async def _run(self, worker: _Worker, url: str, job: Callable[[_Worker], tuple[Any, ...]],
                    resources: Resources | None) -> tuple[str, Any]:
         if not worker.ready:
             try:
@@ -419,12 +430,12 @@ class ExtractionPool:
             worker.ready = True
         try:
             await worker.channel.send(job(worker))
-            return await self._answer(worker, page, resources)
+            return await self._answer(worker, url, resources)
         except (EOFError, OSError) as exc:
             code = worker.process.exitcode
-            raise WorkerCrashed(f"the worker working on {page.url} died (exit code {code})") from exc
+            raise WorkerCrashed(f"the worker working on {url} died (exit code {code})") from exc
 
-    async def _answer(self, worker: _Worker, page: RawPage, resources: Resources | None) -> tuple[str, Any]:
+    async def _answer(self, worker: _Worker, url: str, resources: Resources | None) -> tuple[str, Any]:
         """Wait for the page's answer, making the fetches the worker asks for on the way.
 
         The budget runs only while the worker computes: not while it waits for a fetch of ours.
@@ -441,7 +452,7 @@ class ExtractionPool:
                     remaining -= loop.time() - started
                 if not done:
                     if remaining <= 0:
-                        raise ProcessingTimeout(page.url, self.budget)
+                        raise ProcessingTimeout(url, self.budget)
                     continue
                 message = receiving.result()
                 if message[0] != "fetch":

@@ -91,7 +91,7 @@ class ViewportCapture:
     notes: list[str] = field(default_factory=list)
 
 
-Extract = Callable[[str], PageFacts]
+Extract = Callable[[str], Awaitable[PageFacts]]
 _T = TypeVar("_T")
 
 
@@ -310,7 +310,7 @@ class BrowserSession:
                                f"({viewport.name}): facts are from the page as it stood")
         for name, count in dict(settled.get("blocked") or {}).items():
             state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
-        facts = extract(str(settled.get("html") or ""))
+        facts = await extract(str(settled.get("html") or ""))
         targets = _targets(facts)
         measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {"targets": targets})
         scale = float(measured.get("scale") or 1.0)

@@ -22,7 +22,7 @@ from smo_audit.render.settings import RenderSettings, is_local_url
 from smo_audit.report import model as rm
 
 try:  # Playwright is the optional `render` extra: without it, one readable sentence
-    from smo_audit.render.session import Renderer
+    from smo_audit.render.session import ExtractText, Renderer
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     _IMPORT_ERROR: ImportError | None = exc
 else:
@@ -41,17 +41,19 @@ def render_settings(config: AuditConfig, start_url: str, *, folder: bool) -> Ren
 
 @asynccontextmanager
 async def open_renderer(config: AuditConfig, extractor: Extractor, start_url: str, *,
-                        folder: bool, policy: FetchPolicy | None = None) -> AsyncIterator[Renderer]:
+                        folder: bool, policy: FetchPolicy | None = None,
+                        extract_text: ExtractText | None = None) -> AsyncIterator[Renderer]:
     """The audit's renderer, or one sentence (exit 2) when rendered mode cannot run here.
 
-    With `policy`, every request the browser makes for a page passes the audit's fetch policy."""
+    With `policy`, every request the browser makes for a page passes the audit's fetch policy;
+    with `extract_text` (the worker pool's), rendered DOMs are extracted within the page budget."""
     if _IMPORT_ERROR is not None:
         raise UsageError(f"rendered mode needs Playwright, which is not installed ({_IMPORT_ERROR}): {INSTALL_HINT}")
     settings = render_settings(config, start_url, folder=folder)
     if policy is not None:
         settings = replace(settings, check_url=policy.check_url)
     try:
-        renderer = Renderer(settings, extractor)
+        renderer = Renderer(settings, extractor, extract_text)
     except ChromiumNotFound as exc:
         raise UsageError(f"rendered mode (--render) needs Chromium: {exc}") from None
     async with renderer:

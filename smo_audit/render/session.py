@@ -8,13 +8,14 @@ its static results and gets a `render-timeout` / `render-crash` / `render-error`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from smo_audit.crawl.models import RawPage
 from smo_audit.extract import Extractor
 from smo_audit.extract.decode import decode_html
 from smo_audit.extract.facts import PageFacts, ShareButton
+from smo_audit.extract.workers import ProcessingTimeout, WorkerCrashed
 from smo_audit.render.browser import BrowserSession, RenderFailure, ViewportCapture
 from smo_audit.render.compare import button_keys, script_changes, visibility_by_key, with_visibility
 from smo_audit.render.facts import RenderedPage, RenderSummary
@@ -29,12 +30,22 @@ class RenderError:
     message: str
 
 
-class Renderer:
-    """`async with Renderer(settings, extractor) as renderer: await renderer.page(raw, static_facts)`."""
+# (rendered HTML, page URL) -> (facts, notes): the audit's worker pool, so that a rendered DOM is
+# parsed where a page budget can stop it and the crawl's event loop never waits on it.
+ExtractText = Callable[[str, str], Awaitable[tuple[PageFacts, tuple[str, ...]]]]
 
-    def __init__(self, settings: RenderSettings, extractor: Extractor) -> None:
+
+class Renderer:
+    """`async with Renderer(settings, extractor) as renderer: await renderer.page(raw, static_facts)`.
+
+    With `extract_text` (ExtractionPool.extract_text) the rendered DOMs are extracted there; a DOM
+    whose extraction goes over the page budget leaves the page its static results and an error of
+    kind `processing-timeout`. Without it they are extracted here, in the crawl's process."""
+
+    def __init__(self, settings: RenderSettings, extractor: Extractor, extract_text: ExtractText | None = None) -> None:
         self.settings = settings
         self.extractor = extractor
+        self.extract_text = extract_text
         self.session = BrowserSession(settings)  # raises ChromiumNotFound when there is none
         self.sampler = TemplateSampler(settings.samples) if settings.mode == "auto" else None
         self.counts = {"rendered": 0, "inherited": 0, "static-only": 0}
@@ -82,11 +93,23 @@ class Renderer:
     async def _render(self, raw: RawPage, static: PageFacts, template: str | None) -> tuple[RenderedPage, RenderError | None]:
         url = raw.final_url
         seen: dict[str, PageFacts] = {}  # the viewports' DOMs are most often the same: extract it once
+        notes: list[str] = []  # a rendered DOM cut at the DOM caps says so
 
-        def extract(html: str) -> PageFacts:
+        async def extract(html: str) -> PageFacts:
             facts = seen.get(html)
             if facts is None:
-                facts = seen[html] = self.extractor.extract_text(html, url).facts
+                if self.extract_text is None:
+                    extracted = self.extractor.extract_text(html, url)
+                    facts, cut = extracted.facts, extracted.notes
+                else:
+                    try:
+                        facts, cut = await self.extract_text(html, url)
+                    except ProcessingTimeout as exc:
+                        raise RenderFailure("processing-timeout", f"the rendered DOM: {exc}") from None
+                    except WorkerCrashed as exc:
+                        raise RenderFailure("processing", f"the rendered DOM: {exc}") from None
+                seen[html] = facts
+                notes.extend(f"rendered DOM: {note}" for note in cut if f"rendered DOM: {note}" not in notes)
             return facts
 
         try:
@@ -94,7 +117,10 @@ class Renderer:
         except RenderFailure as failure:
             return (RenderedPage("static-only", template=template, reason=f"{failure.kind}: {failure.message}"),
                     RenderError(raw.url, failure.kind, failure.message))
-        return assemble(captures, static, template), None
+        rendered = assemble(captures, static, template)
+        if notes:
+            rendered = replace(rendered, notes=tuple(dict.fromkeys((*notes, *rendered.notes)))[:20])
+        return rendered, None
 
 
 def assemble(captures: list[ViewportCapture], static: PageFacts, template: str | None) -> RenderedPage:

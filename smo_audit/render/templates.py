@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from smo_audit.extract.facts import PageFacts
+from smo_audit.extract.limits import dom_cut
 from smo_audit.render.facts import RenderedPage
 
 _STRUCTURAL = frozenset({
@@ -56,8 +57,12 @@ def _shape(node: LexborNode) -> str:
 
 
 def layout_signature(html: str) -> str:
-    """A short hash of the page's structural skeleton (see the module docstring)."""
-    tree = LexborHTMLParser(html)
+    """A short hash of the page's structural skeleton (see the module docstring).
+
+    Only the markup within the DOM caps is parsed (extract/limits.py): the signature is taken in
+    the crawl process, where 70,000 unclosed <div>s once stalled every fetch for seconds."""
+    cut = dom_cut(html)
+    tree = LexborHTMLParser(html if cut.at is None else html[: cut.at])
     body = tree.body
     if body is None:
         return "empty"

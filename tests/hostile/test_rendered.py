@@ -3,6 +3,7 @@ policy too, and a hostile script cannot stall or derail the audit of the other p
 
 from __future__ import annotations
 
+from smo_audit.render.templates import layout_signature
 from tests.hostile.harness import PLAIN, assert_case, run_site, site_routes
 from tests.support.scripted_server import Reply, html, png
 
@@ -41,3 +42,76 @@ def test_a_script_that_never_ends_costs_only_its_page(scripted_server, tmp_path)
     assert hostile["facts"]["title"] == "Hostile"
     assert hostile["render"]["status"] == "static-only" and outcome.error_kinds("/hostile") == ["render-timeout"]
     assert all(outcome.pages[p]["render"] is not None for p in ("/", "/a", "/b"))  # each was given its own render
+
+
+def _deep(levels: int) -> str:
+    """A script that nests `levels` <div>s once the page has loaded (the static HTML is small)."""
+    return ("<script>addEventListener('load', () => { let e = document.body;"
+            f" for (let i = 0; i < {levels}; i++) {{ const d = document.createElement('div'); e.appendChild(d); e = d; }}"
+            " });</script>")
+
+
+def test_a_dom_built_100k_levels_deep_after_load_costs_only_its_render(scripted_server, tmp_path) -> None:
+    # Chromium itself does not finish with it (layout): the render budget ends it, the page keeps
+    # its static results, the other pages are rendered.
+    config = tmp_path / "smo-audit.toml"
+    config.write_text("render_timeout = 6\n", encoding="utf-8")
+    server = scripted_server(site_routes(**{"/hostile": _page(_deep(100_000))}))
+    outcome = run_site(server, *RENDER, "--config", str(config), bound=90)
+    assert_case(outcome, {"/hostile": ["render-timeout"]}, audited=["/hostile"], not_audited=())
+    hostile = outcome.pages["/hostile"]
+    assert hostile["facts"]["title"] == "Hostile" and hostile["render"]["status"] == "static-only"
+    assert all(outcome.pages[p]["render"]["status"] == "rendered" for p in ("/", "/a", "/b"))
+
+
+def test_a_rendered_dom_deeper_than_the_cap_is_cut_and_says_so(scripted_server) -> None:
+    server = scripted_server(site_routes(**{"/hostile": _page(_deep(1_000))}))
+    outcome = run_site(server, *RENDER, bound=90)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    render = outcome.pages["/hostile"]["render"]
+    assert render["status"] == "rendered", render
+    assert any("levels deep" in note for note in render["notes"]), render["notes"]
+    assert all(outcome.pages[p]["render"]["status"] == "rendered" and not outcome.pages[p]["render"]["notes"]
+               for p in ("/", "/a", "/b"))
+
+
+def test_a_dom_rewritten_forever_is_read_as_it_stands(scripted_server) -> None:
+    script = ("<script>setInterval(() => { document.body.appendChild(document.createElement('span'))"
+              ".textContent = String(Math.random()); }, 2);</script>")
+    server = scripted_server(site_routes(**{"/hostile": _page(script)}))
+    outcome = run_site(server, *RENDER, bound=90)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    hostile = outcome.pages["/hostile"]
+    assert hostile["render"]["status"] == "rendered" and hostile["facts"]["title"] == "Hostile"
+    assert all(outcome.pages[p]["render"]["status"] == "rendered" for p in ("/", "/a", "/b"))
+
+
+def test_a_rendered_dom_over_the_page_budget_keeps_the_static_results(scripted_server) -> None:
+    # 40,000 share-looking anchors drawn by a script: over a second of extraction for the rendered DOM,
+    # in a worker with a 0.4 s budget. The static page (small) is audited; the render is not.
+    script = ("<script>addEventListener('load', () => { const a = '<a href=https://facebook.com/sharer.php?u=x "
+              "class=share-facebook>f</a>'; document.body.insertAdjacentHTML('beforeend', a.repeat(40000)); });"
+              "</script>")
+    server = scripted_server(site_routes(**{"/hostile": _page(script)}))
+    outcome = run_site(server, *RENDER, "--page-budget", "0.4", bound=120)
+    assert_case(outcome, {"/hostile": ["processing-timeout"]}, audited=["/hostile"], not_audited=())
+    hostile = outcome.pages["/hostile"]
+    assert hostile["facts"]["title"] == "Hostile" and hostile["render"]["status"] == "static-only"
+    assert "processing-timeout" in hostile["render"]["reason"]
+    assert all(outcome.pages[p]["render"]["status"] == "rendered" for p in ("/", "/a", "/b"))
+
+
+def test_the_template_signature_parses_only_the_markup_within_the_caps() -> None:
+    # --render auto takes the signature in the crawl's process: 70,000 unclosed <div>s stalled it
+    # for seconds. Past the depth cap nothing is parsed, so a section there is not in the layout.
+    deep = "<div>" * 600 + "</div>" * 600
+    assert layout_signature(f"<body>{deep}<section></section></body>") == layout_signature(f"<body>{deep}</body>")
+    assert layout_signature("<body><section></section></body>") != layout_signature("<body></body>")
+
+
+def test_auto_mode_with_a_page_of_unclosed_divs(scripted_server) -> None:
+    server = scripted_server(site_routes(**{"/hostile": _page("<div>" * 70_000)}))
+    outcome = run_site(server, "--render", "auto", "--viewports", "desktop", bound=90)
+    assert_case(outcome, {"/hostile": ["page-limit"]}, audited=["/hostile"], not_audited=())
+    assert outcome.pages["/hostile"]["facts"]["title"] == "Hostile"
+    assert all(outcome.pages[p]["render"]["status"] in ("rendered", "inherited") for p in ("/", "/a", "/b", "/hostile"))
