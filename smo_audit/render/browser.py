@@ -25,6 +25,7 @@ Only rendered mode imports this module (and Playwright with it); static mode nev
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -33,20 +34,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from playwright.async_api import (
     Browser,
     BrowserContext,
     CDPSession,
+    Frame,
     Page,
     Playwright,
-    Request,
-    Route,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from smo_audit.crawl.addresses import AddressRefused, check_addresses, resolve
 from smo_audit.crawl.models import RawResponse
 from smo_audit.extract.facts import PageFacts
 from smo_audit.render.chromium import LAUNCH_ARGS, find_chromium, hermetic_env
@@ -58,12 +60,14 @@ from smo_audit.render.probe import (
     SETTLE_SCRIPT,
     STOP_SCRIPT,
 )
+from smo_audit.render.proxy import Admitted, PolicyProxy
 from smo_audit.render.settings import RenderSettings, Viewport, subrequest_allowed
 
 log = logging.getLogger(__name__)
 
 RECYCLE_AFTER = 50  # pages one slot renders before its context is closed and a new one opened
 RESET_TIMEOUT = 5.0  # seconds for resetting a slot between pages; past it the slot is closed
+STOP_FRAMES = 50  # frames of a measured page stopped one by one; a page with more closes its slot
 SCREENSHOT_MAX_HEIGHT = 3000  # CSS px: a long page is cut here (JPEG, quality 60: ~100-300 KB)
 _FORWARDED_HEADERS = ("content-type", "content-security-policy", "content-language")
 
@@ -79,6 +83,10 @@ class RenderFailure(Exception):
 
 class _BrowserDied(Exception):
     pass
+
+
+class _NotReusable(Exception):
+    """The slot cannot be reset safely (too many frames to stop): it is closed instead."""
 
 
 @dataclass
@@ -108,7 +116,9 @@ class BrowserSession:
         self._profile: tempfile.TemporaryDirectory[str] | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
         self._idle: list[_Slot] = []  # open slots not rendering now
-        self._busy = 0  # slots rendering now (idle + busy <= concurrency)
+        # slots open now, from the moment one is being opened until its context is closed: idle,
+        # rendering, being reset or being closed (never more than `concurrency`)
+        self._open = 0
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> BrowserSession:
@@ -141,8 +151,11 @@ class BrowserSession:
 
     async def close(self) -> None:
         """Close the browser and Playwright's driver; safe to call twice and on Ctrl-C."""
-        self._idle.clear()  # their contexts close with the browser
-        self._busy = 0
+        idle, self._idle = self._idle, []  # their contexts close with the browser, their proxies here
+        for slot in idle:
+            with contextlib.suppress(Exception):
+                await slot.proxy.close()
+        self._open = 0
         browser, self._browser = self._browser, None
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -237,42 +250,58 @@ class BrowserSession:
     async def _take(self, browser: Browser, viewport: Viewport) -> _Slot:
         """An idle slot of this viewport, or a new one (closing an idle slot of another viewport
         when `concurrency` slots are open already). Called holding one of the `_slots` tokens."""
-        self._idle = [s for s in self._idle if s.browser is browser]  # a dead browser's slots are gone
+        for gone in [s for s in self._idle if s.browser is not browser]:  # a dead browser's slots
+            self._idle.remove(gone)
+            await self._discard(gone)
         for slot in self._idle:
             if slot.viewport == viewport:
                 self._idle.remove(slot)
-                self._busy += 1
                 return slot
-        while self._idle and len(self._idle) + self._busy >= max(1, self.settings.concurrency):
-            await self._discard(self._idle.pop(0))
+        waited = 0
+        while self._open >= max(1, self.settings.concurrency):
+            if self._idle:  # an idle slot of another viewport makes room
+                await self._discard(self._idle.pop(0))
+            elif waited < 1000:  # a slot being closed by the page that held it: a moment
+                waited += 1
+                await asyncio.sleep(0.01)
+            else:  # a count left behind by a cancelled opening: go on rather than stall every page
+                log.warning("render slot count out of step (%d open); recounting", self._open)
+                self._open = len(self._idle)
+        self._open += 1  # counted while it opens: two pages opening at once both count
         try:
             slot = await _Slot.open(browser, viewport)
-        except PlaywrightError as exc:
+        except BaseException as exc:
+            self._open -= 1
+            if not isinstance(exc, PlaywrightError):
+                raise
             if await _died(browser, exc):
                 raise _BrowserDied() from None
             raise RenderFailure("render-crash", f"Chromium could not open a page: {_first_line(exc)}") from None
-        self._busy += 1
         return slot
 
     async def _give_back(self, slot: _Slot, reusable: bool) -> None:
         """Reset the slot for the next page, or close it (failed page, worn out, browser gone)."""
-        self._busy -= 1
         slot.uses += 1
         if (reusable and slot.uses < RECYCLE_AFTER and slot.browser is self._browser
                 and slot.browser.is_connected()):
             try:
                 await asyncio.wait_for(slot.reset(), RESET_TIMEOUT)
-            except (PlaywrightError, TimeoutError):
+            except (PlaywrightError, TimeoutError, _NotReusable):
                 pass
             else:
                 self._idle.append(slot)
                 return
         await self._discard(slot)
 
-    @staticmethod
-    async def _discard(slot: _Slot) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(slot.context.close(), 5)
+    async def _discard(self, slot: _Slot) -> None:
+        """Close a slot; it stops counting as open once its context is closed."""
+        try:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(slot.context.close(), 5)
+            with contextlib.suppress(Exception):
+                await slot.proxy.close()
+        finally:
+            self._open = max(0, self._open - 1)
 
     # -- one page in one slot ----------------------------------------------------------------
     async def _viewport(self, slot: _Slot, response: RawResponse, extract: Extract) -> ViewportCapture:
@@ -393,35 +422,55 @@ class _Slot:
     """One browser context with one viewport and one page, rendering page after page.
 
     Its event handlers are registered once and act for the page being rendered now (`state`);
-    between pages (`state` None) the slot is on about:blank and any request is refused.
+    between pages (`state` None) any request is refused.
+
+    Every request of the context (frames, workers, popups, WebSockets included) goes out through
+    the slot's own loopback proxy (render/proxy.py), which asks the page's state about it; only
+    the tab's documents are intercepted (through the tab's DevTools session, not Playwright's
+    routes, which would turn the HTTP cache off): the first is served from the crawler's bytes,
+    later top-level navigations are answered 204, a frame's document goes on to the proxy.
     """
 
-    def __init__(self, browser: Browser, viewport: Viewport, context: BrowserContext, page: Page,
-                 cdp: CDPSession) -> None:
-        self.browser, self.viewport, self.context, self.page, self.cdp = browser, viewport, context, page, cdp
+    def __init__(self, browser: Browser, viewport: Viewport, proxy: PolicyProxy) -> None:
+        self.browser, self.viewport, self.proxy = browser, viewport, proxy
+        self.context: BrowserContext
+        self.page: Page
+        self.cdp: CDPSession
+        self.main_frame = ""
         self.uses = 0
         self._state: _PageState | None = None
         self._tasks: set[asyncio.Future[None]] = set()  # popups being closed, dialogs dismissed
 
     @classmethod
     async def open(cls, browser: Browser, viewport: Viewport) -> _Slot:
-        context = await browser.new_context(
-            viewport={"width": viewport.width, "height": viewport.height}, is_mobile=viewport.mobile,
-            has_touch=viewport.mobile, user_agent=viewport.user_agent, accept_downloads=False,
-            service_workers="block", device_scale_factor=1,
-        )
+        slot = cls(browser, viewport, await PolicyProxy.start(lambda url, tunnel: slot._admit(url, tunnel)))
+        try:
+            # Playwright adds `<-loopback>` to the bypass list: loopback goes through the proxy too
+            slot.context = context = await browser.new_context(
+                viewport={"width": viewport.width, "height": viewport.height}, is_mobile=viewport.mobile,
+                has_touch=viewport.mobile, user_agent=viewport.user_agent, accept_downloads=False,
+                service_workers="block", device_scale_factor=1, proxy={"server": slot.proxy.server},
+            )
+        except BaseException:
+            await slot.proxy.close()
+            raise
         try:
             await context.add_init_script(INIT_SCRIPT)
-            page = await context.new_page()
-            slot = cls(browser, viewport, context, page, await context.new_cdp_session(page))
+            slot.page = page = await context.new_page()
+            slot.cdp = cdp = await context.new_cdp_session(page)
+            tree = await cdp.send("Page.getFrameTree")
+            slot.main_frame = str(tree["frameTree"]["frame"]["id"])
             context.on("page", slot._popup)
             page.on("dialog", slot._dialog)
             page.on("pageerror", slot._error)
             page.on("crash", slot._crash)
-            await context.route("**/*", slot._route)
+            cdp.on("Fetch.requestPaused", slot._paused)
+            await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document",
+                                                          "requestStage": "Request"}]})
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(context.close(), 5)
+            await slot.proxy.close()
             raise
         return slot
 
@@ -442,7 +491,13 @@ class _Slot:
         (and renderer process swap) per page, a third of the render."""
         origins = self.state.origins
         self._state = None  # from now on every request of the old page is refused
-        await self.page.evaluate(STOP_SCRIPT)
+        self.proxy.drop()  # and what it still has open (downloads, WebSockets) is cut
+        # Every frame is stopped, not only the top one: a frame's timers would otherwise go on
+        # writing cookies and storage after they are cleared (cross-origin frames included).
+        frames = [frame for frame in self.page.frames if frame is not self.page.main_frame]
+        if len(frames) > STOP_FRAMES:
+            raise _NotReusable(f"{len(frames)} frames")
+        await asyncio.gather(self.page.evaluate(STOP_SCRIPT), *(_stopped(frame) for frame in frames))
         await asyncio.gather(  # independent of each other: one round trip's wait, not several
             self.context.clear_cookies(), self.cdp.send("Page.resetNavigationHistory"),
             *(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
@@ -472,14 +527,36 @@ class _Slot:
         if self._state is not None:
             self._state.crashed = self._state.renderer_crashed = True
 
-    async def _route(self, route: Route, request: Request) -> None:
+    def _paused(self, event: dict[str, Any]) -> None:
+        self._keep(asyncio.ensure_future(self._document(event)))
+
+    async def _document(self, event: dict[str, Any]) -> None:
+        """A document request of the tab (Fetch.requestPaused, documents only)."""
+        request_id = event["requestId"]
         try:
-            if self._state is None:
-                await route.abort("blockedbyclient")
-            else:
-                await self._state.route(route, request)
+            state = self._state
+            if state is None:
+                await self.cdp.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
+                return
+            top = event.get("frameId") == self.main_frame
+            reply = state.document(str(event["request"]["url"]), top=top)
+            if reply is None:  # a frame's document: on to the proxy and its policy
+                await self.cdp.send("Fetch.continueRequest", {"requestId": request_id})
+                return
+            status, headers, body = reply
+            await self.cdp.send("Fetch.fulfillRequest", {
+                "requestId": request_id, "responseCode": status,
+                "responseHeaders": [{"name": k, "value": v} for k, v in headers.items()],
+                "body": base64.b64encode(body).decode("ascii"),
+            })
         except PlaywrightError:
             pass  # the page or context closed meanwhile
+
+    async def _admit(self, url: str, tunnel: bool) -> Admitted | str:
+        """The proxy's question about one request of this context."""
+        if self._state is None:
+            return "the page has been measured; its requests are refused"
+        return await self._state.admit(url, tunnel)
 
 
 class _PageState:
@@ -506,37 +583,69 @@ class _PageState:
         if len(self.errors) < 20:
             self.errors.append(str(error).strip().splitlines()[0][:300] if str(error).strip() else repr(error))
 
-    async def route(self, route: Route, request: Request) -> None:
-        url = request.url
+    def document(self, url: str, *, top: bool) -> tuple[int, dict[str, str], bytes] | None:
+        """The reply to a document request of the tab, or None to let it go on to the proxy."""
         if url.startswith(("http://", "https://")):
             self.origins.add(_origin(url))
-        if request.is_navigation_request() and request.frame.parent_frame is None:
-            if not self.served:
-                self.served = True
-                response = self.response
-                headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
-                headers.setdefault("content-type", "text/html")
-                await route.fulfill(status=response.status, headers=headers, body=response.body)
-                return
-            self._navigations += 1
-            if self._navigations == 1:
-                self.notes.append(f"the page tried to navigate to {url[:200]}: refused")
-            # 204 No Content: the browser stays on the page (an aborted navigation would
-            # replace it with an error page and lose the DOM being measured).
-            await route.fulfill(status=204, body=b"")
-            return
+        if not top:
+            return None
+        if not self.served:
+            self.served = True
+            response = self.response
+            headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
+            headers.setdefault("content-type", "text/html")
+            return response.status, headers, response.body
+        self._navigations += 1
+        if self._navigations == 1:
+            self.notes.append(f"the page tried to navigate to {url[:200]}: refused")
+        # 204 No Content: the browser stays on the page (an aborted navigation would
+        # replace it with an error page and lose the DOM being measured).
+        return 204, {}, b""
+
+    async def admit(self, url: str, tunnel: bool) -> Admitted | str:
+        """The fetch policy for one request the browser sends out: scope, robots.txt (by URL;
+        a tunnel's path is unknown, so by its host's `/`), then every address the host resolves
+        to. The addresses returned are the only ones the proxy connects to."""
+        self.origins.add(_tunnel_origin(url) if tunnel else _origin(url))
         settings = self.settings
+        reason: str | None = None
         if not subrequest_allowed(url, local_target=settings.local_target, only_local=settings.only_local):
-            await route.abort("blockedbyclient")
-            return
-        if settings.check_url is not None and url.startswith(("http://", "https://")):
-            refused = await settings.check_url(url)
-            if refused is not None:  # robots.txt, or a name that resolves to a private address
-                if len(self.notes) < 10:
-                    self.notes.append(f"not requested by the browser: {url[:200]} ({refused[:200]})")
-                await route.abort("blockedbyclient")
-                return
-        await route.continue_()
+            reason = "outside the audit's address scope"
+        elif settings.check_url is not None:
+            reason = await settings.check_url(url)
+        addresses: list[Any] = []
+        if reason is None:
+            host, port = _host_port(url)
+            try:
+                addresses = await resolve(host, port)
+                if settings.addresses is not None:
+                    check_addresses(settings.addresses, host, addresses)
+                if settings.only_local and any(a.is_global for a in addresses):
+                    reason = f"{host} is not on this machine (folder audits stay on loopback)"
+            except AddressRefused as refused:
+                reason = str(refused)
+            except (OSError, UnicodeError, ValueError) as exc:
+                return f"{host} could not be resolved ({exc})"
+        if reason is not None:
+            if len(self.notes) < 10:
+                shown = f"{_host_port(url)[0]} (a tunnel)" if tunnel else url[:200]
+                self.notes.append(f"not requested by the browser: {shown} ({reason[:200]})")
+            return reason
+        return Admitted(tuple(str(a) for a in addresses), _host_port(url)[1])
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _tunnel_origin(url: str) -> str:
+    """The origin a tunnel to host:port most likely serves (its scheme is not known)."""
+    host, port = _host_port(url)
+    shown = f"[{host}]" if ":" in host else host
+    if port == 443:
+        return f"https://{shown}"
+    return f"http://{shown}" if port == 80 else f"https://{shown}:{port}"
 
 
 def _origin(url: str) -> str:
@@ -544,6 +653,12 @@ def _origin(url: str) -> str:
     scheme, _, rest = url.partition("://")
     host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
     return f"{scheme.lower()}://{host.lower()}"
+
+
+async def _stopped(frame: Frame) -> None:
+    """Stop one frame of the measured page; a frame detached meanwhile needs no stopping."""
+    with contextlib.suppress(PlaywrightError):
+        await frame.evaluate(STOP_SCRIPT)
 
 
 async def _quietly(awaitable: Any) -> None:

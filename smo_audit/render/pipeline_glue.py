@@ -51,7 +51,8 @@ async def open_renderer(config: AuditConfig, extractor: Extractor, start_url: st
         raise UsageError(f"rendered mode needs Playwright, which is not installed ({_IMPORT_ERROR}): {INSTALL_HINT}")
     settings = render_settings(config, start_url, folder=folder)
     if policy is not None:
-        settings = replace(settings, check_url=policy.check_url)
+        # the address rule is applied by the browser's proxy to the address it connects to
+        settings = replace(settings, check_url=policy.refusal, addresses=policy.addresses)
     try:
         renderer = Renderer(settings, extractor, extract_text)
     except ChromiumNotFound as exc:

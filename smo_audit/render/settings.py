@@ -6,10 +6,13 @@ import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from smo_audit import __version__
+
+if TYPE_CHECKING:  # crawl.addresses imports httpcore: plain data here, no import at run time
+    from smo_audit.crawl.addresses import AddressPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +49,12 @@ class RenderSettings:
     chromium: str | None = None
     local_target: bool = False  # the audited site is on loopback/private addresses (or a folder)
     only_local: bool = False  # folder audits: the browser, like the crawler, reaches loopback only
-    # The audit's fetch policy for the browser's own requests (crawl/policy.py FetchPolicy.check_url):
-    # robots.txt and the private-address rule on resolved names; why a URL is refused, or None.
+    # The audit's fetch policy for the browser's own requests, applied by the slot's proxy
+    # (render/proxy.py): `check_url` (crawl/policy.py FetchPolicy.refusal: robots.txt, folder
+    # scope) says why a URL is refused, or None; `addresses` (the private-address rule) judges every
+    # address a name resolves to, and the proxy connects only to an address it judged.
     check_url: Callable[[str], Awaitable[str | None]] | None = field(default=None, compare=False)
+    addresses: AddressPolicy | None = field(default=None, compare=False)
 
     def viewport_list(self) -> tuple[Viewport, ...]:
         return tuple(VIEWPORTS[name] for name in self.viewports)

@@ -115,3 +115,33 @@ def test_auto_mode_with_a_page_of_unclosed_divs(scripted_server) -> None:
     assert_case(outcome, {"/hostile": ["page-limit"]}, audited=["/hostile"], not_audited=())
     assert outcome.pages["/hostile"]["facts"]["title"] == "Hostile"
     assert all(outcome.pages[p]["render"]["status"] in ("rendered", "inherited") for p in ("/", "/a", "/b", "/hostile"))
+
+
+PUBLIC_LOOPBACK = {"SMO_AUDIT_TEST_PUBLIC_NETWORKS": "127.0.0.1/32"}
+
+
+def _opens(internal_base: str) -> Reply:
+    """A page whose script opens a WebSocket and loads a frame on the internal host, and marks
+    the DOM when the socket is done either way (so the settle waits for the attempt)."""
+    ws = internal_base.replace("http://", "ws://") + "/socket"
+    return _page(f"<iframe src='{internal_base}/framed'></iframe><script>"
+                 f"const ws = new WebSocket('{ws}');"
+                 "ws.onerror = ws.onclose = ws.onopen = () => document.body.setAttribute('data-ws', 'done');"
+                 "</script>")
+
+
+def test_websockets_and_frames_of_a_rendered_page_obey_the_address_rule(scripted_server) -> None:
+    # 127.0.0.1 plays the public site, 127.0.0.2 an internal host (see test_private_addresses.py)
+    internal = scripted_server({"/socket": Reply(200, {"content-type": "text/plain"}, "not a socket"),
+                                "/framed": html("<title>INTERNAL</title>")}, host="127.0.0.2")
+    site = scripted_server(site_routes(**{"/hostile": _opens(internal.base_url)}))
+    outcome = run_site(site, *RENDER, env=PUBLIC_LOOPBACK, bound=90)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    render = outcome.pages["/hostile"]["render"]
+    assert render["status"] == "rendered", render
+    assert internal.hits("/socket") == 0 and internal.hits("/framed") == 0, internal.paths()
+    assert any("127.0.0.2" in note and "not requested by the browser" in note for note in render["notes"]), render
+    # the control: allowed, the same page does reach the internal host, socket and frame alike
+    control = run_site(site, *RENDER, "--allow-private", env=PUBLIC_LOOPBACK, bound=90)
+    assert_case(control, {}, audited=["/hostile"], not_audited=())
+    assert internal.hits("/socket") >= 1 and internal.hits("/framed") >= 1, internal.paths()

@@ -47,3 +47,34 @@ def test_every_page_is_rendered_as_a_first_time_visitor_sees_it() -> None:
         (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
         # the banner is there on every page: no consent carried over from the page before
         assert button.visible and button.covered_by == "div#cookie-banner", (rendered.url, button)
+
+
+# A frame of the page that keeps writing consent into the page's own origin (same-origin frame,
+# same storage): stopping only the top frame would let it write again after the storage is cleared.
+FRAME_WRITER = """<script>
+setInterval(() => { document.cookie = 'consent=1; max-age=3600; path=/'; localStorage.setItem('consent', '1');
+                    sessionStorage.setItem('consent', '1'); }, 1);
+</script>"""
+READER = """<script>
+const seen = document.cookie.includes('consent=') || localStorage.getItem('consent') !== null ||
+  sessionStorage.getItem('consent') !== null;
+if (seen) document.getElementById('cookie-banner').remove();
+</script>"""
+
+
+def test_the_frames_of_a_measured_page_are_stopped_too() -> None:
+    routes: dict[str, Reply | str] = {
+        path: html(page(f"<div class='share'>{target()}</div>{BANNER}{READER}<iframe src='/writer'></iframe>"))
+        for path in PAGES
+    }
+    routes["/writer"] = html(FRAME_WRITER)
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in PAGES)))
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+        assert server.hits("/writer") >= len(PAGES)  # every page loaded its frame
+    pages = [p for p in report.pages if "/consent/" in p.url]
+    assert len(pages) == len(PAGES)
+    for rendered in pages:
+        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
+        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
+        assert button.visible and button.covered_by == "div#cookie-banner", (rendered.url, button)
