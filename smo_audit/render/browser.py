@@ -6,16 +6,17 @@ Only rendered mode imports this module (and Playwright with it); static mode nev
   page that is navigated from audited page to audited page: a new context and page per page
   cost a renderer process start each time, three times the rest of the render. Between pages the
   slot is reset to a first-time visitor's state (cookie banners included): the measured page is
-  ended (its requests refused, loading stopped, its timers cancelled), then every cookie of the context,
-  the storage of every origin the previous page made requests to (local and session storage,
-  IndexedDB, cache storage; `Storage.clearDataForOrigin`) and the tab's history are cleared;
-  the HTTP cache is off whenever requests are intercepted, and no permission is ever granted.
+  ended (its requests refused, its connections cut, loading stopped, the timers of every frame
+  cancelled), then every cookie of the context, the storage of every origin the previous page made
+  requests to (local and session storage, IndexedDB, cache storage; `Storage.clearDataForOrigin`)
+  and the tab's history are cleared; no permission is ever granted. Chromium's HTTP cache stays
+  on: no Playwright route is registered (a route turns it off).
   A slot is closed and replaced after `RECYCLE_AFTER` pages (memory stays flat over long crawls)
   and after any page that failed (timed out, crashed, errored), so a broken page never leaks
   into the next one.
 * The document is the one the crawler fetched (fulfilled from its bytes), so the raw and the
-  rendered DOM are of the same response. Sub-requests go out through the browser, under the
-  audit's fetch policy; further top-level navigations (a page that navigates away, forever or
+  rendered DOM are of the same response. Every other request leaves Chromium only through the
+  slot's loopback proxy (render/proxy.py), under the audit's fetch policy; further top-level navigations (a page that navigates away, forever or
   not) are refused, popups closed, downloads refused, dialogs dismissed.
 * Bounds: navigation timeout (document parsed), settle time (load, then a quiet DOM), and a hard
   page budget around everything. A page past its budget is a `render-timeout`; a renderer that
@@ -484,8 +485,8 @@ class _Slot:
         return self._state
 
     async def reset(self) -> None:
-        """Back to a first-time visitor's state: end the page (its requests refused, loading
-        stopped, its timers cancelled), then clear the context's cookies, the storage of every
+        """Back to a first-time visitor's state: end the page (its requests refused, its
+        connections cut, loading stopped, the timers of all its frames cancelled), then clear the context's cookies, the storage of every
         origin the page reached and the tab's history. The tab stays on the old document until
         the next page commits: navigating to about:blank in between cost a second navigation
         (and renderer process swap) per page, a third of the render."""
