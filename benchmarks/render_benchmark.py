@@ -114,9 +114,9 @@ def measured(command: list[str], timeout: float) -> tuple[subprocess.CompletedPr
     return result, seconds, [s for s in samples if s[1] > 0]
 
 
-def start_server(pages: int, templates: int) -> tuple[subprocess.Popen[str], str]:
+def start_server(pages: int, templates: int, cache_max_age: int = 0) -> tuple[subprocess.Popen[str], str]:
     return loopback_server.start([sys.executable, str(HERE / "render_site.py"), "--pages", str(pages),
-                         "--templates", str(templates)])
+                         "--templates", str(templates), "--cache-max-age", str(cache_max_age)])
 
 
 def stop_server(proc: subprocess.Popen[str]) -> None:
@@ -174,13 +174,15 @@ def main() -> int:
     parser.add_argument("--tools", default="bare,all,auto")
     parser.add_argument("--memory-pages", type=int, default=0, help="also a --render all run this long, PSS over time")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--cache-max-age", type=int, default=0,
+                        help="the site's stylesheet, script and image say Cache-Control: max-age=N (0: no cache headers)")
     parser.add_argument("--smo-audit", default=str(Path(sys.executable).with_name("smo-audit")))
     args = parser.parse_args()
     tools = args.tools.split(",")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
           f"{args.pages} pages, {args.templates} templates, viewports {args.viewports}, "
-          f"concurrency {args.concurrency}, {args.rounds} rounds")
-    server, url = start_server(args.pages, args.templates)
+          f"concurrency {args.concurrency}, {args.rounds} rounds, cache max-age {args.cache_max_age}")
+    server, url = start_server(args.pages, args.templates, args.cache_max_age)
     runs: list[Run] = []
     try:
         for round_no in range(args.rounds):
@@ -204,7 +206,7 @@ def main() -> int:
     if medians.get("all") and "auto" in medians:
         print(f"  auto / all  {medians['auto'] / medians['all']:.2f}x   (target >= 5x on 5 templates)")
     if args.memory_pages:
-        server, url = start_server(args.memory_pages, args.templates)
+        server, url = start_server(args.memory_pages, args.templates, args.cache_max_age)
         try:
             run = run_audit("all", url, args, args.memory_pages)
         finally:

@@ -99,8 +99,12 @@ def page(base: str, path: str, index: int) -> str:
             "<div class='cookie'>We use cookies. <button>OK</button></div></body></html>")
 
 
-def routes(base: str, pages: int, templates: int) -> dict[bytes, tuple[bytes, list[bytes]]]:
+def routes(base: str, pages: int, templates: int, cache_max_age: int = 0) -> dict[bytes, tuple[bytes, list[bytes]]]:
+    """The site; with `cache_max_age` its stylesheet, script and image say `Cache-Control: max-age`
+    as most sites' static files do (a browser may then reuse them from one page to the next)."""
     html = b"text/html; charset=utf-8"
+    # server.py writes the content type into the header as is: a second header line rides along
+    cached = f"\r\nCache-Control: public, max-age={cache_max_age}".encode() if cache_max_age > 0 else b""
     all_paths = paths(pages, templates)
     result: dict[bytes, tuple[bytes, list[bytes]]] = {
         p.encode(): (html, [page(base, p, i).encode()]) for i, p in enumerate(all_paths)
@@ -109,9 +113,9 @@ def routes(base: str, pages: int, templates: int) -> dict[bytes, tuple[bytes, li
             "<meta property='og:title' content='Home'></head><body><ul>"
             + "".join(f"<li><a href='{p}'>{p}</a></li>" for p in all_paths) + "</ul></body></html>")
     result[b"/"] = (html, [home.encode()])
-    result[b"/site.css"] = (b"text/css", [CSS.encode()])
-    result[b"/app.js"] = (b"text/javascript", [SCRIPT.encode()])
-    result[b"/img.png"] = (b"image/png", [_png(32, 20)])
+    result[b"/site.css"] = (b"text/css" + cached, [CSS.encode()])
+    result[b"/app.js"] = (b"text/javascript" + cached, [SCRIPT.encode()])
+    result[b"/img.png"] = (b"image/png" + cached, [_png(32, 20)])
     result[b"/robots.txt"] = (b"text/plain", [b"User-agent: *\nAllow: /\n"])
     return result
 
@@ -120,9 +124,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, required=True)
     parser.add_argument("--templates", type=int, default=5, choices=range(1, len(TEMPLATES) + 1))
+    parser.add_argument("--cache-max-age", type=int, default=0, help="static files say Cache-Control: max-age=N")
     args = parser.parse_args()
     sock, port = loopback_socket()
-    return serve(sock, routes(f"http://127.0.0.1:{port}", args.pages, args.templates))
+    return serve(sock, routes(f"http://127.0.0.1:{port}", args.pages, args.templates, args.cache_max_age))
 
 if __name__ == "__main__":
     raise SystemExit(main())
