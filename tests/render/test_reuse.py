@@ -4,6 +4,7 @@ the first is rendered in the context the previous page wrote its consent into.""
 
 from __future__ import annotations
 
+from smo_audit.report.model import Report
 from tests.render.sites import page, target
 from tests.render.test_visibility import rendered_audit
 from tests.support.scripted_server import Reply, ScriptedServer, html
@@ -40,12 +41,17 @@ def test_every_page_is_rendered_as_a_first_time_visitor_sees_it() -> None:
         report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
         assert server.hits("/consent.js") == len(PAGES)  # every page ran the script itself
         assert server.hits("/mark.png") >= 1
+    assert_banner_on_every_page(report)
+
+
+def assert_banner_on_every_page(report: Report) -> None:
+    """Every page rendered, its button covered by the cookie banner: no consent carried over
+    from the page before."""
     pages = [p for p in report.pages if "/consent/" in p.url]
     assert len(pages) == len(PAGES)
     for rendered in pages:
         assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
         (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
-        # the banner is there on every page: no consent carried over from the page before
         assert button.visible and button.covered_by == "div#cookie-banner", (rendered.url, button)
 
 
@@ -72,9 +78,4 @@ def test_the_frames_of_a_measured_page_are_stopped_too() -> None:
     with ScriptedServer(routes) as server:
         report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
         assert server.hits("/writer") >= len(PAGES)  # every page loaded its frame
-    pages = [p for p in report.pages if "/consent/" in p.url]
-    assert len(pages) == len(PAGES)
-    for rendered in pages:
-        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
-        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
-        assert button.visible and button.covered_by == "div#cookie-banner", (rendered.url, button)
+    assert_banner_on_every_page(report)
