@@ -842,9 +842,12 @@ def _prestart_workers(args: list[str]) -> None:
     say `workers = 0`: then the idle fork server is simply never used.
     """
     if wants_early_workers(args):
+        import contextlib
+
         from smo_audit.extract.workers import prestart
 
-        prestart()
+        with contextlib.suppress(OSError):  # only a head start: the pool starts (and reports) on its own
+            prestart()
 
 
 def main() -> None:
@@ -853,8 +856,8 @@ def main() -> None:
     if fast is not None:
         sys.stdout.flush()
         sys.exit(fast)
-    _prestart_workers(sys.argv[1:])
     try:
+        _prestart_workers(sys.argv[1:])  # inside: a Ctrl-C during it exits 130 like any other
         app(args=normalise_render_flag(sys.argv[1:]))
     except SmoAuditError as error:  # pragma: no cover - commands handle their own
         sys.stderr.write(f"smo-audit: error: {printable(str(error))}\n")

@@ -36,6 +36,7 @@ POSTS = 29  # 30 pages with the home page
 def cluster() -> Iterator[Any]:
     """A LocalCluster of 2 worker processes with the options `--dask local:2` uses."""
     local = distributed.LocalCluster(**local_cluster_options(2))
+    local.wait_for_workers(2, timeout=120)  # the cluster may return before its second worker registered
     try:
         yield local
     finally:
