@@ -427,17 +427,18 @@ class Crawler:
             return False
         if url in self._audited or not self._scope(url):
             return True
-        if self.settings.respect_robots:
-            robots = self._robots.peek(origin(url))
-            # Unknown origin: stop, so _process reads its robots.txt before any request goes there.
-            return robots is None or not robots.allowed(url, self.settings.user_agent)
-        return False
+        return self._robots_stops(url)
 
     def _stop_for_robots(self, target: str) -> bool:
         """Explicit pages (an account page on a sibling host, a seed) follow redirects anywhere,
         but not onto a path robots.txt disallows, nor to an origin whose robots.txt is unread."""
         url = try_normalize(target, self._strip)
-        if url is None or not self.settings.respect_robots:
+        return url is not None and self._robots_stops(url)
+
+    def _robots_stops(self, url: str) -> bool:
+        """True when robots.txt disallows `url`, or its origin's robots.txt is not read yet (the
+        chain stops there, so _process reads it before any request goes to that origin)."""
+        if not self.settings.respect_robots:
             return False
         robots = self._robots.peek(origin(url))
         return robots is None or not robots.allowed(url, self.settings.user_agent)
