@@ -609,6 +609,7 @@ class _PageState:
         to. The addresses returned are the only ones the proxy connects to."""
         self.origins.add(_tunnel_origin(url) if tunnel else _origin(url))
         settings = self.settings
+        host, port = _host_port(url)
         reason: str | None = None
         if not subrequest_allowed(url, local_target=settings.local_target, only_local=settings.only_local):
             reason = "outside the audit's address scope"
@@ -616,7 +617,6 @@ class _PageState:
             reason = await settings.check_url(url)
         addresses: list[Any] = []
         if reason is None:
-            host, port = _host_port(url)
             try:
                 addresses = await resolve(host, port)
                 if settings.addresses is not None:
@@ -629,10 +629,10 @@ class _PageState:
                 return f"{host} could not be resolved ({exc})"
         if reason is not None:
             if len(self.notes) < 10:
-                shown = f"{_host_port(url)[0]} (a tunnel)" if tunnel else url[:200]
+                shown = f"{host} (a tunnel)" if tunnel else url[:200]
                 self.notes.append(f"not requested by the browser: {shown} ({reason[:200]})")
             return reason
-        return Admitted(tuple(str(a) for a in addresses), _host_port(url)[1])
+        return Admitted(tuple(str(a) for a in addresses), port)
 
 
 def _host_port(url: str) -> tuple[str, int]:
