@@ -354,12 +354,15 @@ class Crawler:
 
     async def _audit_start(self, item: _Item) -> None:
         try:
-            response = await self._fetch(item.url, html_only=True)
+            response = await self._fetch_obeying_robots(item.url, self._stop_for_robots, explicit=True, html_only=True)
         except FetchFailure as failure:
             raise TargetError(_sentence(failure.message)) from None
         if response.status >= 400:
             raise TargetError(f"{item.url} answered HTTP {_status_text(response.status)}.")
         final = try_normalize(response.final_url, self._strip) or item.url
+        if response.status in REDIRECT_STATUSES and final != item.url:  # stopped: robots.txt disallows the hop
+            raise TargetError(f"{item.url} redirects to {final}, which may not be crawled: "
+                              f"{self._disallow_reason(final)} (use --ignore-robots to audit it anyway).")
         self._start_final = final
         if final != item.url:
             # http -> https, example.com -> www.example.com: the site is where the start lands.
@@ -390,8 +393,9 @@ class Crawler:
                 self._disallowed(item.url, robots, item.referrer)
                 return
         try:
-            response = await self._fetch(
-                item.url, html_only=True, stop_redirect=self._stop_for_robots if item.explicit else self._stop_redirect
+            response = await self._fetch_obeying_robots(
+                item.url, self._stop_for_robots if item.explicit else self._stop_redirect, explicit=item.explicit,
+                html_only=True,
             )
         except FetchFailure as failure:
             if failure.kind == "not-html" and not item.explicit:
@@ -406,13 +410,6 @@ class Crawler:
             return
         final = try_normalize(response.final_url, self._strip) or item.url
         if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
-            if self._robots_unknown(final, item.explicit):
-                # The hop leads to an origin whose robots.txt is not read yet: read it (outside the
-                # host's slot this fetch held), then fetch the page again; the chain now stops at
-                # that hop only when robots.txt disallows it. Once per origin.
-                await self._robots_for(origin(final))
-                await self._process(item)
-                return
             self._stopped_redirect(item, final)
             return
         if final != item.url and not self._scope(final) and not item.explicit:
@@ -442,6 +439,31 @@ class Crawler:
             return False
         robots = self._robots.peek(origin(url))
         return robots is None or not robots.allowed(url, self.settings.user_agent)
+
+    def _stop_sitemap_redirect(self, target: str) -> bool:
+        """A sitemap's redirect is followed like the sitemap itself: inside the crawl's scope, and
+        onto no path robots.txt disallows (nor to an origin whose robots.txt is unread)."""
+        url = try_normalize(target, ())
+        return url is None or not self._scope(url) or self._robots_stops(url)
+
+    async def _fetch_obeying_robots(self, url: str, stop: Callable[[str], bool], *, explicit: bool,
+                                    html_only: bool = False, max_bytes: int | None = None) -> RawResponse:
+        """`_fetch` whose redirect chain stops where `stop` says. A chain stopped at an origin whose
+        robots.txt is unread (in scope, or anywhere for an `explicit` URL) reads it, outside the
+        host slot the fetch held, and fetches again: once per origin, so the chain then stops only
+        where robots.txt disallows or `stop` refuses."""
+        while True:
+            response = await self._fetch(url, html_only=html_only, max_bytes=max_bytes, stop_redirect=stop)
+            final = try_normalize(response.final_url, ()) if response.status in REDIRECT_STATUSES else None
+            if final is None or not self._robots_unknown(final, explicit):
+                return response
+            await self._robots_for(origin(final))
+
+    def _disallow_reason(self, url: str) -> str:
+        robots = self._robots.peek(origin(url))
+        if robots is None:
+            return "its robots.txt could not be read"
+        return robots.note or f"{robots.url} disallows it for {self.settings.user_agent.split('/')[0]}"
 
     def _robots_unknown(self, url: str, explicit: bool) -> bool:
         """A redirect target the page may go to whose origin's robots.txt has not been read yet."""
@@ -622,10 +644,17 @@ class Crawler:
             if not named and self.settings.respect_robots and not robots.allowed(url, self.settings.user_agent):
                 continue
             try:
-                response = await self._fetch(url, max_bytes=SITEMAP_MAX_BYTES)
+                response = await self._fetch_obeying_robots(url, self._stop_sitemap_redirect, explicit=False,
+                                                       max_bytes=SITEMAP_MAX_BYTES)
             except FetchFailure as failure:
                 if named:
                     self._error(CrawlError(url, "sitemap", f"the sitemap {url} could not be read: {failure.message}", failure.status))
+                continue
+            if response.status in REDIRECT_STATUSES and response.final_url != url:
+                if named:  # the chain stopped at a hop out of scope or under a Disallow
+                    hop = try_normalize(response.final_url, ()) or "a URL that cannot be fetched"
+                    message = f"the sitemap {url} redirects to {hop}, outside the crawl or disallowed by robots.txt"
+                    self._error(CrawlError(url, "sitemap", message, response.status))
                 continue
             if response.status >= 400:
                 if named:

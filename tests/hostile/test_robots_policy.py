@@ -186,3 +186,55 @@ def test_an_account_page_redirecting_under_a_disallow_is_not_followed(scripted_s
     control = run_site(server, "--scope", "prefix", "--ignore-robots", path="/app/")
     assert_case(control, {}, audited=["/login"], siblings=("/app/", "/app/a"), not_audited=())
     assert server.hits("/private/login") >= 1, "control: without robots the account page's redirect is followed"
+
+
+def test_a_start_url_redirecting_under_another_origins_disallow_is_not_followed(scripted_server) -> None:
+    # The start URL (http -> https, example.com -> www.) lands on another origin: its robots.txt is
+    # read before the hop is requested, and a Disallow'd landing ends the audit like a Disallow'd start.
+    other = scripted_server({"/private/home": html("<title>Private home</title>"),
+                             "/open/home": html(home("/open/a")), "/open/a": plain("Open A"),
+                             "/robots.txt": _robots("User-agent: *\nDisallow: /private/\n")})
+    server = scripted_server(site_routes(**{"/": redirect(other.url("/private/home"), 301)}))
+    outcome = run_site(server)
+    assert outcome.code == 3, (outcome.code, outcome.stderr)
+    assert "Traceback" not in outcome.stderr
+    assert "/private/home" in outcome.stderr and "robots.txt" in outcome.stderr, outcome.stderr
+    assert other.hits("/robots.txt") == 1 and other.hits("/private/home") == 0, other.paths()
+    # An allowed landing is audited, with the pages it links to.
+    server.routes["/"] = redirect(other.url("/open/home"), 301)
+    allowed = run_site(server)
+    assert allowed.code == 0, allowed.stderr
+    assert {p["url"] for p in allowed.report["pages"]} == {server.url("/"), other.url("/open/a")}
+    server.routes["/"] = redirect(other.url("/private/home"), 301)
+    control = run_site(server, "--ignore-robots")
+    assert control.code == 0, control.stderr
+    assert other.hits("/private/home") >= 1, "control: without robots the start's redirect is followed"
+
+
+def _sitemap(*locs: str) -> Reply:
+    urls = "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
+    return Reply(200, {"content-type": "application/xml"},
+                 f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>')
+
+
+def test_a_sitemap_redirecting_under_a_disallow_or_off_site_is_not_followed(scripted_server) -> None:
+    other = scripted_server({"/sitemap.xml": _sitemap("/x"), "/robots.txt": _robots("User-agent: *\nAllow: /\n")})
+    server = scripted_server(site_routes(**{
+        "/hostile": plain("Linked page"), "/named.xml": redirect("/private/sitemap.xml", 302),
+        "/away.xml": redirect(other.url("/sitemap.xml"), 302),
+        "/sitemap.xml": redirect("/private/guess.xml", 302),
+        "/private/sitemap.xml": _sitemap("/from-private"), "/private/guess.xml": _sitemap("/from-guess"),
+    }))
+    base = server.base_url
+    server.routes["/robots.txt"] = _robots(f"User-agent: *\nDisallow: /private/\n\nSitemap: {base}/named.xml\n"
+                                           f"Sitemap: {base}/away.xml\n")
+    outcome = run_site(server)
+    # Named sitemaps that stop at a hop are reported; the guessed /sitemap.xml is skipped quietly.
+    assert_case(outcome, {"/named.xml": ["sitemap"], "/away.xml": ["sitemap"]}, not_audited=())
+    assert server.hits("/private/sitemap.xml") == 0 and server.hits("/private/guess.xml") == 0, server.paths()
+    assert other.hits("/sitemap.xml") == 0 and other.hits("/robots.txt") == 0, other.paths()
+    assert all("outside the crawl or disallowed" in e["message"] for e in outcome.errors), outcome.errors
+    control = run_site(server, "--ignore-robots")
+    assert server.hits("/private/sitemap.xml") >= 1 and server.hits("/private/guess.xml") >= 1
+    assert_case(control, {"/away.xml": ["sitemap"]}, not_audited=())
+    assert other.hits("/sitemap.xml") == 0, "off-site sitemaps are never read, robots or not"
