@@ -19,6 +19,7 @@ from smo_audit.engine.api import (
     skipped,
     warned,
 )
+from smo_audit.engine.site_records import with_tags
 from smo_audit.extract.facts import LinkTag
 from smo_audit.preview import (
     host_of,
@@ -326,30 +327,38 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     - https://developers.facebook.com/docs/sharing/webmasters/#images
     - https://ogp.me/#metadata
     """
-    pages = [p for p in ctx.pages if 200 <= p.status < 300]
+    keys = ("og:image", "og:title", "og:description")
+    counters: dict[str, Counter[str]] = {key: Counter() for key in keys}
+    judged = 0  # 2xx pages; one pass that keeps counts, not the pages (a site may have a million)
+    for page in with_tags(ctx.pages):
+        if 200 <= page.status < 300:
+            judged += 1
+            for key in keys:
+                value = (page.facts.open_graph.get(key) or "").strip()
+                if value:
+                    counters[key][value] += 1
     minimum = int(ctx.options.get("min_pages", 3))
     share = float(ctx.options.get("share", 0.6))
-    if len(pages) < minimum:
+    if judged < minimum:
         return None
     outcomes: list[Outcome] = []
     compared: list[str] = []
-    for key in ("og:image", "og:title", "og:description"):
-        values = [(p.facts.open_graph.get(key) or "").strip() for p in pages]
-        counted = Counter(v for v in values if v)
+    for key in keys:
+        counted = counters[key]
         if sum(counted.values()) < minimum:
             continue  # too few pages declare it to compare (og-image and co. report the missing ones)
         compared.append(key)
         value, count = counted.most_common(1)[0]
-        if count > 1 and count / len(pages) > share:
+        if count > 1 and count / judged > share:
             outcomes.append(warned(
-                f"{count} of {len(pages)} pages share the same {key}: every share of your site looks the same",
-                tag(key, value), data={"key": key, "value": value, "pages": count, "of": len(pages)},
+                f"{count} of {judged} pages share the same {key}: every share of your site looks the same",
+                tag(key, value), data={"key": key, "value": value, "pages": count, "of": judged},
             ))
     if outcomes:
         return outcomes
     if not compared:
         return skipped(f"fewer than {minimum} pages declare og:image, og:title or og:description: nothing to compare")
-    return passed(f"{plural(len(pages), 'page')}: no {' or '.join(compared)} is shared by most of them")
+    return passed(f"{plural(judged, 'page')}: no {' or '.join(compared)} is shared by most of them")
 
 
 @site_rule(

@@ -28,6 +28,7 @@ from smo_audit.engine.api import (
     warned,
 )
 from smo_audit.engine.resources import OFF_TARGET, Resource
+from smo_audit.engine.site_records import tagged, with_tags
 from smo_audit.extract import base_facts
 from smo_audit.extract.decode import decode_html
 from smo_audit.extract.dom import parse_document
@@ -153,9 +154,12 @@ async def robots_social_bots(ctx: SiteContext) -> list[Outcome]:
     """
     robots = _Robots(ctx, int(ctx.options.get("max_image_hosts", 3)))
     own = url_origin(ctx.site.robots_url or ctx.site.start_url)
-    pages = [p for p in ctx.pages if 200 <= p.status < 300 and url_origin(p.final_url) == own]
+    pages: list[str] = []  # the final URLs of the site's own 2xx pages (one pass: not the records)
     images: list[tuple[str, str]] = []  # (declared URL, URL whose robots.txt applies)
-    for page in pages:
+    for page in with_tags(ctx.pages):
+        if not (200 <= page.status < 300 and url_origin(page.final_url) == own):
+            continue
+        pages.append(page.final_url)
         url = og_image_url(page.facts)
         if url and url_origin(url):
             target = production_for(page.final_url, page.facts, ctx.settings.base_url).local(url)
@@ -177,8 +181,7 @@ async def robots_social_bots(ctx: SiteContext) -> list[Outcome]:
         if not token or token.lower() in seen_tokens:
             continue
         seen_tokens.add(token.lower())
-        blocked_pages = [p.final_url for p in pages if own_parser is not None
-                         and not own_parser.can_fetch(p.final_url, token)]
+        blocked_pages = [u for u in pages if own_parser is not None and not own_parser.can_fetch(u, token)]
         blocked_images = []
         for declared, target in images:
             parser = parsers.get(url_origin(target) or "")
@@ -223,7 +226,7 @@ def _sample(ctx: SiteContext, size: int) -> list[PageRecord]:
     start = ctx.site.start_url
     pages = [p for p in ctx.pages if 200 <= p.status < 300]
     pages.sort(key=lambda p: p.url != start and p.final_url != start)
-    return pages[:size]
+    return [tagged(ctx.pages, page) for page in pages[:size]]  # _judge_bot_answer reads their tags
 
 
 def _compare(normal: Mapping[str, str], bot: Mapping[str, str]) -> tuple[list[str], list[str], list[str]]:

@@ -29,6 +29,7 @@ from smo_audit.engine.api import (
     warned,
 )
 from smo_audit.engine.resources import OFF_TARGET, Resource
+from smo_audit.engine.site_records import tagged
 from smo_audit.extract.feeds import FEED_MAX_BYTES, FeedError, ParsedFeed, parse_feed
 from smo_audit.preview import fetch_image, og_image_url, production_for
 
@@ -266,6 +267,7 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
                 else:
                     elsewhere.append(entry.link)
                 continue
+            record = tagged(ctx.pages, record)  # its Open Graph tags and canonical
             og = record.facts.open_graph
             absent = [k for k in ("og:title", "og:image") if not og.get(k, "").strip()]
             if absent:

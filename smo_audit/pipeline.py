@@ -33,6 +33,7 @@ from smo_audit.engine.registry import BUILTIN_SOURCE, LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
 from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer
+from smo_audit.engine.site_records import SiteRecords
 from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
@@ -99,7 +100,7 @@ class _Collected:
     """
 
     pages: list[rm.Page] = field(default_factory=list)
-    records: list[PageRecord] = field(default_factory=list)
+    records: SiteRecords = field(default_factory=SiteRecords)  # lean unless a plugin site rule may read anything
     scored: list[tuple[Scored, ...]] = field(default_factory=list)  # per page, shared tuples
     errors: list[rm.CrawlError] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)  # page url -> position in records/scored/pages
@@ -164,7 +165,8 @@ class Audit:
         self.folder: _Folder | None = None
         self._inventory: tuple[str, ...] = ()
         self._published: Published | None = None  # folder targets: loopback URLs -> stable ones
-        self.collected = _Collected()
+        self.collected = _Collected(records=SiteRecords(lean=all(
+            rule.source == BUILTIN_SOURCE for rule in self.loaded.rules if rule.scope == "site")))
         self._thumbnails = Thumbnails()  # small preview images for the HTML report
         self.spool = spool
         self._scored_tuples: dict[tuple[Scored, ...], tuple[Scored, ...]] = {}  # pages share equal ones
@@ -307,9 +309,7 @@ class Audit:
             else:
                 page = self.collected.pages[position]
                 self.collected.pages[position] = page.model_copy(update={"duplicate_of": public(duplicate_of)})
-            record = self.collected.records[position]
-            self.collected.records[position] = PageRecord(record.url, record.final_url, record.status, record.facts,
-                                                          record.source_path, duplicate_of)
+            self.collected.records.mark_duplicate(position, duplicate_of)
             return
         self.collected.index[url] = len(self.collected.records)
         page = rm.Page(url=public(url), final_url=public(duplicate_of), status=0, score=None,
@@ -507,10 +507,9 @@ class Audit:
 
     async def _site_rules(self, site: SiteInfo) -> None:
         assert self._resources is not None
-        records = [r for r in self.collected.records if r.duplicate_of is None]
-        duplicates = [r for r in self.collected.records if r.duplicate_of is not None]
-        ctx = SiteContext(pages=records, site=site, options={}, settings=self._settings, resources=self._resources,
-                          duplicates=duplicates)
+        records = self.collected.records
+        ctx = SiteContext(pages=records.primaries(), site=site, options={}, settings=self._settings,
+                          resources=self._resources, duplicates=records.duplicates())
         self.site_findings = await self.runner.run_site(ctx)
 
     def _all_findings(self) -> Iterator[rm.Finding]:
