@@ -46,7 +46,8 @@ class Profile:
     network: str
     handle: str
     urls: list[str] = field(default_factory=list)
-    pages: set[str] = field(default_factory=set)
+    pages: int = 0  # pages linking it: counted, not listed (a footer link is on every page of a big site)
+    last_page: str | None = field(default=None, repr=False)  # the page counted last
     locations: set[str] = field(default_factory=set)
     rel_me: bool = False
     dead: bool = False
@@ -58,7 +59,7 @@ class Profile:
 
     def evidence(self) -> str:
         where = ", ".join(sorted(self.locations))
-        pages = len(self.pages)
+        pages = self.pages
         return f"{self.network}: {self.urls[0]} ({where}; {pages} page{'s' if pages != 1 else ''})"
 
 
@@ -91,7 +92,9 @@ def all_profiles(pages: Iterable[PageRecord], site: SiteInfo) -> dict[str, Profi
                 profile = profiles[key] = Profile(key, link.network, link.handle, dead=link.dead)
             if link.url not in profile.urls:
                 profile.urls.append(link.url)
-            profile.pages.add(record.url)
+            if profile.last_page != record.url:  # a page linking it twice (header and footer) counts once
+                profile.pages += 1
+                profile.last_page = record.url
             profile.locations.add(link.location)
             profile.rel_me = profile.rel_me or link.rel_me
             profile.home = profile.home or home

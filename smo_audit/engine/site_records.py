@@ -29,6 +29,7 @@ from smo_audit.engine.records import share
 from smo_audit.extract.facts import PageFacts, ShareButton
 
 CHUNK = 256  # pages per compressed chunk: big enough for zlib to find the repeats, small to decode
+_SCAN_LOOKUPS = 16  # tagged() lookups answered by a scan before an id -> position map is built
 _FACTS_LIMIT = 20_000  # distinct slim facts kept for sharing (a site has a few per template)
 
 Tags: TypeAlias = "tuple[str | None, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]"
@@ -129,7 +130,8 @@ class SitePages(Sequence[PageRecord]):
     def __init__(self, store: SiteRecords, positions: array[int]) -> None:
         self._store = store
         self._positions = positions
-        self._where: dict[int, int] | None = None  # id(record) -> position, built on first `tagged`
+        self._where: dict[int, int] | None = None  # id(record) -> position, once lookups are many
+        self._lookups = 0
 
     def __len__(self) -> int:
         return len(self._positions)
@@ -153,10 +155,21 @@ class SitePages(Sequence[PageRecord]):
         return (store.tagged(p) for p in self._positions)
 
     def tagged(self, record: PageRecord) -> PageRecord:
-        """One of these pages (as iterated) with its preview tags."""
-        if self._where is None:
+        """One of these pages (as iterated) with its preview tags.
+
+        A few lookups (bot-cloaking's sample) scan the positions by identity; past `_SCAN_LOOKUPS`
+        (a feed's items) a map of every page is built: it costs memory per page, so only on demand.
+        """
+        self._lookups += 1
+        if self._where is None and self._lookups > _SCAN_LOOKUPS:
             self._where = {id(self._store[p]): p for p in self._positions}
-        return self._store.tagged(self._where[id(record)])
+        if self._where is not None:
+            return self._store.tagged(self._where[id(record)])
+        store = self._store
+        for position in self._positions:
+            if store[position] is record:
+                return store.tagged(position)
+        raise KeyError(record.url)
 
 
 def with_tags(pages: Sequence[PageRecord]) -> Iterator[PageRecord]:

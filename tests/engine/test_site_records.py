@@ -64,6 +64,9 @@ def test_primaries_skip_duplicates_and_give_their_tags_in_order() -> None:
     assert [p.facts.open_graph for p in with_tags(pages)] == [r.facts.open_graph for i, r in enumerate(originals) if i != 2]
     last = pages[len(pages) - 1]
     assert tagged(pages, last).facts.canonical == originals[-1].facts.canonical
+    # The first lookups scan, later ones use a map: both give every page its own tags.
+    expected = [r.facts.canonical for i, r in enumerate(originals) if i != 2]
+    assert [tagged(pages, p).facts.canonical for p in pages] == expected
     (duplicate,) = store.duplicates()
     assert duplicate.duplicate_of == originals[1].url and duplicate.facts.canonical == originals[2].facts.canonical
     # On a plain list (plugin rules, tests) both helpers give the records themselves.
