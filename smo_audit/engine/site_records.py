@@ -35,9 +35,24 @@ _FACTS_LIMIT = 20_000  # distinct slim facts kept for sharing (a site has a few 
 Tags: TypeAlias = "tuple[str | None, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]"
 
 
+_buttons: dict[tuple[object, ...], ShareButton] = {}
+
+
 def _slim_button(button: ShareButton) -> ShareButton:
-    """What site rules read of a share button (network, mechanism, problems...), without its URLs."""
-    return share(replace(button, href="", shares_url=None, text=None))
+    """What site rules read of a share button (network, mechanism, problems...), without its URLs.
+
+    Looked up by those fields first: a share bar repeats on every page, and building the slim
+    button each time was most of a record's cost.
+    """
+    b = button
+    key = (b.network, b.label, b.selector, b.visible, b.mechanism, b.target, b.rel, b.problems, b.source,
+           b.url_source, b.provider, b.popup)
+    slim = _buttons.get(key)
+    if slim is None:
+        if len(_buttons) >= _FACTS_LIMIT:
+            _buttons.clear()
+        slim = _buttons[key] = share(replace(button, href="", shares_url=None, text=None))
+    return slim
 
 
 def _tags(facts: PageFacts) -> Tags:
@@ -60,7 +75,8 @@ class SiteRecords(Sequence[PageRecord]):
         if not self.lean:
             self._records.append(record)
             return
-        self._records.append(replace(record, facts=self._slim(record.facts)))
+        self._records.append(PageRecord(record.url, record.final_url, record.status, self._slim(record.facts),
+                                        record.source_path, record.duplicate_of))
         self._pending.append(_tags(record.facts))
         if len(self._pending) == CHUNK:
             self._chunks.append(zlib.compress(marshal.dumps(self._pending), 1))
