@@ -9,7 +9,7 @@ The check works on resolved addresses, never on the host string: the host is res
 address it resolves to is classified with `ipaddress` (so "2130706433", "0x7f000001", "127.1",
 "[::ffff:10.0.0.1]" and names pointing inwards are all caught), and the connection is then made to
 the checked address itself, so a second, different DNS answer (rebinding) cannot slip in. This
-happens in the HTTP client's network backend, i.e. for every connection of every request and of
+happens in the HTTP client's network backend (backend.py), i.e. for every connection of every request and of
 every redirect hop, whatever part of the tool asked for it.
 
 Default (`PrivateMode.AUTO`): private addresses are refused when the audited target is public and
@@ -26,9 +26,6 @@ import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
-
-import httpcore
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -192,40 +189,3 @@ async def url_refusal(policy: AddressPolicy, url: str) -> str | None:
     except OSError:
         return None
     return None
-
-
-class PolicyBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that resolves, checks every address, then connects to a
-    checked address (never resolving twice). Wraps httpcore's own backend for the rest."""
-
-    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        if inner is None:
-            from httpcore._backends.auto import AutoBackend
-
-            inner = AutoBackend()
-        self.policy = policy
-        self._inner = inner
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        addresses = await resolve(host, port)
-        check_addresses(self.policy, host, addresses)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(str(address), port, timeout=timeout,
-                                                     local_address=local_address, socket_options=socket_options)
-            except OSError as exc:
-                last = exc
-            except Exception as exc:  # httpcore.ConnectError / ConnectTimeout: try the next address
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused(path, "a Unix socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)

@@ -21,7 +21,11 @@ from typing import Protocol
 import httpx
 
 from smo_audit import TOOL_URL, __version__
-from smo_audit.crawl.addresses import AddressPolicy, AddressRefused, PolicyBackend
+from smo_audit.crawl.addresses import AddressPolicy, AddressRefused
+from smo_audit.crawl.backend import PolicyBackend
+from smo_audit.crawl.failure import (
+    FetchFailure as FetchFailure,  # re-exported: callers name it from here
+)
 from smo_audit.crawl.models import RawResponse, Redirect
 from smo_audit.crawl.wire import Answer, Timeouts, Wire
 from smo_audit.errors import printable
@@ -69,17 +73,6 @@ class _Options:
     truncate: bool
     stop_redirect: Callable[[str], bool] | None
     check_hop: HopCheck | None
-
-
-class FetchFailure(Exception):
-    """A URL that could not be fetched; `kind` is one of the report's error kinds."""
-
-    def __init__(self, url: str, kind: str, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-        self.kind = kind
-        self.message = message
-        self.status = status
 
 
 class _Inflater(Protocol):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from protego import Protego
 
-from smo_audit.crawl.fetcher import FetchFailure
+from smo_audit.crawl.failure import FetchFailure
 from smo_audit.crawl.models import RawResponse
 
 ROBOTS_MAX_BYTES = 500 * 1024

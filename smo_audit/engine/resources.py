@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from smo_audit.crawl.fetcher import Fetcher, FetchFailure, HopCheck
-from smo_audit.crawl.policy import FetchPolicy
+from smo_audit.crawl.failure import FetchFailure
 from smo_audit.errors import printable
+
+if TYPE_CHECKING:  # the parent's side only: page workers use these types but never fetch (no httpx there)
+    from smo_audit.crawl.fetcher import Fetcher, HopCheck
+    from smo_audit.crawl.policy import FetchPolicy
 
 HEAD_BYTES = 256 * 1024  # enough for any image header and for "are the tags early enough" checks
 OFF_TARGET = "off-target"  # error_kind of a URL the audit may not fetch (folder targets stay local)
