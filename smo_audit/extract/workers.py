@@ -32,14 +32,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import multiprocessing
 import os
 import pickle
 import signal
 import socket
 import struct
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any, cast
@@ -199,27 +201,28 @@ class _WorkerLoop:
         reader = asyncio.ensure_future(self.read())
         try:
             while (job := await self.jobs.get()) is not None:
+                kind, job_id, *payload = job
                 try:
-                    result = await self.work(job)
+                    status, value = await self.work(kind, payload)
                 except Exception as exc:  # reported as a "processing" error for this page
-                    result = ("error", f"{type(exc).__name__}: {exc}")
+                    status, value = "error", f"{type(exc).__name__}: {exc}"
                 try:
-                    await self.channel.send(result)
+                    await self.channel.send(("done", job_id, status, value))
                 except (OSError, EOFError):
                     return  # the parent closed the socket (interrupted, or the page's budget ran out)
                 except Exception as exc:  # e.g. a result that cannot be pickled
-                    await self.channel.send(("error", f"{type(exc).__name__}: {exc}"))
+                    await self.channel.send(("done", job_id, "error", f"{type(exc).__name__}: {exc}"))
         finally:
             reader.cancel()
 
-    async def work(self, job: tuple[Any, ...]) -> tuple[str, Any]:
-        if job[0] == "extract":
-            extracted = self.extractor.extract(job[1])
+    async def work(self, kind: str, payload: list[Any]) -> tuple[str, Any]:
+        if kind == "extract":
+            extracted = self.extractor.extract(payload[0])
             return "ok", extracted if self.keep_anchors else without_anchors(extracted)
-        if job[0] == "text":  # a rendered DOM: only its facts and notes go back
-            extracted = self.extractor.extract_text(job[1], job[2])
+        if kind == "text":  # a rendered DOM: only its facts and notes go back
+            extracted = self.extractor.extract_text(payload[0], payload[1])
             return "ok", (extracted.facts, extracted.notes)
-        _, page, source_path, spec = job
+        page, source_path, spec = payload
         return "ok", await self.audit(page, source_path, spec)
 
     async def audit(self, raw: RawPage, source_path: str | None, spec: PageAuditSpec | None) -> WorkedPage:
@@ -261,8 +264,20 @@ def _worker_main(conn: Connection, keep_anchors: bool = True) -> None:
 
 # -- the parent's side ---------------------------------------------------------------------------
 
+@dataclass(eq=False)
+class _Job:
+    """One page's work: queued in the pool, then held by one worker until its answer comes back."""
+
+    id: int
+    url: str
+    message: Callable[[_Worker], tuple[Any, ...]]  # built when sent: a worker's first page carries the spec
+    resources: Resources | None  # where the page's rules' fetches are made (None: extraction only)
+    future: asyncio.Future[tuple[str, Any]]
+    sent_at: float = math.inf  # loop time the page left for its worker: its budget starts no earlier
+
+
 class _Worker:
-    """One worker process and the parent's end of its socket pair."""
+    """One worker process, the parent's end of its socket pair, and the pages it holds."""
 
     def __init__(self, context: Any, keep_anchors: bool = True) -> None:
         parent, child = context.Pipe(duplex=True)
@@ -279,8 +294,12 @@ class _Worker:
                                                     name="smo-audit-extract")
         self.process.start()
         child.close()
-        self.ready = False
         self.spec: PageAuditSpec | None = None  # the audit spec this worker was last sent
+        self.jobs: dict[int, _Job] = {}  # held, in the order sent: the first is the one being worked on
+        # Made on the event loop when the worker gets its first page (start() makes workers in a thread):
+        self.ready: asyncio.Future[None] | None = None  # its "ready" message came
+        self.outbox: asyncio.Queue[_Job] = asyncio.Queue()  # pages to send it, in order
+        self.tasks: list[asyncio.Task[None]] = []  # its receiver and its sender
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -313,8 +332,27 @@ def prestart() -> None:
         forkserver.ensure_running()
 
 
+class _WorkerLost(Exception):
+    """A worker has to go: `error` is what the page it was working on gets."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class ExtractionPool:
-    """`size` worker processes working on pages, at most `budget` seconds of work each."""
+    """`size` worker processes working on pages, at most `budget` seconds of work each.
+
+    A worker holds up to DEPTH pages: while it works on one, the next is already in its socket, so
+    it never sits idle while this process (busy fetching) gets round to sending it another; that
+    idle time was a third of each worker's time. Answers name their page. A page's budget runs from
+    when its worker can start it (it was sent and the page before it answered) and stops while
+    the worker waits for our fetches. When a worker is stopped (over budget, or it died), the page
+    it was working on gets the error and the pages queued behind it go to another worker.
+    """
+
+    DEPTH = 2
+    IDLE_POLL = 0.1  # seconds: how often an idle worker's receiver looks at its clock
 
     def __init__(self, size: int = 2, budget: float = DEFAULT_BUDGET,
                  extract_in_process: Callable[[RawPage], ExtractedPage] | None = None,
@@ -329,12 +367,11 @@ class ExtractionPool:
             register()  # pages go out and facts come back through the fast reducers
         self._in_process = extract_in_process
         self.keep_anchors = keep_anchors  # False: `extract` Documents come back without anchors
-        self._idle: list[_Worker] = []
-        self._started = 0  # live workers (idle or busy)
-        self._slots = asyncio.Semaphore(max(size, 1))
+        self._workers: list[_Worker] = []  # live workers, busy or not
+        self._queue: deque[_Job] = deque()  # pages waiting for room in a worker
+        self._ids = itertools.count()
         self._context: Any = None
         self._closed = False
-        self._busy: set[_Worker] = set()
         self._starting: asyncio.Future[None] | None = None
 
     def start(self) -> None:
@@ -344,8 +381,8 @@ class ExtractionPool:
             self._starting = asyncio.get_running_loop().run_in_executor(None, self._start_workers)
 
     def _start_workers(self) -> None:
-        while not self._closed and self._started < self.size:
-            self._idle.append(self._new_worker())
+        while not self._closed and len(self._workers) < self.size:
+            self._workers.append(self._new_worker())
 
     async def extract(self, page: RawPage) -> ExtractedPage:
         """The ExtractedPage of `page`; ProcessingTimeout over budget; WorkerCrashed if a worker died."""
@@ -381,106 +418,174 @@ class ExtractionPool:
                          resources: Resources | None) -> Any:
         if self._starting is not None:
             await asyncio.shield(self._starting)
-        async with self._slots:
-            worker = self._take()
-            self._busy.add(worker)
-            try:
-                result = await self._run(worker, url, job, resources)
-            except BaseException:
-                self._busy.discard(worker)
-                self._discard(worker)
-                raise
-            self._busy.discard(worker)
-            if self._closed:
-                self._discard(worker)
-            else:
-                self._idle.append(worker)
-        status, value = result
+        if self._closed:
+            raise WorkerCrashed("the extraction pool is closed")
+        entry = _Job(next(self._ids), url, job, resources, asyncio.get_running_loop().create_future())
+        self._queue.append(entry)
+        self._dispatch()
+        # Cancelled, the awaited future is cancelled too: a queued page is never sent, a sent
+        # page's answer is dropped.
+        status, value = await entry.future
         if status == "error":
             raise RuntimeError(value)
         return value
 
-    def _take(self) -> _Worker:
-        if self._idle:
-            return self._idle.pop()
-        if self._closed:
-            raise WorkerCrashed("the extraction pool is closed")
-        return self._new_worker()
+    def _dispatch(self) -> None:
+        """Give waiting pages to the workers holding the fewest, starting workers up to `size`."""
+        while self._queue and not self._closed:
+            if self._queue[0].future.done():  # cancelled while it waited
+                self._queue.popleft()
+                continue
+            worker = min((w for w in self._workers if len(w.jobs) < self.DEPTH),
+                         key=lambda w: len(w.jobs), default=None)
+            if worker is None or worker.jobs:
+                if len(self._workers) >= self.size:
+                    if worker is None:
+                        return  # every worker is full: the next answer makes room
+                else:
+                    worker = self._new_worker()
+                    self._workers.append(worker)
+            if worker.ready is None:
+                worker.ready = asyncio.get_running_loop().create_future()
+                worker.tasks = [asyncio.ensure_future(self._receive(worker)),
+                                asyncio.ensure_future(self._send(worker))]
+            job = self._queue.popleft()
+            worker.jobs[job.id] = job
+            worker.outbox.put_nowait(job)
 
     def _new_worker(self) -> _Worker:
         if self._context is None:
             self._context = _context()
-        self._started += 1
         return _Worker(self._context, self.keep_anchors)
 
-    def _discard(self, worker: _Worker) -> None:
-        worker.kill()
-        self._started -= 1
+    async def _send(self, worker: _Worker) -> None:
+        """Send the worker its pages, in order, once it has said it is ready."""
+        assert worker.ready is not None
+        await worker.ready
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await worker.outbox.get()
+            if job.id not in worker.jobs:
+                continue
+            if job.future.done():  # cancelled before it left: never sent
+                del worker.jobs[job.id]
+                self._dispatch()
+                continue
+            kind, *payload = job.message(worker)
+            job.sent_at = loop.time()
+            try:
+                await worker.channel.send((kind, job.id, *payload))
+            except (OSError, EOFError):
+                return  # the worker is gone: its receiver sees it
+            except Exception as exc:  # e.g. a page that cannot be pickled: nothing was sent
+                worker.spec = None
+                del worker.jobs[job.id]
+                job.future.set_exception(exc)
+                self._dispatch()
 
-    async def _run(self, worker: _Worker, url: str, job: Callable[[_Worker], tuple[Any, ...]],
-                   resources: Resources | None) -> tuple[str, Any]:
-        if not worker.ready:
+    async def _receive(self, worker: _Worker) -> None:
+        """The worker's messages: its ready message, the pages' answers, its rules' fetch requests.
+
+        Keeps the budget of the page it is working on (the first one it holds) and stops the
+        worker when it runs out or the worker dies.
+        """
+        loop = asyncio.get_running_loop()
+        fetches: set[asyncio.Task[None]] = set()
+        receiving: asyncio.Future[Any] | None = None
+        lost: Exception | None = None
+        try:
             try:
                 async with asyncio.timeout(STARTUP_TIMEOUT):
                     await worker.channel.receive()
             except TimeoutError:
-                raise WorkerCrashed(f"a page worker did not start within {STARTUP_TIMEOUT:g} s") from None
-            except (EOFError, OSError) as exc:
-                raise WorkerCrashed(f"a page worker failed to start (exit code {worker.process.exitcode})") from exc
-            worker.ready = True
-        try:
-            await worker.channel.send(job(worker))
-            return await self._answer(worker, url, resources)
-        except (EOFError, OSError) as exc:
-            code = worker.process.exitcode
-            raise WorkerCrashed(f"the worker working on {url} died (exit code {code})") from exc
-
-    async def _answer(self, worker: _Worker, url: str, resources: Resources | None) -> tuple[str, Any]:
-        """Wait for the page's answer, making the fetches the worker asks for on the way.
-
-        The budget runs only while the worker computes: not while it waits for a fetch of ours.
-        """
-        loop = asyncio.get_running_loop()
-        fetches: set[asyncio.Task[None]] = set()
-        remaining = self.budget
-        receiving: asyncio.Future[Any] = asyncio.ensure_future(worker.channel.receive())
-        try:
+                raise _WorkerLost(WorkerCrashed(f"a page worker did not start within {STARTUP_TIMEOUT:g} s")) from None
+            except (EOFError, OSError):
+                raise _WorkerLost(WorkerCrashed(
+                    f"a page worker failed to start (exit code {worker.process.exitcode})")) from None
+            assert worker.ready is not None
+            worker.ready.set_result(None)
+            used, last = 0.0, loop.time()  # budget the first page held has used; when last counted
+            receiving = asyncio.ensure_future(worker.channel.receive())
             while True:
-                started = loop.time()
-                done, _ = await asyncio.wait({receiving}, timeout=remaining if not fetches else 0.5)
-                if not fetches:
-                    remaining -= loop.time() - started
+                head = next(iter(worker.jobs.values()), None)
+                if head is None or head.sent_at == math.inf:
+                    timeout = self.IDLE_POLL
+                else:
+                    timeout = 0.5 if fetches else max(0.0, self.budget - used)
+                done, _ = await asyncio.wait({receiving}, timeout=timeout)
+                now = loop.time()
+                head = next(iter(worker.jobs.values()), None)
+                if head is not None and not fetches:  # the worker computes: its page's clock runs
+                    used += max(0.0, now - max(last, head.sent_at))
+                last = now
                 if not done:
-                    if remaining <= 0:
-                        raise ProcessingTimeout(url, self.budget)
+                    if head is not None and not fetches and used >= self.budget:
+                        raise _WorkerLost(ProcessingTimeout(head.url, self.budget))
                     continue
-                message = receiving.result()
-                if message[0] != "fetch":
-                    return cast("tuple[str, Any]", message)
-                if resources is None:
-                    raise WorkerCrashed("a worker asked for a fetch during extraction")
-                task = asyncio.ensure_future(_serve_fetch(worker.channel, resources, message))
-                fetches.add(task)
-                task.add_done_callback(fetches.discard)
+                try:
+                    message = receiving.result()
+                except (EOFError, OSError):
+                    code = worker.process.exitcode
+                    where = f" working on {head.url}" if head is not None else ""
+                    raise _WorkerLost(WorkerCrashed(f"the worker{where} died (exit code {code})")) from None
                 receiving = asyncio.ensure_future(worker.channel.receive())
-        except BaseException:
-            for task in fetches:  # the worker is killed next: nobody is waiting for these answers
-                task.cancel()
-            raise
+                if message[0] == "fetch":
+                    if head is None or head.resources is None:
+                        raise _WorkerLost(WorkerCrashed("a worker asked for a fetch during extraction"))
+                    task = asyncio.ensure_future(_serve_fetch(worker.channel, head.resources, message))
+                    fetches.add(task)
+                    task.add_done_callback(fetches.discard)
+                    continue
+                _, job_id, status, value = message
+                answered = worker.jobs.pop(job_id, None)
+                if answered is not None and not answered.future.done():
+                    answered.future.set_result((status, value))
+                used = 0.0
+                self._dispatch()  # room for a waiting page
+        except _WorkerLost as exc:
+            lost = exc.error
         finally:
-            receiving.cancel()
             # Let the cancelled read (and any fetch still answering) leave the event loop's
-            # selector before the caller may close this socket: a new worker's socket can reuse
-            # the descriptor, and a late unregistration would then silence the new worker.
-            await asyncio.gather(receiving, *fetches, return_exceptions=True)
+            # selector before this socket is closed: a new worker's socket can reuse the
+            # descriptor, and a late unregistration would then silence the new worker.
+            pending: list[asyncio.Future[Any]] = [*fetches] if receiving is None else [receiving, *fetches]
+            for future in pending:
+                future.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if lost is not None:
+            self._lose(worker, lost)
+
+    def _lose(self, worker: _Worker, error: Exception) -> None:
+        """Stop `worker`: the page it was working on gets `error`, the others wait for another worker."""
+        for task in worker.tasks[1:]:
+            task.cancel()
+        worker.kill()
+        if worker in self._workers:
+            self._workers.remove(worker)
+        held = list(worker.jobs.values())
+        worker.jobs.clear()
+        if held and not held[0].future.done():
+            held[0].future.set_exception(error)
+        for job in reversed(held[1:]):
+            job.sent_at = math.inf
+            self._queue.appendleft(job)
+        self._dispatch()
 
     def close(self) -> None:
-        """Stop every worker now (idle ones and, on cancellation, busy ones)."""
+        """Stop every worker now; pages still waiting get WorkerCrashed."""
         self._closed = True
-        workers, self._idle = self._idle, []
-        for worker in [*workers, *self._busy]:
+        workers, self._workers = self._workers, []
+        waiting = list(self._queue)
+        self._queue.clear()
+        for worker in workers:
+            for task in worker.tasks:
+                task.cancel()
             worker.kill()
-        self._busy.clear()
+            waiting.extend(worker.jobs.values())
+            worker.jobs.clear()
+        for job in waiting:
+            if not job.future.done():
+                job.future.set_exception(WorkerCrashed("the extraction pool is closed"))
 
 
 async def _serve_fetch(channel: _Channel, resources: Resources, message: tuple[Any, ...]) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from smo_audit.crawl.models import RawPage, RawResponse
-from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
+from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout, WorkerCrashed
 from tests.hostile.harness import assert_case, run_site, site_routes
 from tests.support.scripted_server import html
 
@@ -70,3 +70,69 @@ def test_in_process_mode_gives_the_same_facts() -> None:
         return page.facts.title, page.facts.open_graph, page.facts.profile_links, page.links
 
     assert asyncio.run(scenario(0)) == asyncio.run(scenario(1))
+
+
+def test_a_page_queued_behind_one_over_budget_is_extracted_by_the_replacement() -> None:
+    """A worker holds two pages; when it is stopped over budget, only the page it was working on
+    fails: the one queued behind it goes to the worker that replaces it."""
+    async def scenario() -> tuple[BaseException | None, str | None]:
+        pool = ExtractionPool(size=1, budget=0.4)
+        pool.start()
+        try:
+            heavy, light = await asyncio.gather(pool.extract(_page(HEAVY)), pool.extract(_page("<title>behind</title>")),
+                                                return_exceptions=True)
+        finally:
+            pool.close()
+        assert not isinstance(light, BaseException), light
+        return (heavy if isinstance(heavy, BaseException) else None), light.facts.title
+
+    heavy, title = asyncio.run(scenario())
+    assert isinstance(heavy, ProcessingTimeout)
+    assert title == "behind"
+
+
+def test_a_worker_that_dies_fails_only_the_page_it_was_working_on() -> None:
+    async def scenario() -> tuple[BaseException | None, str | None, str | None]:
+        pool = ExtractionPool(size=1, budget=60)
+        pool.start()
+        try:
+            heavy = asyncio.ensure_future(pool.extract(_page(HEAVY)))
+            light = asyncio.ensure_future(pool.extract(_page("<title>behind</title>")))
+            for _ in range(1000):  # the worker starts in a thread (start()), then gets both pages
+                if pool._workers and len(pool._workers[0].jobs) == 2:
+                    break
+                await asyncio.sleep(0.01)
+            [worker] = pool._workers
+            assert len(worker.jobs) == 2  # the second page waits in the worker, not here
+            await asyncio.sleep(1.0)  # the worker is deep in the heavy page
+            worker.process.kill()  # as the kernel's OOM killer would
+            results = await asyncio.gather(heavy, light, return_exceptions=True)
+            after = await pool.extract(_page("<title>after</title>"))
+        finally:
+            pool.close()
+        first, second = results
+        assert not isinstance(second, BaseException), second
+        return (first if isinstance(first, BaseException) else None), second.facts.title, after.facts.title
+
+    error, behind, after = asyncio.run(scenario())
+    assert isinstance(error, WorkerCrashed)
+    assert (behind, after) == ("behind", "after")
+
+
+def test_a_cancelled_page_leaves_the_pool_working() -> None:
+    async def scenario() -> list[str | None]:
+        pool = ExtractionPool(size=1, budget=30)
+        pool.start()
+        try:
+            pages = [asyncio.ensure_future(pool.extract(_page(f"<title>p{n}</title>"))) for n in range(5)]
+            await asyncio.sleep(0)
+            pages[1].cancel()  # held by the worker already
+            pages[3].cancel()  # still waiting here
+            done = await asyncio.gather(*pages, return_exceptions=True)
+            after = await pool.extract(_page("<title>after</title>"))
+        finally:
+            pool.close()
+        titles = [None if isinstance(d, BaseException) else d.facts.title for d in done]
+        return [*titles, after.facts.title]
+
+    assert asyncio.run(scenario()) == ["p0", None, "p2", None, "p4", "after"]
