@@ -45,12 +45,16 @@ _RANK: dict[str, int] = {"ok": 0, "degraded": 1, "broken": 2}
 PLACEHOLDER_TLDS = frozenset({"example", "invalid", "test"})
 PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+# Entries kept by the per-URL memos below. They pay off on the URLs a site repeats on every page
+# (its origin, its share image, its navigation); the site rules then pass every page's own URLs
+# through them once, which a larger memo would keep to the end (5 MB at 10,000 pages).
+URL_MEMO = 1024
 
 
 # -- URLs ----------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=URL_MEMO)
 def is_absolute_http(url: str | None) -> bool:
     if not url:
         return False
@@ -61,7 +65,7 @@ def is_absolute_http(url: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=URL_MEMO)
 def url_origin(url: str | None) -> str | None:
     """scheme://host[:port], lower-cased, default ports dropped; None when not absolute http(s)."""
     if not is_absolute_http(url):
@@ -79,7 +83,7 @@ def url_origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=URL_MEMO)
 def host_of(url: str | None) -> str:
     try:
         return (urlsplit(url or "").hostname or "").lower().rstrip(".")
@@ -141,7 +145,7 @@ def production_for(page_url: str, facts: PageFacts, base_url: str | None) -> Pro
     return _production(page_url, facts.canonical, facts.open_graph.get("og:url"), base_url)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=URL_MEMO)
 def _production(page_url: str, canonical: str | None, og_url: str | None, base_url: str | None) -> Production:
     page_origin = url_origin(page_url)
     if page_origin is None:

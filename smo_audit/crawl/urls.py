@@ -136,7 +136,7 @@ def _normalise_query(query: str, strip: re.Pattern[str] | None) -> str:
     return "&".join(name + rest for name, rest in pairs)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def normalize_url(url: str, strip_params: tuple[str, ...] = DEFAULT_STRIP_PARAMS) -> str:
     """The canonical form of an http(s) URL used for de-duplication.
 
