@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from smo_audit.engine.api import Outcome, PageContext, failed, page_rule, passed, warned
+from smo_audit.engine.resources import OFF_TARGET
 from smo_audit.extract.jsonld import iter_nodes, node_types
 from smo_audit.preview import is_absolute_http, url_origin
 
@@ -133,13 +134,33 @@ async def _well_known(ctx: PageContext, path: str) -> bool:
     return resource.ok and (resource.content_type.startswith("image/") or resource.content_type == "")
 
 
+async def _icon_problem(ctx: PageContext, url: str) -> str | None:
+    """Why the icon a link names cannot be shown (None: it can, or it could not be checked).
+
+    Requested once per site (the resources are cached). A `data:` icon needs no request; an icon
+    the audit may not fetch (another host of a build folder) is taken on trust. An HTML answer is
+    a single-page app's catch-all route or an error page served with 200.
+    """
+    if not is_absolute_http(url):
+        return None
+    resource = await ctx.resources.fetch(url, max_bytes=1024 * 1024)
+    if resource.error_kind == OFF_TARGET:
+        return None
+    if not resource.ok:
+        return f"answers {resource.status}" if resource.status is not None else f"could not be fetched ({resource.error_kind})"
+    if resource.content_type in ("text/html", "application/xhtml+xml"):
+        return "answers an HTML page, not an image"
+    return None
+
+
 @page_rule(id="site-icons", title="Favicon and touch icon", category="identity", severity="warning", weight=1)
 async def site_icons(ctx: PageContext) -> Outcome:
     """
     ## What it checks
-    The page names a favicon (`<link rel="icon">`) and an `apple-touch-icon`; where a link is
-    missing, the conventional fallback files `/favicon.ico` and `/apple-touch-icon.png` are
-    requested once per site.
+    The page names a favicon (`<link rel="icon">`) and an `apple-touch-icon`, and the files they
+    name answer (2xx, not an HTML page); where a link is missing, the conventional fallback files
+    `/favicon.ico` and `/apple-touch-icon.png` are requested instead. Each URL is requested once
+    per site.
 
     ## Why it matters
     Slack, Discord, Teams and iMessage show the site's icon beside the link preview, and iOS
@@ -149,6 +170,7 @@ async def site_icons(ctx: PageContext) -> Outcome:
     ## Failing example
     ```html
     <head><title>ACME</title></head>  <!-- and no /favicon.ico on the server -->
+    <link rel="icon" href="/img/favicon.png">  <!-- the file was renamed: 404 -->
     ```
 
     ## Passing example
@@ -159,7 +181,8 @@ async def site_icons(ctx: PageContext) -> Outcome:
 
     ## How to fix
     Add both links to the head template: a favicon (ICO, PNG or SVG) and a 180x180 PNG
-    `apple-touch-icon`.
+    `apple-touch-icon`, and deploy the files they name (a static host's catch-all route answering
+    them with the home page does not count).
 
     ## References
     - https://developer.mozilla.org/en-US/docs/Web/HTML/Attributes/rel#icon
@@ -169,21 +192,25 @@ async def site_icons(ctx: PageContext) -> Outcome:
     icon = next((t for t in links if set(t.rel) & ICON_RELS), None)
     touch = next((t for t in links if set(t.rel) & TOUCH_RELS), None)
     found: list[str] = []
-    missing: list[str] = []
-    if icon is not None:
-        found.append(f"icon {icon.href[:120]}")
-    elif await _well_known(ctx, "/favicon.ico"):
-        found.append("icon /favicon.ico (no <link rel=icon>, found at the default location)")
-    else:
-        missing.append("favicon")
-    if touch is not None:
-        found.append(f"apple-touch-icon {touch.href[:120]}")
-    elif await _well_known(ctx, "/apple-touch-icon.png"):
-        found.append("apple-touch-icon /apple-touch-icon.png (default location)")
-    else:
-        missing.append("apple-touch-icon")
-    if missing:
-        return warned(f"no {' and no '.join(missing)}: chat apps show a generic icon beside your previews", *found)
+    broken: list[str] = []  # evidence: the link and what its URL answers
+    problems: list[str] = []  # "no favicon", "broken apple-touch-icon"
+    for name, tag, fallback in (("favicon", icon, "/favicon.ico"), ("apple-touch-icon", touch, "/apple-touch-icon.png")):
+        label = "icon" if name == "favicon" else name
+        if tag is not None:
+            assert tag.url is not None
+            problem = await _icon_problem(ctx, tag.url)
+            if problem is None:
+                found.append(f"{label} {tag.href[:120]}")
+            else:
+                problems.append(f"broken {name}")
+                broken.append(f"{label} {tag.href[:120]} {problem}")
+        elif await _well_known(ctx, fallback):
+            where = "no <link rel=icon>, found at the default location" if name == "favicon" else "default location"
+            found.append(f"{label} {fallback} ({where})")
+        else:
+            problems.append(f"no {name}")
+    if problems:
+        return warned(f"{' and '.join(problems)}: chat apps show a generic icon beside your previews", *broken, *found)
     return passed("favicon and apple-touch-icon are present", *found)
 
 

@@ -117,3 +117,37 @@ def test_js_injected_tags_in_rendered_mode(scripted_server) -> None:
     ssr = preview_page(server.base_url, "/ssr")
     status, message = asyncio.run(_rendered_check(server.url("/ssr"), ssr, ssr))
     assert (status, message) == (Status.PASS, "every preview tag is in the HTML the server sends, unchanged by scripts")
+
+
+def _page_finding(report: Report, rule: str, url: str) -> tuple[str, str, list[str]]:
+    [finding] = [f for p in report.pages if p.url == url for f in p.findings if f.rule == rule]
+    return finding.status, finding.message, list(finding.evidence)
+
+
+def test_an_icon_link_answered_by_a_catch_all_html_route_is_broken(scripted_server) -> None:
+    """Static hosts' single-page-app rewrites answer any path with the home page: the link exists,
+    the icon does not. Each icon URL is requested once, however many pages name it."""
+    head = '<link rel="icon" href="/favicon.svg"><link rel="apple-touch-icon" href="/touch.png">'
+    server = scripted_server({
+        "/": html(f"<title>Home</title>{head}<a href='/about'>about</a>"),
+        "/about": html(f"<title>About</title>{head}"),
+        "/favicon.svg": html("<title>Home</title><div id=app></div>"),  # the catch-all route
+        "/touch.png": png(180, 180),
+    })
+    report = _run(server.url("/"), max_pages=2, select=["site-icons"])
+    assert len(report.pages) == 2
+    status, message, evidence = _page_finding(report, "site-icons", server.url("/about"))
+    assert status == "warn" and message.startswith("broken favicon:"), message
+    assert evidence == ["icon /favicon.svg answers an HTML page, not an image", "apple-touch-icon /touch.png"]
+    assert server.hits("/favicon.svg") == 1 and server.hits("/touch.png") == 1
+
+
+def test_icon_links_that_answer_images_pass(scripted_server) -> None:
+    server = scripted_server({
+        "/": html('<title>Home</title><link rel="icon" href="/favicon.png"><link rel="apple-touch-icon" href="/t.png">'),
+        "/favicon.png": png(32, 32),
+        "/t.png": png(180, 180),
+    })
+    report = _run(server.url("/"), max_pages=1, select=["site-icons"])
+    status, message, _ = _page_finding(report, "site-icons", server.url("/"))
+    assert (status, message) == ("pass", "favicon and apple-touch-icon are present")
