@@ -177,7 +177,7 @@ class Audit:
         self.stop_reason: str | None = None
         self._source_path: Callable[[str], str | None] = lambda url: None
         self._resources: ResourceCache | None = None
-        self.fetch_policy: FetchPolicy | None = None  # set in run(); render sub-requests ask check_url
+        self.fetch_policy: FetchPolicy | None = None  # set in run(); render sub-requests ask its refusal
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}

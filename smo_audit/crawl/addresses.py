@@ -167,25 +167,3 @@ def check_addresses(policy: AddressPolicy, host: str, addresses: Iterable[IPAddr
         reason = policy.refusal(address)
         if reason is not None:
             raise AddressRefused(host, reason)
-
-
-async def url_refusal(policy: AddressPolicy, url: str) -> str | None:
-    """For callers outside the HTTP client (the rendered mode's sub-requests): why `url` may not
-    be requested under `policy`, or None. DNS failures are not refusals (the request fails later)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return "not a valid URL"
-    if parts.scheme not in ("http", "https") or not host or policy.allow_private:
-        return None  # nothing to refuse: no DNS lookup (a rendered page makes dozens of requests)
-    try:
-        addresses = await resolve(host)
-        check_addresses(policy, host, addresses)
-    except AddressRefused as refused:
-        return str(refused)
-    except OSError:
-        return None
-    return None

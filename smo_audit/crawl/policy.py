@@ -12,8 +12,8 @@ a crawled page, through `ResourceCache`, which asks `FetchPolicy.refusal` first:
 - every redirect hop of a resource fetch passes the same checks as the first URL
   (`hop_refusal`, called by the Fetcher before it requests the hop).
 
-`FetchPolicy.check_url` is the hook for requests made outside the Fetcher (the rendered mode's
-sub-requests in Chromium): it applies the same robots and private-address rules.
+Requests made outside the Fetcher (the rendered mode's sub-requests in Chromium) go through the
+policy proxy (render/proxy.py), which asks `refusal` and applies `addresses` after resolution.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from smo_audit.crawl.addresses import (
     decide_policy,
     public_networks_from_env,
     resolve,
-    url_refusal,
 )
 
 RobotsRefusal = Callable[[str, str], Awaitable[str | None]]  # (url, user agent) -> reason or None
@@ -73,15 +72,6 @@ class FetchPolicy:
         if _is_robots_txt(first_url):
             return self.off_target(hop) if self.off_target is not None else None
         return await self.refusal(hop, user_agent)
-
-    async def check_url(self, url: str, user_agent: str | None = None) -> str | None:
-        """Everything `refusal` checks plus the private-address rule, for requests the Fetcher does
-        not make itself (render sub-requests)."""
-        reason = await self.refusal(url, user_agent)
-        if reason is not None:
-            return reason
-        return await url_refusal(self.addresses, url)
-
 
 def _is_robots_txt(url: str) -> bool:
     try:
