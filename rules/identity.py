@@ -170,7 +170,7 @@ async def site_icons(ctx: PageContext) -> Outcome:
     ## Failing example
     ```html
     <head><title>ACME</title></head>  <!-- and no /favicon.ico on the server -->
-    <link rel="icon" href="/img/favicon.png">  <!-- the file was renamed: 404 -->
+    <head><link rel="icon" href="/img/favicon.png"></head>  <!-- the file was renamed: 404 -->
     ```
 
     ## Passing example
