@@ -16,12 +16,13 @@ would also leave one core to do everything. So pages go to a small pool of worke
   else (the static audit's throughput). The rules' fetches (images, robots.txt, feeds) come back
   to the parent as requests: it makes them through its one fetch policy and cache and answers.
 - A page whose work takes longer than `budget` seconds raises `ProcessingTimeout`; its worker is
-  killed (a process can be stopped mid-regex, a thread cannot) and replaced on the next request,
-  and the audit goes on with the other pages (the pipeline reports kind `processing-timeout`).
-  Time the worker spends waiting for the parent's fetches does not count.
-- Workers ignore SIGINT/SIGTERM: the parent decides when the audit stops and kills them in
-  `close()`, so Ctrl-C never leaves a half-written report behind a dying worker. A worker whose
-  parent is gone sees its socket close and exits.
+  killed (a process can be stopped mid-regex, a thread cannot) and replaced (at once when pages
+  are waiting), and the audit goes on with the other pages (the pipeline reports kind
+  `processing-timeout`). Time the worker spends waiting for the parent's fetches does not count.
+  A page whose caller gives up (the rendered mode's page timeout, Ctrl-C) stops its worker too.
+- Workers ignore SIGINT (Ctrl-C reaches the whole process group): the parent decides when the
+  audit stops and kills them in `close()`, so Ctrl-C never leaves a half-written report behind
+  a dying worker. A worker whose parent is gone sees its socket close and exits.
 - Workers start from a fork server with the extraction modules preloaded, so a replacement after
   a timeout costs milliseconds, not a second of imports. `size=0` works in-process (tests,
   debugging with --debug).
@@ -274,6 +275,7 @@ class _Job:
     resources: Resources | None  # where the page's rules' fetches are made (None: extraction only)
     future: asyncio.Future[tuple[str, Any]]
     sent_at: float = math.inf  # loop time the page left for its worker: its budget starts no earlier
+    copied: bool = False  # queued again for another worker (see ExtractionPool.HEDGE_AFTER), or a copy
 
 
 class _Worker:
@@ -300,8 +302,18 @@ class _Worker:
         self.ready: asyncio.Future[None] | None = None  # its "ready" message came
         self.outbox: asyncio.Queue[_Job] = asyncio.Queue()  # pages to send it, in order
         self.tasks: list[asyncio.Task[None]] = []  # its receiver and its sender
+        self.receiving: asyncio.Future[Any] | None = None  # the receiver's pending read
+        self.failure: str | None = None  # why the sender gave up on it
 
     def kill(self) -> None:
+        # Unregister the socket from the event loop before closing it: a pending read left in the
+        # selector would otherwise silence a new socket given the same descriptor.
+        with contextlib.suppress(RuntimeError, OSError, ValueError):
+            loop = asyncio.get_running_loop()
+            fileno = self.channel.sock.fileno()
+            if fileno >= 0:
+                loop.remove_reader(fileno)
+                loop.remove_writer(fileno)
         with contextlib.suppress(OSError):
             self.channel.sock.close()
         with contextlib.suppress(OSError):
@@ -348,11 +360,15 @@ class ExtractionPool:
     idle time was a third of each worker's time. Answers name their page. A page's budget runs from
     when its worker can start it (it was sent and the page before it answered) and stops while
     the worker waits for our fetches. When a worker is stopped (over budget, or it died), the page
-    it was working on gets the error and the pages queued behind it go to another worker.
+    it was working on gets the error and the pages queued behind it go to another worker. A page
+    held behind one that has had HEDGE_AFTER seconds of work already is copied back to the queue
+    (the first answer of either copy counts), so a hostile page delays the next by that much at
+    most. A page whose caller gives up while its worker works on it stops that worker.
     """
 
     DEPTH = 2
     IDLE_POLL = 0.1  # seconds: how often an idle worker's receiver looks at its clock
+    HEDGE_AFTER = 0.5  # seconds of work on one page before the page behind it is copied elsewhere
 
     def __init__(self, size: int = 2, budget: float = DEFAULT_BUDGET,
                  extract_in_process: Callable[[RawPage], ExtractedPage] | None = None,
@@ -423,9 +439,13 @@ class ExtractionPool:
         entry = _Job(next(self._ids), url, job, resources, asyncio.get_running_loop().create_future())
         self._queue.append(entry)
         self._dispatch()
-        # Cancelled, the awaited future is cancelled too: a queued page is never sent, a sent
-        # page's answer is dropped.
-        status, value = await entry.future
+        # Cancelled, the awaited future is cancelled too: a queued page is never sent, a held
+        # page's answer is dropped, and the worker working on it is stopped (see _receive).
+        try:
+            status, value = await entry.future
+        except asyncio.CancelledError:
+            self._abandon(entry)
+            raise
         if status == "error":
             raise RuntimeError(value)
         return value
@@ -443,7 +463,12 @@ class ExtractionPool:
                     if worker is None:
                         return  # every worker is full: the next answer makes room
                 else:
-                    worker = self._new_worker()
+                    try:
+                        worker = self._new_worker()
+                    except Exception as exc:  # fork refused (out of memory, descriptors): this page fails
+                        job = self._queue.popleft()
+                        job.future.set_exception(WorkerCrashed(f"a page worker could not be started: {exc}"))
+                        continue
                     self._workers.append(worker)
             if worker.ready is None:
                 worker.ready = asyncio.get_running_loop().create_future()
@@ -453,6 +478,23 @@ class ExtractionPool:
             worker.jobs[job.id] = job
             worker.outbox.put_nowait(job)
 
+    def _abandon(self, job: _Job) -> None:
+        """The caller of `job` gave up: if a worker is working on it, stop that worker (its read
+        is cancelled; the receiver then stops the worker and requeues the pages behind)."""
+        for worker in self._workers:
+            head = next(iter(worker.jobs.values()), None)
+            if head is not None and head.future is job.future and worker.receiving is not None:
+                worker.receiving.cancel()
+
+    def _hedge(self, worker: _Worker) -> None:
+        """Copy the pages held behind `worker`'s slow first page to the front of the queue."""
+        for job in reversed(list(worker.jobs.values())[1:]):
+            if not job.copied and not job.future.done():
+                job.copied = True
+                self._queue.appendleft(_Job(next(self._ids), job.url, job.message, job.resources, job.future,
+                                            copied=True))
+        self._dispatch()
+
     def _new_worker(self) -> _Worker:
         if self._context is None:
             self._context = _context()
@@ -460,6 +502,14 @@ class ExtractionPool:
 
     async def _send(self, worker: _Worker) -> None:
         """Send the worker its pages, in order, once it has said it is ready."""
+        try:
+            await self._send_pages(worker)
+        except Exception as exc:  # a bug: stop the worker rather than leave its pages unanswered
+            if worker.receiving is not None:
+                worker.receiving.cancel()
+            worker.failure = f"sending a page failed: {type(exc).__name__}: {exc}"
+
+    async def _send_pages(self, worker: _Worker) -> None:
         assert worker.ready is not None
         await worker.ready
         loop = asyncio.get_running_loop()
@@ -505,13 +555,15 @@ class ExtractionPool:
             assert worker.ready is not None
             worker.ready.set_result(None)
             used, last = 0.0, loop.time()  # budget the first page held has used; when last counted
-            receiving = asyncio.ensure_future(worker.channel.receive())
+            receiving = worker.receiving = asyncio.ensure_future(worker.channel.receive())
             while True:
                 head = next(iter(worker.jobs.values()), None)
                 if head is None or head.sent_at == math.inf:
                     timeout = self.IDLE_POLL
                 else:
                     timeout = 0.5 if fetches else max(0.0, self.budget - used)
+                    if any(not job.copied for job in itertools.islice(worker.jobs.values(), 1, None)):
+                        timeout = min(timeout, max(0.0, self.HEDGE_AFTER - used))  # a page waits behind
                 done, _ = await asyncio.wait({receiving}, timeout=timeout)
                 now = loop.time()
                 head = next(iter(worker.jobs.values()), None)
@@ -521,14 +573,18 @@ class ExtractionPool:
                 if not done:
                     if head is not None and not fetches and used >= self.budget:
                         raise _WorkerLost(ProcessingTimeout(head.url, self.budget))
+                    if head is not None and used >= self.HEDGE_AFTER:
+                        self._hedge(worker)
                     continue
+                if receiving.cancelled():  # the page's caller gave up (_abandon), or sending failed
+                    raise _WorkerLost(WorkerCrashed(worker.failure or "the page's caller gave up on it"))
                 try:
                     message = receiving.result()
                 except (EOFError, OSError):
                     code = worker.process.exitcode
                     where = f" working on {head.url}" if head is not None else ""
                     raise _WorkerLost(WorkerCrashed(f"the worker{where} died (exit code {code})")) from None
-                receiving = asyncio.ensure_future(worker.channel.receive())
+                receiving = worker.receiving = asyncio.ensure_future(worker.channel.receive())
                 if message[0] == "fetch":
                     if head is None or head.resources is None:
                         raise _WorkerLost(WorkerCrashed("a worker asked for a fetch during extraction"))
@@ -544,6 +600,8 @@ class ExtractionPool:
                 self._dispatch()  # room for a waiting page
         except _WorkerLost as exc:
             lost = exc.error
+        except Exception as exc:  # a bug or a garbled answer: the worker goes, its first page gets the error
+            lost = WorkerCrashed(f"the page worker's answer could not be read: {type(exc).__name__}: {exc}")
         finally:
             # Let the cancelled read (and any fetch still answering) leave the event loop's
             # selector before this socket is closed: a new worker's socket can reuse the

@@ -136,3 +136,72 @@ def test_a_cancelled_page_leaves_the_pool_working() -> None:
         return [*titles, after.facts.title]
 
     assert asyncio.run(scenario()) == ["p0", None, "p2", None, "p4", "after"]
+
+
+def test_a_page_held_behind_a_slow_one_is_copied_to_a_free_worker() -> None:
+    """Three pages on two workers, the third queued in the worker busy with the heavy one: it is
+    copied to the other worker after HEDGE_AFTER seconds and answered long before the heavy page
+    (seconds of work) is done."""
+    async def scenario() -> tuple[str | None, bool]:
+        pool = ExtractionPool(size=2, budget=60)
+        pool.start()
+        try:
+            await pool.extract(_page("<title>warm</title>"))  # both workers up, neither holding a page
+            heavy = asyncio.ensure_future(pool.extract(_page(HEAVY)))
+            light = asyncio.ensure_future(pool.extract(_page("<title>b</title>")))
+            await asyncio.sleep(0)  # heavy and b each go to a worker; c then queues behind heavy
+            third = await pool.extract(_page("<title>c</title>"))
+            heavy_done = heavy.done()
+            await light
+            heavy.cancel()
+            await asyncio.gather(heavy, return_exceptions=True)
+        finally:
+            pool.close()
+        return third.facts.title, heavy_done
+
+    assert asyncio.run(scenario()) == ("c", False)
+
+
+def test_a_page_whose_caller_gives_up_stops_its_worker() -> None:
+    """The rendered mode bounds each page with asyncio.timeout: when it fires, the worker working on
+    that page is stopped at once (not after the page budget) and the next page gets a fresh one."""
+    async def scenario() -> tuple[bool, str | None]:
+        pool = ExtractionPool(size=1, budget=60)
+        pool.start()
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await pool.extract(_page(HEAVY))
+            [stopped] = pool._workers
+            after = await pool.extract(_page("<title>after</title>"))
+            stopped.process.join(5)
+            alive = stopped.process.is_alive()
+        finally:
+            pool.close()
+        return alive, after.facts.title
+
+    assert asyncio.run(scenario()) == (False, "after")
+
+
+def test_when_no_replacement_worker_can_start_the_waiting_page_fails_instead_of_hanging(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Right after a worker is stopped, starting its replacement can fail (fork refused when memory
+    or descriptors run out): the page that was waiting for it gets WorkerCrashed, nothing hangs."""
+    async def scenario() -> list[type[BaseException] | str | None]:
+        pool = ExtractionPool(size=1, budget=0.4)
+        pool.start()
+        try:
+            await pool.extract(_page("<title>up</title>"))
+
+            def refused() -> None:
+                raise OSError(24, "Too many open files")
+
+            monkeypatch.setattr(pool, "_new_worker", refused)
+            async with asyncio.timeout(30):
+                done = await asyncio.gather(pool.extract(_page(HEAVY)), pool.extract(_page("<title>b</title>")),
+                                            return_exceptions=True)
+        finally:
+            pool.close()
+        return [type(d) if isinstance(d, BaseException) else d.facts.title for d in done]
+
+    assert asyncio.run(scenario()) == [ProcessingTimeout, WorkerCrashed]
