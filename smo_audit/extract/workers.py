@@ -303,7 +303,8 @@ class _Worker:
         self.outbox: asyncio.Queue[_Job] = asyncio.Queue()  # pages to send it, in order
         self.tasks: list[asyncio.Task[None]] = []  # its receiver and its sender
         self.receiving: asyncio.Future[Any] | None = None  # the receiver's pending read
-        self.failure: str | None = None  # why the sender gave up on it
+        self.failure: str | None = None  # why the sender gave up on it: the worker is stopped
+        self.given_up: int | None = None  # id of a page its caller gave up on while it was first
 
     def kill(self) -> None:
         # Unregister the socket from the event loop before closing it: a pending read left in the
@@ -456,7 +457,9 @@ class ExtractionPool:
             if self._queue[0].future.done():  # cancelled while it waited
                 self._queue.popleft()
                 continue
-            worker = min((w for w in self._workers if len(w.jobs) < self.DEPTH),
+            future = self._queue[0].future
+            worker = min((w for w in self._workers if len(w.jobs) < self.DEPTH
+                          and all(j.future is not future for j in w.jobs.values())),  # not beside its copy
                          key=lambda w: len(w.jobs), default=None)
             if worker is None or worker.jobs:
                 if len(self._workers) >= self.size:
@@ -465,11 +468,16 @@ class ExtractionPool:
                 else:
                     try:
                         worker = self._new_worker()
-                    except Exception as exc:  # fork refused (out of memory, descriptors): this page fails
-                        job = self._queue.popleft()
-                        job.future.set_exception(WorkerCrashed(f"a page worker could not be started: {exc}"))
-                        continue
-                    self._workers.append(worker)
+                    except Exception as exc:  # fork refused (out of memory, descriptors)
+                        if self._workers:
+                            if worker is None:
+                                return  # the live workers take the page when they have room
+                        else:
+                            self._queue.popleft().future.set_exception(
+                                WorkerCrashed(f"a page worker could not be started: {exc}"))
+                            continue
+                    else:
+                        self._workers.append(worker)
             if worker.ready is None:
                 worker.ready = asyncio.get_running_loop().create_future()
                 worker.tasks = [asyncio.ensure_future(self._receive(worker)),
@@ -484,15 +492,16 @@ class ExtractionPool:
         for worker in self._workers:
             head = next(iter(worker.jobs.values()), None)
             if head is not None and head.future is job.future and worker.receiving is not None:
+                worker.given_up = head.id  # seen by the receiver even if its read has completed
                 worker.receiving.cancel()
 
     def _hedge(self, worker: _Worker) -> None:
         """Copy the pages held behind `worker`'s slow first page to the front of the queue."""
         for job in reversed(list(worker.jobs.values())[1:]):
             if not job.copied and not job.future.done():
-                job.copied = True
                 self._queue.appendleft(_Job(next(self._ids), job.url, job.message, job.resources, job.future,
                                             copied=True))
+            job.copied = True
         self._dispatch()
 
     def _new_worker(self) -> _Worker:
@@ -505,9 +514,9 @@ class ExtractionPool:
         try:
             await self._send_pages(worker)
         except Exception as exc:  # a bug: stop the worker rather than leave its pages unanswered
+            worker.failure = f"sending a page failed: {type(exc).__name__}: {exc}"
             if worker.receiving is not None:
                 worker.receiving.cancel()
-            worker.failure = f"sending a page failed: {type(exc).__name__}: {exc}"
 
     async def _send_pages(self, worker: _Worker) -> None:
         assert worker.ready is not None
@@ -558,11 +567,16 @@ class ExtractionPool:
             receiving = worker.receiving = asyncio.ensure_future(worker.channel.receive())
             while True:
                 head = next(iter(worker.jobs.values()), None)
+                if worker.failure is not None:
+                    raise _WorkerLost(WorkerCrashed(worker.failure))
+                if head is not None and head.id == worker.given_up:
+                    raise _WorkerLost(WorkerCrashed("the page's caller gave up on it"))
                 if head is None or head.sent_at == math.inf:
                     timeout = self.IDLE_POLL
                 else:
                     timeout = 0.5 if fetches else max(0.0, self.budget - used)
-                    if any(not job.copied for job in itertools.islice(worker.jobs.values(), 1, None)):
+                    if any(not job.copied and not job.future.done()
+                           for job in itertools.islice(worker.jobs.values(), 1, None)):
                         timeout = min(timeout, max(0.0, self.HEDGE_AFTER - used))  # a page waits behind
                 done, _ = await asyncio.wait({receiving}, timeout=timeout)
                 now = loop.time()
@@ -652,7 +666,14 @@ async def _serve_fetch(channel: _Channel, resources: Resources, message: tuple[A
 
     _, request, url, user_agent, max_bytes, keep_body = message
     try:
-        resource = await resources.fetch(url, user_agent=user_agent, max_bytes=max_bytes, keep_body=keep_body)
+        try:
+            resource = await resources.fetch(url, user_agent=user_agent, max_bytes=max_bytes, keep_body=keep_body)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this request is being cancelled (its worker was stopped)
+            # The cache entry we shared was cancelled with another worker's request: ask again.
+            resource = await resources.fetch(url, user_agent=user_agent, max_bytes=max_bytes, keep_body=keep_body)
     except Exception as exc:  # never leave the worker waiting: it would wait for ever, off the budget
         resource = Resource(url, url, None, error_kind="processing", error=f"{type(exc).__name__}: {exc}")
     with contextlib.suppress(OSError, EOFError):

@@ -169,6 +169,7 @@ def test_a_page_whose_caller_gives_up_stops_its_worker() -> None:
         pool = ExtractionPool(size=1, budget=60)
         pool.start()
         try:
+            await pool.extract(_page("<title>warm</title>"))  # the worker is up: the timeout is the page's alone
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.5):
                     await pool.extract(_page(HEAVY))
