@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from smo_audit.crawl.models import RawPage, RawResponse
+from smo_audit.extract import workers
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout, WorkerCrashed
 from tests.hostile.harness import assert_case, run_site, site_routes
 from tests.support.scripted_server import html
@@ -206,3 +207,64 @@ def test_when_no_replacement_worker_can_start_the_waiting_page_fails_instead_of_
         return [type(d) if isinstance(d, BaseException) else d.facts.title for d in done]
 
     assert asyncio.run(scenario()) == [ProcessingTimeout, WorkerCrashed]
+
+
+def test_a_page_behind_a_slow_one_is_never_sent_again_beside_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One worker: the copy of the page held behind the heavy one has nowhere else to go, and is
+    not queued behind its own original (it would be worked on twice)."""
+    sent: list[str] = []
+    real_send = workers._Channel.send
+
+    async def counting_send(channel: workers._Channel, message: object) -> None:
+        if isinstance(message, tuple) and message[0] == "extract":
+            sent.append(message[2].url)
+        await real_send(channel, message)
+
+    monkeypatch.setattr(workers._Channel, "send", counting_send)
+
+    async def scenario() -> None:
+        pool = ExtractionPool(size=1, budget=60)
+        pool.start()
+        try:
+            await pool.extract(_page("<title>warm</title>", "http://127.0.0.1/warm"))
+            await asyncio.gather(pool.extract(_page(HEAVY, "http://127.0.0.1/heavy")),
+                                 pool.extract(_page("<title>c</title>", "http://127.0.0.1/c")))
+            await asyncio.sleep(0.3)  # a late second send would show here
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
+    assert sent == ["http://127.0.0.1/warm", "http://127.0.0.1/heavy", "http://127.0.0.1/c"]
+
+
+def test_a_cancelled_page_behind_a_slow_one_is_not_copied_over_and_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page cancelled while held behind a slow one once kept the receiver trying to copy it, in a
+    loop at 100% CPU, until the slow page ended."""
+    async def scenario() -> int:
+        pool = ExtractionPool(size=1, budget=60)
+        pool.start()
+        copies = 0
+        real_hedge = pool._hedge
+
+        def counting_hedge(worker: workers._Worker) -> None:
+            nonlocal copies
+            copies += 1
+            real_hedge(worker)
+
+        monkeypatch.setattr(pool, "_hedge", counting_hedge)
+        try:
+            await pool.extract(_page("<title>warm</title>"))
+            heavy = asyncio.ensure_future(pool.extract(_page(HEAVY)))
+            behind = asyncio.ensure_future(pool.extract(_page("<title>b</title>")))
+            [worker] = pool._workers
+            for _ in range(1000):  # both pages sent, the heavy one being worked on
+                if len(worker.jobs) == 2 and all(job.sent_at < float("inf") for job in worker.jobs.values()):
+                    break
+                await asyncio.sleep(0.005)
+            behind.cancel()
+            await asyncio.gather(heavy, behind, return_exceptions=True)
+        finally:
+            pool.close()
+        return copies
+
+    assert asyncio.run(scenario()) <= 2
