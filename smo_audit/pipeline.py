@@ -222,6 +222,8 @@ class Audit:
         try:
             if self._renderer is None and self.pool.size and self._rules_reloadable:
                 worked = await self.pool.audit(raw, source_path, self._auditor.spec, self._resources)
+            elif self.pool.size and self._rules_reloadable:
+                worked = await self._render_then_audit(raw, source_path)
             else:
                 worked = await self._audit_here(raw, source_path)
         except ProcessingTimeout as exc:  # a pathological page: skipped, the audit goes on
@@ -234,6 +236,18 @@ class Audit:
         record = compact_record(raw.url, raw.final_url, raw.response.status, worked.facts, source_path)
         self._add_entry(PageEntry(worked.line, worked.page), record, self._intern(worked.values), worked.skips)
         return worked.links
+
+    async def _render_then_audit(self, raw: RawPage, source_path: str | None) -> WorkedPage:
+        """Rendered mode: extract in a worker, render here, then judge in a worker (budgeted)."""
+        from smo_audit.render.pipeline_glue import render_page
+
+        assert self._renderer is not None and self._resources is not None
+        extracted = await self.pool.extract(raw)
+        rendered, facts, report_facts, error = await render_page(self._renderer, raw, extracted.facts)
+        if error is not None:
+            self.collected.errors.append(error)
+        return await self.pool.audit(raw, source_path, self._auditor.spec, self._resources,
+                                     rendered=(rendered, facts, report_facts))
 
     async def _audit_here(self, raw: RawPage, source_path: str | None) -> WorkedPage:
         """Extract (in a worker, or here with --debug), render if asked, and run the page rules here."""

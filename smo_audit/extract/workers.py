@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     from smo_audit.engine.resources import Resource, Resources
     from smo_audit.extract import ExtractedPage, Extractor
     from smo_audit.extract.facts import PageFacts
+    from smo_audit.render.facts import RenderedPage
+
+    RenderedFacts = tuple[RenderedPage, PageFacts, PageFacts]  # (view, facts judged, facts reported)
 
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to import and build its catalogues
 DEFAULT_BUDGET = 20.0  # seconds of CPU work one page may cost; real pages take milliseconds
@@ -223,18 +226,24 @@ class _WorkerLoop:
         if kind == "text":  # a rendered DOM: only its facts and notes go back
             extracted = self.extractor.extract_text(payload[0], payload[1])
             return "ok", (extracted.facts, extracted.notes)
-        page, source_path, spec = payload
-        return "ok", await self.audit(page, source_path, spec)
+        page, source_path, spec, rendered = payload
+        return "ok", await self.audit(page, source_path, spec, rendered)
 
-    async def audit(self, raw: RawPage, source_path: str | None, spec: PageAuditSpec | None) -> WorkedPage:
+    async def audit(self, raw: RawPage, source_path: str | None, spec: PageAuditSpec | None,
+                    rendered: RenderedFacts | None = None) -> WorkedPage:
         from smo_audit.engine.page_audit import PageAuditor
 
         if spec is not None:  # sent with a worker's first page, and whenever the run's settings change
             self.auditor = PageAuditor.from_spec(spec)
         assert self.auditor is not None, "the parent sends the audit's spec with the first page"
         extracted = self.extractor.extract(raw)
-        audited = await self.auditor.audit(raw, extracted.facts, extracted.document, source_path, self.resources,
-                                           thumbnails=self.thumbnails)
+        if rendered is None:
+            audited = await self.auditor.audit(raw, extracted.facts, extracted.document, source_path, self.resources,
+                                               thumbnails=self.thumbnails)
+        else:  # rendered mode: the rules judge the effective facts, the report keeps the static ones
+            view, facts, report_facts = rendered
+            audited = await self.auditor.audit(raw, facts, extracted.document, source_path, self.resources,
+                                               thumbnails=self.thumbnails, rendered=view, report_facts=report_facts)
         return audited.worked(extracted.links, extracted.notes, thumbnails=self.thumbnails.take())
 
 
@@ -419,15 +428,19 @@ class ExtractionPool:
                     await self._on_worker(url, lambda worker: ("text", html, url), None))
 
     async def audit(self, page: RawPage, source_path: str | None, spec: PageAuditSpec,
-                    resources: Resources) -> WorkedPage:
-        """`page` extracted and audited by a worker (see engine/page_audit.py), its fetches made here."""
+                    resources: Resources, rendered: RenderedFacts | None = None) -> WorkedPage:
+        """`page` extracted and audited by a worker (see engine/page_audit.py), its fetches made here.
+
+        `rendered` (rendered mode): the page's rendered view, the facts the rules judge and the
+        facts the report keeps; the worker parses the page again for its Document (a millisecond
+        against the render), so the page rules never run in this process, off the budget."""
         if self.size == 0:
             raise ValueError("ExtractionPool.audit needs worker processes (size > 0)")
 
         def job(worker: _Worker) -> tuple[Any, ...]:
             fresh = worker.spec is not spec
             worker.spec = spec
-            return ("audit", page, source_path, spec if fresh else None)
+            return ("audit", page, source_path, spec if fresh else None, rendered)
 
         return cast("WorkedPage", await self._on_worker(page.url, job, resources))
 

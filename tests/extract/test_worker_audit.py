@@ -110,3 +110,25 @@ async def check(ctx):
     expected = sorted([f"Page {n} of the shared-image site / 200" for n in range(len(PAGES))]
                       + ["Page 0 of the shared-image site / 200"])  # "/" is page 0 again
     assert messages == expected
+
+
+def test_rendered_pages_judged_in_workers_equal_pages_judged_in_process() -> None:
+    """Rendered mode renders in the crawl process and judges the page in a worker (under the page
+    budget): the same findings, scores and rendered facts as judging it in-process."""
+    with ScriptedServer() as server:
+        routes = _site(server.base_url)
+        script = ("<script>var m=document.createElement('meta');m.setAttribute('property','og:video');"
+                  "m.setAttribute('content','/v.mp4');document.head.appendChild(m);</script>")
+        routes["/p3"] = html(_page(3, server.base_url).replace("</body>", script + "</body>"))
+        server.routes.update(routes)
+        args = ("--render", "all", "--max-pages", "5", "--viewports", "mobile")
+        pooled = _audit(server.url("/"), "--workers", "2", *args)
+        in_process = _audit(server.url("/"), "--workers", "0", *args)
+    strip = ("duration_ms", "elapsed_ms")
+
+    def pages(report: dict[str, Any]) -> dict[str, Any]:
+        return {p["url"]: {k: v for k, v in p.items() if k not in strip} for p in report["pages"]}
+
+    assert len(pooled["pages"]) == 5 and all(p["render"] is not None for p in pooled["pages"])
+    assert pages(pooled) == pages(in_process)
+    assert pooled["score"] == in_process["score"] and pooled["categories"] == in_process["categories"]
