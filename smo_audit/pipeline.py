@@ -52,6 +52,7 @@ from smo_audit.report.spool import (
 from smo_audit.report.wording import plural
 
 if TYPE_CHECKING:
+    from smo_audit.render.facts import RenderedPage
     from smo_audit.render.session import Renderer
     from smo_audit.shard import Shard
 
@@ -239,31 +240,31 @@ class Audit:
 
     async def _render_then_audit(self, raw: RawPage, source_path: str | None) -> WorkedPage:
         """Rendered mode: extract in a worker, render here, then judge in a worker (budgeted)."""
+        assert self._resources is not None
+        extracted = await self.pool.extract(raw)
+        return await self.pool.audit(raw, source_path, self._auditor.spec, self._resources,
+                                     rendered=await self._render(raw, extracted.facts))
+
+    async def _render(self, raw: RawPage, static: PageFacts) -> tuple[RenderedPage, PageFacts, PageFacts]:
+        """(rendered view, facts the rules judge, facts the report keeps); a render error is recorded.
+
+        The rules judge the effective facts (static tags, rendered controls); the report keeps the
+        static facts and the rendered ones side by side."""
         from smo_audit.render.pipeline_glue import render_page
 
-        assert self._renderer is not None and self._resources is not None
-        extracted = await self.pool.extract(raw)
-        rendered, facts, report_facts, error = await render_page(self._renderer, raw, extracted.facts)
+        assert self._renderer is not None
+        rendered, facts, report_facts, error = await render_page(self._renderer, raw, static)
         if error is not None:
             self.collected.errors.append(error)
-        return await self.pool.audit(raw, source_path, self._auditor.spec, self._resources,
-                                     rendered=(rendered, facts, report_facts))
+        return rendered, facts, report_facts
 
     async def _audit_here(self, raw: RawPage, source_path: str | None) -> WorkedPage:
         """Extract (in a worker, or here with --debug), render if asked, and run the page rules here."""
         extracted = await self.pool.extract(raw)
-        facts = extracted.facts
         assert self._resources is not None
-        rendered = None
-        report_facts = facts
+        rendered, facts, report_facts = None, extracted.facts, extracted.facts
         if self._renderer is not None:
-            # Rendered mode: rules judge the effective facts (static tags, rendered controls);
-            # the report keeps the static facts and the rendered ones side by side.
-            from smo_audit.render.pipeline_glue import render_page
-
-            rendered, facts, report_facts, error = await render_page(self._renderer, raw, facts)
-            if error is not None:
-                self.collected.errors.append(error)
+            rendered, facts, report_facts = await self._render(raw, extracted.facts)
         audited = await self._auditor.audit(raw, facts, extracted.document, source_path, self._resources,
                                             thumbnails=self._thumbnails.add, rendered=rendered,
                                             report_facts=report_facts)
