@@ -194,8 +194,9 @@ async def site_icons(ctx: PageContext) -> Outcome:
     found: list[str] = []
     broken: list[str] = []  # evidence: the link and what its URL answers
     problems: list[str] = []  # "no favicon", "broken apple-touch-icon"
-    for name, tag, fallback in (("favicon", icon, "/favicon.ico"), ("apple-touch-icon", touch, "/apple-touch-icon.png")):
-        label = "icon" if name == "favicon" else name
+    for name, label, tag, fallback, where in (
+            ("favicon", "icon", icon, "/favicon.ico", "no <link rel=icon>, found at the default location"),
+            ("apple-touch-icon", "apple-touch-icon", touch, "/apple-touch-icon.png", "default location")):
         if tag is not None:
             assert tag.url is not None
             problem = await _icon_problem(ctx, tag.url)
@@ -205,7 +206,6 @@ async def site_icons(ctx: PageContext) -> Outcome:
                 problems.append(f"broken {name}")
                 broken.append(f"{label} {tag.href[:120]} {problem}")
         elif await _well_known(ctx, fallback):
-            where = "no <link rel=icon>, found at the default location" if name == "favicon" else "default location"
             found.append(f"{label} {fallback} ({where})")
         else:
             problems.append(f"no {name}")

@@ -151,3 +151,24 @@ def test_icon_links_that_answer_images_pass(scripted_server) -> None:
     report = _run(server.url("/"), max_pages=1, select=["site-icons"])
     status, message, _ = _page_finding(report, "site-icons", server.url("/"))
     assert (status, message) == ("pass", "favicon and apple-touch-icon are present")
+
+
+def test_fixing_a_broken_icon_raises_the_score_and_never_lowers_it(scripted_server) -> None:
+    """The same page with every rule: its favicon URL answering the catch-all HTML page, then the icon."""
+    def audit(favicon: Any) -> Report:
+        server = scripted_server({
+            "/img/share.png": png(1200, 630),
+            "/favicon.png": favicon,
+            "/t.png": png(180, 180),
+        })
+        server.routes["/"] = html(preview_page(server.base_url, "/").replace(
+            "<head>", '<head><link rel="icon" href="/favicon.png"><link rel="apple-touch-icon" href="/t.png">'))
+        return _run(server.url("/"), max_pages=1)
+
+    broken = audit(html("<title>Home</title><div id=app></div>"))
+    fixed = audit(png(32, 32))
+    assert _page_finding(broken, "site-icons", broken.pages[0].url)[0] == "warn"
+    assert _page_finding(fixed, "site-icons", fixed.pages[0].url)[0] == "pass"
+    assert broken.pages[0].score is not None and fixed.pages[0].score is not None
+    assert fixed.pages[0].score > broken.pages[0].score
+    assert fixed.score > broken.score
