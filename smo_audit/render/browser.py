@@ -63,6 +63,7 @@ from smo_audit.render.probe import (
 )
 from smo_audit.render.proxy import Admitted, PolicyProxy
 from smo_audit.render.settings import RenderSettings, Viewport, subrequest_allowed
+from smo_audit.render.slot_tokens import SlotTokens
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class BrowserSession:
         self._browser: Browser | None = None
         self._gone = asyncio.Event()
         self._profile: tempfile.TemporaryDirectory[str] | None = None
-        self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self._slots = SlotTokens(settings.concurrency)  # a turn goes to the viewport whose slot is free
         self._idle: list[_Slot] = []  # open slots not rendering now
         # slots open now, from the moment one is being opened until its context is closed: idle,
         # rendering, being reset or being closed (never more than `concurrency`)
@@ -207,7 +208,7 @@ class BrowserSession:
         for attempt in (1, 2):
             # The budget starts once a slot is free: time queued behind other pages (the crawler
             # hands over more pages than there are contexts) is not this page's fault.
-            async with self._slots:
+            async with self._slots.hold(viewport.name):
                 browser = await self._ensure_browser()
                 slot: _Slot | None = None
                 reusable = False
