@@ -343,10 +343,7 @@ class BrowserSession:
             state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
         facts = await extract(str(settled.get("html") or ""))
         targets = _targets(facts)
-        # Without a screenshot to take, the measuring script also ends the page's main frame.
-        stop = settings.screenshots is None
-        measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {"targets": targets, "stop": stop})
-        state.stopped = stop
+        measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {"targets": targets})
         scale = float(measured.get("scale") or 1.0)
         buttons = tuple(
             _button_view(button, data, scale)
@@ -494,7 +491,7 @@ class _Slot:
         origin the page reached and the tab's history. The tab stays on the old document until
         the next page commits: navigating to about:blank in between cost a second navigation
         (and renderer process swap) per page, a third of the render."""
-        origins, stopped = self.state.origins, self.state.stopped
+        origins = self.state.origins
         self._state = None  # from now on every request of the old page is refused
         self.proxy.drop()  # and what it still has open (downloads, WebSockets) is cut
         # Every frame is stopped, not only the top one: a frame's timers would otherwise go on
@@ -502,11 +499,7 @@ class _Slot:
         frames = [frame for frame in self.page.frames if frame is not self.page.main_frame]
         if len(frames) > STOP_FRAMES:
             raise _NotReusable(f"{len(frames)} frames")
-        stops = [_stopped(frame) for frame in frames]
-        if not stopped:  # the measuring script ends the main frame, unless a screenshot followed it
-            stops.append(self.page.evaluate(STOP_SCRIPT))
-        if stops:
-            await asyncio.gather(*stops)
+        await asyncio.gather(self.page.evaluate(STOP_SCRIPT), *(_stopped(frame) for frame in frames))
         await asyncio.gather(  # independent of each other: one round trip's wait, not several
             self.context.clear_cookies(), self.cdp.send("Page.resetNavigationHistory"),
             *(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
@@ -580,7 +573,6 @@ class _PageState:
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.origins: set[str] = set()  # every origin a request went to: its storage is cleared after
-        self.stopped = False  # the main frame was ended by the measuring script
         self._popups = 0
         self._navigations = 0
 

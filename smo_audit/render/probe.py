@@ -10,8 +10,7 @@
   interval and animation frame cancelled (with functions INIT_SCRIPT kept out of the page's reach).
 * `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
   occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
-  viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name; then, asked
-  to (no screenshot to take), ends the page as STOP_SCRIPT does, saving the reset a round trip.
+  viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
 * `OUTLINE_SCRIPT` draws boxes over the measured buttons for screenshots (green visible, red hidden
   or covered) without changing the page's layout.
 """
@@ -82,7 +81,7 @@ STOP_SCRIPT = """
 """
 
 MEASURE_SCRIPT = """
-({targets, stop}) => {
+({targets}) => {
   // The layout viewport in CSS px: a phone page without <meta name=viewport> is laid out 980 px
   // wide and shown zoomed out (`scale` < 1), so its buttons are smaller on screen than in CSS.
   const vw = window.innerWidth, vh = window.innerHeight;
@@ -173,10 +172,7 @@ MEASURE_SCRIPT = """
     r.coveredBy = (hit && hit !== r.el && !r.el.contains(hit) && !hit.contains(r.el)) ? describe(hit) : null;
   }
   window.scrollTo(0, 0);
-  const measured = {pageHeight, scale, buttons: results.map((r) => { if (!r.found) return r; const {el, ...rest} = r; return rest; })};
-  // Measured: the page can be ended now (STOP_SCRIPT's work, one round trip fewer for the reset).
-  if (stop && typeof window.__smoStop === 'function') window.__smoStop();
-  return measured;
+  return {pageHeight, scale, buttons: results.map((r) => { if (!r.found) return r; const {el, ...rest} = r; return rest; })};
 }
 """
 
