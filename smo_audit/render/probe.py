@@ -7,7 +7,8 @@
 * `SETTLE_SCRIPT` waits for `load`, then until the DOM has not changed for a moment (each within
   a bound: share widgets fill their containers around `load`), and returns the DOM.
 * `STOP_SCRIPT` ends a measured page before its tab is reused: loading stopped, every timer,
-  interval and animation frame cancelled (with functions INIT_SCRIPT kept out of the page's reach).
+  interval and animation frame cancelled, and none started after (with functions INIT_SCRIPT kept
+  out of the page's reach).
 * `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
   occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
   viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
@@ -34,7 +35,18 @@ INIT_SCRIPT = """
     const [stop, setT, clearT, clearI, raf, cancelRaf] = [window.stop.bind(window), setTimeout.bind(window),
       clearTimeout.bind(window), clearInterval.bind(window), requestAnimationFrame.bind(window),
       cancelAnimationFrame.bind(window)];
+    // Once stopped, the page schedules nothing new: a handler that runs after the stop (a scroll
+    // listener fired by the measuring script's scrolling, in the next frame) cannot start a timer
+    // that writes consent after the context's storage is cleared. The page only ever sees these
+    // wrappers (this script runs before its own).
+    let stopped = false;
+    for (const name of ['setTimeout', 'setInterval', 'requestAnimationFrame', 'requestIdleCallback']) {
+      const original = window[name];
+      if (typeof original !== 'function') continue;
+      window[name] = function (...args) { return stopped ? 0 : original.apply(window, args); };
+    }
     Object.defineProperty(window, '__smoStop', {writable: false, configurable: false, enumerable: false, value: () => {
+      stopped = true;
       stop();
       const last = setT(() => {}, 0);
       for (let id = Math.max(0, last - 100000); id <= last; id++) { clearT(id); clearI(id); }

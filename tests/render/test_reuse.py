@@ -5,7 +5,7 @@ the first is rendered in the context the previous page wrote its consent into.""
 from __future__ import annotations
 
 from smo_audit.report.model import Report
-from tests.render.sites import page, target
+from tests.render.sites import TALL, page, target
 from tests.render.test_visibility import rendered_audit
 from tests.support.scripted_server import Reply, ScriptedServer, html
 
@@ -79,3 +79,31 @@ def test_the_frames_of_a_measured_page_are_stopped_too() -> None:
         report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
         assert server.hits("/writer") >= len(PAGES)  # every page loaded its frame
     assert_banner_on_every_page(report)
+
+
+# A scroll listener (a lazy loader, analytics, consent on scroll) that starts writing consent: the
+# measuring script's own scrolling fires it, in the next frame, which may come after the page was
+# stopped. A stopped page starts no timer, so nothing is written after the storage is cleared.
+SCROLL_WRITER = """<script>
+addEventListener('scroll', () => setInterval(() => { document.cookie = 'consent=1; max-age=3600; path=/';
+  localStorage.setItem('consent', '1'); }, 1), {once: true});
+</script>"""
+SCROLL_PAGES = [f"/scroll/{n}" for n in range(16)]  # each page after the first is a chance to leak
+FULL_BANNER = BANNER.replace("height:300px", "bottom:0")  # covers the button wherever it is scrolled to
+
+
+def test_a_handler_that_runs_after_the_stop_starts_no_timer() -> None:
+    routes: dict[str, Reply | str] = {
+        path: html(page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SCROLL_WRITER}"))
+        for path in SCROLL_PAGES
+    }
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in SCROLL_PAGES)))
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+    pages = [p for p in report.pages if "/scroll/" in p.url]
+    assert len(pages) == len(SCROLL_PAGES)
+    for rendered in pages:
+        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
+        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
+        # below the fold (TALL): the measuring script scrolls to it, under the banner (fixed, full screen)
+        assert button.covered_by == "div#cookie-banner", (rendered.url, button)
