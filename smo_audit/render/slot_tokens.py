@@ -18,7 +18,10 @@ So a turn stays with the viewport that used it, as its slot does. A turn given b
 A render arriving takes a free turn of its own viewport or one never used; another viewport's free
 turn only when no render of its own viewport is running. A viewport that renders faster than
 another thus leaves its spare turn unused rather than swapping its slot for the slower viewport's
-backlog: a swap costs more than the wait it saves when the viewports take about as long.
+backlog: a swap costs more than the wait it saves when the viewports take about as long. The split
+is kept for the run: at a concurrency the viewports do not share evenly (3 for desktop and mobile)
+the viewport that came first keeps the extra turn, and the other renders one page at a time, as
+with 2; give a multiple of the number of viewports.
 """
 
 from __future__ import annotations
