@@ -138,7 +138,7 @@ def audit(
     debug: DebugOpt = False,
     render: Annotated[str | None, typer.Option("--render", metavar="[auto|all|off]", help="Render pages in headless Chromium: auto (a few pages per template; what a bare --render means), all, or off.")] = None,
     viewports: Annotated[str | None, typer.Option("--viewports", metavar="LIST", help="Rendered viewports, comma-separated: desktop (1366x768), mobile (390x844). Default both.")] = None,
-    render_concurrency: Annotated[int | None, typer.Option("--render-concurrency", metavar="N", help="Browser contexts open at once (default 2).")] = None,
+    render_concurrency: Annotated[int | None, typer.Option("--render-concurrency", metavar="N", help="Browser contexts open at once (default 2; a multiple of the number of viewports).")] = None,
     render_samples: Annotated[int | None, typer.Option("--render-samples", metavar="N", help="--render auto: pages rendered per template (default 2).")] = None,
     screenshots: Annotated[Path | None, typer.Option("--screenshots", metavar="DIR", help="Save a JPEG per rendered page and viewport, share buttons outlined.")] = None,
     chromium: Annotated[str | None, typer.Option("--chromium", metavar="PATH", help="The Chromium binary for rendered mode.")] = None,
