@@ -239,11 +239,12 @@ class Audit:
         return worked.links
 
     async def _render_then_audit(self, raw: RawPage, source_path: str | None) -> WorkedPage:
-        """Rendered mode: extract in a worker, render here, then judge in a worker (budgeted)."""
+        """Rendered mode: extract in a worker, render here, then judge in the same worker (budgeted),
+        which kept the page's parse."""
         assert self._resources is not None
-        extracted = await self.pool.extract(raw)
+        extracted, kept = await self.pool.extract_kept(raw)
         return await self.pool.audit(raw, source_path, self._auditor.spec, self._resources,
-                                     rendered=await self._render(raw, extracted.facts))
+                                     rendered=await self._render(raw, extracted.facts), kept=kept)
 
     async def _render(self, raw: RawPage, static: PageFacts) -> tuple[RenderedPage, PageFacts, PageFacts]:
         """(rendered view, facts the rules judge, facts the report keeps); a render error is recorded.

@@ -9,8 +9,10 @@ would also leave one core to do everything. So pages go to a small pool of worke
     worked = await pool.audit(raw_page, source, spec, resources)    # the page's whole audit back
     pool.close()
 
-- `extract` parses and classifies: the rendered mode and --debug run the page rules in the crawl
-  process on what comes back. `audit` does the page stage there too (engine/page_audit.py): the
+- `extract` parses and classifies: --debug (and rules given as objects, which cannot travel) run
+  the page rules in the crawl process on what comes back; the rendered mode renders from its
+  facts, then has the page `audit`ed by the worker that kept its parse (`extract_kept`).
+  `audit` does the page stage there too (engine/page_audit.py): the
   page rules, preview cards and report entry run next to the Document, and the crawl process
   gets back the page's NDJSON line, facts and scores, so the process that fetches does little
   else (the static audit's throughput). The rules' fetches (images, robots.txt, feeds) come back
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 
     RenderedFacts = tuple[RenderedPage, PageFacts, PageFacts]  # (view, facts judged, facts reported)
 
+KEPT_PAGES = 8  # extracted pages a worker keeps for their audits (rendered mode), oldest dropped first
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to import and build its catalogues
 DEFAULT_BUDGET = 20.0  # seconds of CPU work one page may cost; real pages take milliseconds
 _PRELOAD = ["smo_audit.extract.warm"]  # imported once by the fork server, inherited by every worker
@@ -178,6 +181,10 @@ class _WorkerLoop:
         self.keep_anchors = keep_anchors
         self.resources = _RemoteResources(channel)
         self.jobs: asyncio.Queue[tuple[Any, ...] | None] = asyncio.Queue()
+        # Pages extracted for an audit to come (rendered mode): token -> the whole ExtractedPage,
+        # so the audit does not parse the page again when it comes to this worker. Bounded: an
+        # audit sent to another worker, or never sent, leaves its entry to be pushed out.
+        self.kept: OrderedDict[int, ExtractedPage] = OrderedDict()
         self.auditor: PageAuditor | None = None
         self.spec: PageAuditSpec | None = None
         from smo_audit.engine.page_audit import ThumbnailOffers
@@ -221,22 +228,29 @@ class _WorkerLoop:
 
     async def work(self, kind: str, payload: list[Any]) -> tuple[str, Any]:
         if kind == "extract":
-            extracted = self.extractor.extract(payload[0])
+            page, keep = payload
+            extracted = self.extractor.extract(page)
+            if keep is not None:
+                self.kept[keep] = extracted
+                while len(self.kept) > KEPT_PAGES:
+                    self.kept.popitem(last=False)
             return "ok", extracted if self.keep_anchors else without_anchors(extracted)
         if kind == "text":  # a rendered DOM: only its facts and notes go back
             extracted = self.extractor.extract_text(payload[0], payload[1])
             return "ok", (extracted.facts, extracted.notes)
-        page, source_path, spec, rendered = payload
-        return "ok", await self.audit(page, source_path, spec, rendered)
+        page, source_path, spec, rendered, kept = payload
+        return "ok", await self.audit(page, source_path, spec, rendered, kept)
 
     async def audit(self, raw: RawPage, source_path: str | None, spec: PageAuditSpec | None,
-                    rendered: RenderedFacts | None = None) -> WorkedPage:
+                    rendered: RenderedFacts | None = None, kept: int | None = None) -> WorkedPage:
         from smo_audit.engine.page_audit import PageAuditor
 
         if spec is not None:  # sent with a worker's first page, and whenever the run's settings change
             self.auditor = PageAuditor.from_spec(spec)
         assert self.auditor is not None, "the parent sends the audit's spec with the first page"
-        extracted = self.extractor.extract(raw)
+        extracted = self.kept.pop(kept, None) if kept is not None else None
+        if extracted is None:
+            extracted = self.extractor.extract(raw)
         if rendered is None:
             audited = await self.auditor.audit(raw, extracted.facts, extracted.document, source_path, self.resources,
                                                thumbnails=self.thumbnails)
@@ -285,6 +299,18 @@ class _Job:
     future: asyncio.Future[tuple[str, Any]]
     sent_at: float = math.inf  # loop time the page left for its worker: its budget starts no earlier
     copied: bool = False  # queued again for another worker (see ExtractionPool.HEDGE_AFTER), or a copy
+    prefer: _Worker | None = None  # the worker to send it to when it has room (it kept the page's parse)
+    answered_by: _Worker | None = None
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """A page's parse kept by the worker that extracted it, for the page's audit (rendered mode:
+    extract, render here, then audit; the audit goes to that worker when it has room and skips
+    parsing the page a second time)."""
+
+    token: int
+    worker: _Worker | None
 
 
 class _Worker:
@@ -373,7 +399,9 @@ class ExtractionPool:
     it was working on gets the error and the pages queued behind it go to another worker. A page
     held behind one that has had HEDGE_AFTER seconds of work already is copied back to the queue
     (the first answer of either copy counts), so a hostile page delays the next by that much at
-    most. A page whose caller gives up while its worker works on it stops that worker.
+    most. A page whose caller gives up while its worker works on it stops that worker. A rendered
+    page's audit goes to the worker that kept its parse (`extract_kept`), which may then hold one
+    page more than DEPTH: elsewhere it would be parsed again (half the audits missed it at DEPTH).
     """
 
     DEPTH = 2
@@ -418,7 +446,16 @@ class ExtractionPool:
 
                 self._in_process = Extractor().extract
             return self._in_process(page)
-        return cast("ExtractedPage", await self._on_worker(page.url, lambda worker: ("extract", page), None))
+        return cast("ExtractedPage", await self._on_worker(page.url, lambda worker: ("extract", page, None), None))
+
+    async def extract_kept(self, page: RawPage) -> tuple[ExtractedPage, KeptPage]:
+        """`extract`, the worker keeping the page's parse for `audit(..., kept=...)` of the same page."""
+        if self.size == 0:
+            raise ValueError("ExtractionPool.extract_kept needs worker processes (size > 0)")
+        token = next(self._ids)
+        entry = await self._submit(page.url, lambda worker: ("extract", page, token), None)
+        extracted = cast("ExtractedPage", await self._answer(entry))
+        return extracted, KeptPage(token, entry.answered_by)
 
     async def extract_text(self, html: str, url: str) -> tuple[PageFacts, tuple[str, ...]]:
         """(facts, notes) of already decoded HTML (a rendered DOM), within the same budget as a page."""
@@ -428,31 +465,45 @@ class ExtractionPool:
                     await self._on_worker(url, lambda worker: ("text", html, url), None))
 
     async def audit(self, page: RawPage, source_path: str | None, spec: PageAuditSpec,
-                    resources: Resources, rendered: RenderedFacts | None = None) -> WorkedPage:
+                    resources: Resources, rendered: RenderedFacts | None = None,
+                    kept: KeptPage | None = None) -> WorkedPage:
         """`page` extracted and audited by a worker (see engine/page_audit.py), its fetches made here.
 
         `rendered` (rendered mode): the page's rendered view, the facts the rules judge and the
-        facts the report keeps; the worker parses the page again for its Document (a millisecond
-        against the render), so the page rules never run in this process, off the budget."""
+        facts the report keeps; the page rules then run in a worker, on the budget, not in this
+        process. `kept` (from `extract_kept`): the worker that kept the page's parse gets the
+        audit when it has room, and does not parse the page again."""
         if self.size == 0:
             raise ValueError("ExtractionPool.audit needs worker processes (size > 0)")
 
         def job(worker: _Worker) -> tuple[Any, ...]:
             fresh = worker.spec is not spec
             worker.spec = spec
-            return ("audit", page, source_path, spec if fresh else None, rendered)
+            return ("audit", page, source_path, spec if fresh else None, rendered,
+                    kept.token if kept is not None else None)
 
-        return cast("WorkedPage", await self._on_worker(page.url, job, resources))
+        entry = await self._submit(page.url, job, resources, kept.worker if kept is not None else None)
+        return cast("WorkedPage", await self._answer(entry))
 
     async def _on_worker(self, url: str, job: Callable[[_Worker], tuple[Any, ...]],
                          resources: Resources | None) -> Any:
+        return await self._answer(await self._submit(url, job, resources))
+
+    async def _submit(self, url: str, job: Callable[[_Worker], tuple[Any, ...]], resources: Resources | None,
+                      prefer: _Worker | None = None) -> _Job:
+        """Queue a page's work for the workers."""
         if self._starting is not None:
             await asyncio.shield(self._starting)
         if self._closed:
             raise WorkerCrashed("the extraction pool is closed")
-        entry = _Job(next(self._ids), url, job, resources, asyncio.get_running_loop().create_future())
+        entry = _Job(next(self._ids), url, job, resources, asyncio.get_running_loop().create_future(),
+                     prefer=prefer)
         self._queue.append(entry)
         self._dispatch()
+        return entry
+
+    async def _answer(self, entry: _Job) -> Any:
+        """The answer to a queued page's work (its error raised)."""
         # Cancelled, the awaited future is cancelled too: a queued page is never sent, a held
         # page's answer is dropped, and the worker working on it is stopped (see _receive).
         try:
@@ -471,10 +522,11 @@ class ExtractionPool:
                 self._queue.popleft()
                 continue
             future = self._queue[0].future
-            worker = min((w for w in self._workers if len(w.jobs) < self.DEPTH
-                          and all(j.future is not future for j in w.jobs.values())),  # not beside its copy
-                         key=lambda w: len(w.jobs), default=None)
-            if worker is None or worker.jobs:
+            prefer = self._queue[0].prefer  # it kept the page's parse: it may hold one page more
+            room = [w for w in self._workers if len(w.jobs) < self.DEPTH + (w is prefer)
+                    and all(j.future is not future for j in w.jobs.values())]  # not beside its copy
+            worker = prefer if prefer in room else min(room, key=lambda w: len(w.jobs), default=None)
+            if worker is None or (worker.jobs and worker is not prefer):
                 if len(self._workers) >= self.size:
                     if worker is None:
                         return  # every worker is full: the next answer makes room
@@ -622,6 +674,7 @@ class ExtractionPool:
                 _, job_id, status, value = message
                 answered = worker.jobs.pop(job_id, None)
                 if answered is not None and not answered.future.done():
+                    answered.answered_by = worker
                     answered.future.set_result((status, value))
                 used = 0.0
                 self._dispatch()  # room for a waiting page

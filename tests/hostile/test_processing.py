@@ -4,11 +4,12 @@ processing-timeout for that page only, and the crawl goes on."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
 
 from smo_audit.crawl.models import RawPage, RawResponse
-from smo_audit.extract import workers
+from smo_audit.extract import Extractor, workers
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout, WorkerCrashed
 from tests.hostile.harness import assert_case, run_site, site_routes
 from tests.support.scripted_server import html
@@ -268,3 +269,44 @@ def test_a_cancelled_page_behind_a_slow_one_is_not_copied_over_and_over(monkeypa
         return copies
 
     assert asyncio.run(scenario()) <= 2
+
+
+def test_a_kept_parse_waits_in_its_worker_and_the_page_audit_is_routed_there() -> None:
+    """Rendered mode extracts a page, renders it, then audits it: the worker that extracted it keeps
+    the parse (bounded), and the audit goes to that worker when it has room."""
+
+    async def scenario() -> None:
+        pool = ExtractionPool(size=2, budget=30)
+        pool.start()
+        try:
+            kept = [await pool.extract_kept(_page(f"<title>p{n}</title>")) for n in range(4)]
+            assert [extracted.facts.title for extracted, _ in kept] == [f"p{n}" for n in range(4)]
+            assert len({k.token for _, k in kept}) == 4
+            for _, k in kept:
+                assert k.worker in pool._workers
+                # any work for that page (here a plain extract) goes to the worker that kept it
+                entry = await pool._submit("http://127.0.0.1/p", lambda worker: ("extract", _page("<p>"), None),
+                                           None, k.worker)
+                await pool._answer(entry)
+                assert entry.answered_by is k.worker
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_worker_keeps_a_bounded_number_of_parses() -> None:
+    loop = workers._WorkerLoop(cast(Any, None), Extractor(), keep_anchors=False)
+
+    async def scenario() -> None:
+        for token in range(workers.KEPT_PAGES + 3):
+            status, value = await loop.work("extract", [_page(f"<title>k{token}</title><a href=/x>x</a>"), token])
+            assert status == "ok" and value.facts.title == f"k{token}"
+            assert not value.document.anchors  # what goes back: no anchors (keep_anchors=False)
+        status, _ = await loop.work("extract", [_page("<title>not kept</title>"), None])
+        assert status == "ok"
+
+    asyncio.run(scenario())
+    assert list(loop.kept) == list(range(3, workers.KEPT_PAGES + 3))  # the oldest went first
+    assert loop.kept[3].facts.title == "k3"
+    assert len(loop.kept[3].document.anchors) == 1  # kept whole, anchors included, for the rules
