@@ -277,7 +277,8 @@ def audit_shard(request: dict[str, Any], stop_name: str | None = None) -> dict[s
         config = {**request["config"], "output": str(part)}
         line = json.dumps({**request, "config": config}, ensure_ascii=True) + "\n"
         with errors.open("wb") as err:
-            child = subprocess.Popen([sys.executable, "-m", "smo_audit.distributed"], stdin=subprocess.PIPE,
+            # -P: the working directory (the Dask worker's) is not put on the shard's import path.
+            child = subprocess.Popen([sys.executable, "-P", "-m", "smo_audit.distributed"], stdin=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, stderr=err)
             assert child.stdin is not None
             child.stdin.write(line.encode("ascii"))

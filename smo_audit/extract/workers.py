@@ -366,18 +366,37 @@ def _context() -> Any:
         # "__main__" too: otherwise every worker re-imports the main script (pytest, the CLI's
         # entry point) before it can start, ~0.25 s each.
         context.set_forkserver_preload(["__main__", *_PRELOAD])
+        _start_fork_server()
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (once) without the working directory on its `sys.path`.
+
+    It runs as `python -c ...`, which puts the working directory first on `sys.path` (CPython's
+    fork server ignores the `sys_path` it is given), so a `json.py` or `selectolax.py` in the
+    folder smo-audit is run from would be imported, and run, by every page worker, and the audit
+    would fail. PYTHONSAFEPATH (Python 3.11+) leaves it out; it is set only while the server
+    starts, so nothing else this process starts sees it."""
+    from multiprocessing import forkserver
+
+    previous = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = previous
 
 
 def prestart() -> None:
     """Boot the fork server now, so it imports the page stage on the other core while this
     process imports the crawl stack: the first page no longer waits half a second for a worker."""
     if "forkserver" in multiprocessing.get_all_start_methods():
-        from multiprocessing import forkserver
-
         _context()
-        forkserver.ensure_running()
 
 
 class _WorkerLost(Exception):
