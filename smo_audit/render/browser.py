@@ -334,16 +334,25 @@ class BrowserSession:
             raise RenderFailure("render-timeout", f"the document was not parsed within "
                                 f"{settings.navigation_timeout:g} s ({viewport.name}): a script or "
                                 "stylesheet never finished loading") from None
-        # One round trip: wait for `load` (bounded), then for a quiet DOM (bounded), then the DOM.
-        settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": settings.quiet * 1000, "max": settings.settle * 1000})
+        # The DOM at `load` is extracted while the page goes quiet, and measured once quiet if it
+        # did not change meanwhile (the usual case: the extraction and a round trip cost no wait);
+        # if it did, it is taken again once quiet and measured as it is then.
+        quiet, bound = settings.quiet * 1000, settings.settle * 1000
+        settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": 0, "max": bound, "start": None})
         if not settled.get("loaded"):
             state.notes.append(f"the load event did not fire within {settings.settle:g} s "
                                f"({viewport.name}): facts are from the page as it stood")
-        for name, count in dict(settled.get("blocked") or {}).items():
-            state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
         facts = await extract(str(settled.get("html") or ""))
-        targets = _targets(facts)
-        measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {"targets": targets})
+        start = settled.get("start")
+        measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {
+            "targets": _targets(facts), "quiet": quiet, "max": bound, "start": start, "mark": settled.get("mark")})
+        if measured.get("changed"):
+            settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": quiet, "max": bound, "start": start})
+            facts = await extract(str(settled.get("html") or ""))
+            measured = await page.evaluate(MEASURE_SCRIPT, {
+                "targets": _targets(facts), "quiet": 0, "max": bound, "start": start, "mark": None})
+        for name, count in dict(measured.get("blocked") or {}).items():
+            state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
         scale = float(measured.get("scale") or 1.0)
         buttons = tuple(
             _button_view(button, data, scale)

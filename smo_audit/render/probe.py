@@ -4,12 +4,14 @@
   and `window.open` opens nothing (a page that loops on `alert()` or opens windows cannot hold the
   audit), and attempts are counted so the report can say so; it also notes when the DOM last
   changed.
-* `SETTLE_SCRIPT` waits for `load`, then until the DOM has not changed for a moment (each within
-  a bound: share widgets fill their containers around `load`), and returns the DOM.
+* `SETTLE_SCRIPT` waits for `load` (within a bound) and returns the DOM, with the count of its
+  changes so far (INIT_SCRIPT's mutation observer); asked to, it first waits until the DOM has not
+  changed for a moment (within a bound: share widgets fill their containers around `load`).
 * `STOP_SCRIPT` ends a measured page before its tab is reused: loading stopped, every timer,
   interval and animation frame cancelled, and none started after (with functions INIT_SCRIPT kept
   out of the page's reach).
-* `MEASURE_SCRIPT` finds each share button the extractor reported (by selector, href and
+* `MEASURE_SCRIPT` waits until the DOM has not changed for a moment, refuses to measure a DOM
+  changed since the snapshot the buttons were found in, then finds each share button the extractor reported (by selector, href and
   occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
   viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
 * `OUTLINE_SCRIPT` draws boxes over the measured buttons for screenshots (green visible, red hidden
@@ -54,37 +56,46 @@ INIT_SCRIPT = """
       for (let id = Math.max(0, frame - 100000); id <= frame; id++) cancelRaf(id);
     }});
   } catch (e) {}
-  // When the DOM last changed (parsing included): SETTLE_SCRIPT waits for it to be quiet.
+  // When the DOM last changed (parsing included) and how many times: the settling and measuring
+  // scripts wait for it to be quiet, and tell whether it changed after a snapshot.
   try {
     window.__smoChanged = performance.now();
-    new MutationObserver(() => { window.__smoChanged = performance.now(); })
+    window.__smoMutations = 0;
+    new MutationObserver(() => { window.__smoChanged = performance.now(); window.__smoMutations += 1; })
       .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
   } catch (e) {}
 })();
 """
 
-SETTLE_SCRIPT = """
-async ({quiet, max}) => {
-  // `load` (at most `max` ms), then a DOM that has not changed for `quiet` ms (at most `max` ms
-  // more; the clock is INIT_SCRIPT's, so a DOM already quiet at `load` costs no wait), then the
-  // DOM itself: one round trip instead of three.
-  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const loaded = document.readyState === 'complete' || await Promise.race([
-    new Promise((resolve) => window.addEventListener('load', () => resolve(true), {once: true})),
-    wait(max).then(() => document.readyState === 'complete'),
-  ]);
-  await wait(0);  // what `load` handlers queued runs first
-  const start = performance.now();
+# Waits (inside an async function) until the DOM has not changed for `quiet` ms, at most until
+# `max` ms after `start`. INIT_SCRIPT's clock: a DOM already quiet costs no wait.
+_QUIET_WAIT = """
   for (;;) {
     const changed = typeof window.__smoChanged === 'number' ? window.__smoChanged : start;
     const left = quiet - (performance.now() - changed);
     if (left <= 0 || performance.now() - start >= max) break;
-    await wait(Math.min(left, max - (performance.now() - start)) + 1);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(left, max - (performance.now() - start)) + 1));
   }
+"""
+
+SETTLE_SCRIPT = """
+async ({quiet, max, start: since}) => {
+  // The first time (`start` null): `load` (at most `max` ms). Then, with `quiet` > 0, a DOM that
+  // has not changed for `quiet` ms (at most `max` ms after `start`: a second call does not wait
+  // for `load` again). Then the DOM itself and the count of its changes so far.
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const first = typeof since !== 'number';
+  const loaded = document.readyState === 'complete' || (first && await Promise.race([
+    new Promise((resolve) => window.addEventListener('load', () => resolve(true), {once: true})),
+    wait(max).then(() => document.readyState === 'complete'),
+  ]));
+  if (first) await wait(0);  // what `load` handlers queued runs first
+  const start = first ? performance.now() : since;
+""" + _QUIET_WAIT + """
   let html = '';
   if (document.doctype) html = new XMLSerializer().serializeToString(document.doctype);
   if (document.documentElement) html += document.documentElement.outerHTML;
-  return {loaded, blocked: window.__smoBlocked || {}, html};
+  return {loaded, start, mark: window.__smoMutations, html};
 }
 """
 
@@ -93,7 +104,14 @@ STOP_SCRIPT = """
 """
 
 MEASURE_SCRIPT = """
-({targets}) => {
+async ({targets, quiet, max, start, mark}) => {
+  // Sent with the snapshot's targets while the page may still be changing: first the quiet wait
+  // (the snapshot's extraction and this round trip happen during it), then, if the DOM changed
+  // after the snapshot (`mark`; null: measure the DOM as it is), nothing is measured: the caller
+  // takes a new snapshot.
+""" + _QUIET_WAIT + """
+  const blocked = window.__smoBlocked || {};
+  if (mark !== null && window.__smoMutations !== mark) return {changed: true, blocked};
   // The layout viewport in CSS px: a phone page without <meta name=viewport> is laid out 980 px
   // wide and shown zoomed out (`scale` < 1), so its buttons are smaller on screen than in CSS.
   const vw = window.innerWidth, vh = window.innerHeight;
@@ -184,7 +202,8 @@ MEASURE_SCRIPT = """
     r.coveredBy = (hit && hit !== r.el && !r.el.contains(hit) && !hit.contains(r.el)) ? describe(hit) : null;
   }
   window.scrollTo(0, 0);
-  return {pageHeight, scale, buttons: results.map((r) => { if (!r.found) return r; const {el, ...rest} = r; return rest; })};
+  return {changed: false, blocked, pageHeight, scale,
+          buttons: results.map((r) => { if (!r.found) return r; const {el, ...rest} = r; return rest; })};
 }
 """
 

@@ -109,6 +109,15 @@ SCRIPT_PAGES: dict[str, str] = {
                       "document.head.appendChild(l);</script>"),
     "/firebaseui": page("<div id='firebaseui-auth-container'></div><script src='/firebaseui.js'></script>",
                         title="Sign in"),
+    # drawn 20 ms after `load` (a load handler touches the DOM first, so the drawing always falls
+    # within the quiet window): the DOM at `load` has no buttons, the one measured must
+    "/after-load": page("<div class='a2a_kit'></div><script>addEventListener('load', () => {"
+                        "document.body.dataset.loaded = '1'; setTimeout(() => { " + WIDGET_SCRIPT.replace("\n", " ")
+                        + " }, 20); });</script>"),
+    # a DOM that never goes quiet (a clock ticking every 5 ms): measured after the settle bound
+    "/ticking": page(f"<div class='share'>{target()}</div><span id='clock'></span><script>"
+                     "setInterval(() => { document.getElementById('clock').textContent = String(Date.now()); }, 5);"
+                     "</script>"),
 }
 
 

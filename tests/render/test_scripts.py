@@ -72,6 +72,26 @@ def test_a_widget_that_draws_its_buttons_by_script(audited: Audited) -> None:
     assert finding(audited.report, "/widget", "share-visible-mobile").status == "pass"
 
 
+def test_buttons_drawn_after_load_within_the_quiet_window_are_measured(audited: Audited) -> None:
+    """The DOM at `load` is extracted while the page goes quiet; a page that changes meanwhile
+    is taken again and measured as it is once quiet, not with the buttons of the first snapshot."""
+    page = rendered(audited.report, "/after-load")
+    assert page.render is not None and page.render.facts is not None
+    assert [b.network for b in page.render.facts.share_buttons] == ["facebook", "x", "whatsapp"]
+    for name in ("desktop", "mobile"):
+        buttons = page.render.viewports[name].buttons
+        assert [b.network for b in buttons] == ["facebook", "x", "whatsapp"]
+        assert all(b.found and b.visible for b in buttons), buttons
+
+
+def test_a_dom_that_never_goes_quiet_is_measured_after_the_settle_bound(audited: Audited) -> None:
+    page = rendered(audited.report, "/ticking")
+    assert page.render is not None
+    for name in ("desktop", "mobile"):
+        [button] = page.render.viewports[name].buttons
+        assert button.network == "facebook" and button.found and button.visible
+
+
 def test_sign_in_buttons_rendered_by_script_are_named(audited: Audited) -> None:
     page = rendered(audited.report, "/sign-in")
     assert page.render is not None and page.render.changes is not None
