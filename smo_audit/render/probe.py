@@ -11,9 +11,10 @@
   interval and animation frame cancelled, and none started after (with functions INIT_SCRIPT kept
   out of the page's reach).
 * `MEASURE_SCRIPT` waits until the DOM has not changed for a moment, refuses to measure a DOM
-  changed since the snapshot the buttons were found in, then finds each share button the extractor reported (by selector, href and
-  occurrence) and measures it: display, size, visibility, opacity, clipping, position, first
-  viewport, sticky/fixed, what is at its centre (`elementFromPoint`), accessible name.
+  changed since the snapshot the buttons were found in, then finds each share button the
+  extractor reported (by selector, href and occurrence) and measures it: display, size,
+  visibility, opacity, clipping, position, first viewport, sticky/fixed, what is at its centre
+  (`elementFromPoint`), accessible name.
 * `OUTLINE_SCRIPT` draws boxes over the measured buttons for screenshots (green visible, red hidden
   or covered) without changing the page's layout.
 """

@@ -110,7 +110,7 @@ SCRIPT_PAGES: dict[str, str] = {
     "/firebaseui": page("<div id='firebaseui-auth-container'></div><script src='/firebaseui.js'></script>",
                         title="Sign in"),
     # drawn 20 ms after `load` (a load handler touches the DOM first, so the drawing always falls
-    # within the quiet window): the DOM at `load` has no buttons, the one measured must
+    # within the quiet window): the DOM at `load` has no buttons, the DOM measured has them
     "/after-load": page("<div class='a2a_kit'></div><script>addEventListener('load', () => {"
                         "document.body.dataset.loaded = '1'; setTimeout(() => { " + WIDGET_SCRIPT.replace("\n", " ")
                         + " }, 20); });</script>"),
