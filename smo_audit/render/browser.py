@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 RECYCLE_AFTER = 50  # pages one slot renders before its context is closed and a new one opened
 RESET_TIMEOUT = 5.0  # seconds for resetting a slot between pages; past it the slot is closed
 STOP_FRAMES = 50  # frames of a measured page stopped one by one; a page with more closes its slot
+CLEAR_ORIGINS = 50  # origins whose storage is cleared one by one; a page that reached more closes its slot
 SCREENSHOT_MAX_HEIGHT = 3000  # CSS px: a long page is cut here (JPEG, quality 60: ~100-300 KB)
 _FORWARDED_HEADERS = ("content-type", "content-security-policy", "content-language")
 
@@ -496,10 +497,13 @@ class _Slot:
 
     async def reset(self) -> None:
         """Back to a first-time visitor's state: end the page (its requests refused, its
-        connections cut, loading stopped, the timers of all its frames cancelled), then clear the context's cookies, the storage of every
-        origin the page reached and the tab's history. The tab stays on the old document until
-        the next page commits: navigating to about:blank in between cost a second navigation
-        (and renderer process swap) per page, a third of the render."""
+        connections cut, loading stopped, the timers of all its frames cancelled), then clear the
+        context's cookies, the storage of every origin the page reached and the tab's history. A
+        page with more frames or origins than are handled one by one closes its slot instead
+        (`_NotReusable`): a fresh context costs a renderer start, a partial clear would leak. The
+        tab stays on the old document until the next page commits: navigating to about:blank in
+        between cost a second navigation (and renderer process swap) per page, a third of the
+        render."""
         origins = self.state.origins
         self._state = None  # from now on every request of the old page is refused
         self.proxy.drop()  # and what it still has open (downloads, WebSockets) is cut
@@ -508,11 +512,13 @@ class _Slot:
         frames = [frame for frame in self.page.frames if frame is not self.page.main_frame]
         if len(frames) > STOP_FRAMES:
             raise _NotReusable(f"{len(frames)} frames")
+        if len(origins) > CLEAR_ORIGINS:  # storage cleared for some origins only would leak the rest
+            raise _NotReusable(f"{len(origins)} origins")
         await asyncio.gather(self.page.evaluate(STOP_SCRIPT), *(_stopped(frame) for frame in frames))
         await asyncio.gather(  # independent of each other: one round trip's wait, not several
             self.context.clear_cookies(), self.cdp.send("Page.resetNavigationHistory"),
             *(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-              for origin in sorted(origins)[:50]),
+              for origin in origins),
         )
 
     # -- event handlers (registered once per slot) ----------------------------------------------

@@ -4,6 +4,9 @@ the first is rendered in the context the previous page wrote its consent into.""
 
 from __future__ import annotations
 
+import socket
+
+from smo_audit.render.browser import CLEAR_ORIGINS
 from smo_audit.report.model import Report
 from tests.render.sites import TALL, page, target
 from tests.render.test_visibility import rendered_audit
@@ -107,3 +110,32 @@ def test_a_handler_that_runs_after_the_stop_starts_no_timer() -> None:
         (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
         # below the fold (TALL): the measuring script scrolls to it, under the banner (fixed, full screen)
         assert button.covered_by == "div#cookie-banner", (rendered.url, button)
+
+
+
+# The page remembers a visit in its own origin's local storage. It also reaches more origins than
+# the slot clears one by one (images on closed loopback ports: each a distinct origin, and every
+# `http://127.0.0.1:PORT` sorts before the page's own `http://localhost:PORT`).
+MEMORY = """<script>
+if (localStorage.getItem('consent') !== null) document.getElementById('cookie-banner').remove();
+localStorage.setItem('consent', '1');
+</script>"""
+
+
+def test_a_page_that_reached_more_origins_than_are_cleared_one_by_one_leaves_nothing_behind() -> None:
+    closed = [socket.socket() for _ in range(CLEAR_ORIGINS + 5)]  # bound, never listening: refused
+    try:
+        for sock in closed:
+            sock.bind(("127.0.0.1", 0))
+        images = "".join(f"<img src='http://127.0.0.1:{s.getsockname()[1]}/x.png'>" for s in closed)
+        routes: dict[str, Reply | str] = {
+            path: html(page(f"<div class='share'>{target()}</div>{BANNER}{MEMORY}{images}")) for path in PAGES
+        }
+        routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in PAGES)))
+        with ScriptedServer(routes) as server:
+            start = f"http://localhost:{server.port}/"
+            report = rendered_audit(start, viewports=["desktop"], render_concurrency=1)
+    finally:
+        for sock in closed:
+            sock.close()
+    assert_banner_on_every_page(report)
