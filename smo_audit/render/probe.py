@@ -3,7 +3,8 @@
 * `INIT_SCRIPT` runs before any page script: `alert`/`confirm`/`prompt`/`print` return at once
   and `window.open` opens nothing (a page that loops on `alert()` or opens windows cannot hold the
   audit), and attempts are counted so the report can say so; it also notes when the DOM last
-  changed.
+  changed, and keeps the measurement's scroll events and the leaving events (pagehide, unload, ...)
+  of a stopped page from the page's listeners.
 * `SETTLE_SCRIPT` waits for `load` (within a bound) and returns the DOM, with the count of its
   changes so far (INIT_SCRIPT's mutation observer); asked to, it first waits until the DOM has not
   changed for a moment (within a bound: share widgets fill their containers around `load`).
@@ -33,14 +34,30 @@ INIT_SCRIPT = """
     window.print = quiet('print', undefined);
     window.open = quiet('window.open', null);
   } catch (e) {}
+  // Events that must not reach the page's listeners once it is measured: the measuring script's
+  // scrolling fires scroll events in the next frame, which can come after the page was stopped and
+  // its storage cleared, and the next page's navigation fires the leaving events (pagehide, ...)
+  // later still; a listener that writes consent synchronously would carry it to the next page.
+  // The listener below is the first on each one's capture path (this script runs before the
+  // page's) and ends it there: scroll events once the measurement starts scrolling (`__smoMute`),
+  // all of them once the page is stopped.
+  const muted = new Set();
+  const SCROLLING = ['scroll', 'scrollend'];
+  const LEAVING = ['pagehide', 'unload', 'beforeunload', 'visibilitychange', 'freeze'];
+  try {
+    const mute = (event) => { if (muted.has(event.type)) event.stopImmediatePropagation(); };
+    for (const type of [...SCROLLING, ...LEAVING]) window.addEventListener(type, mute, {capture: true});
+    Object.defineProperty(window, '__smoMute', {writable: false, configurable: false, enumerable: false,
+                                                value: () => { for (const type of SCROLLING) muted.add(type); }});
+  } catch (e) {}
   // STOP_SCRIPT's means of ending the page once measured, kept where the page cannot replace them.
   try {
     const [stop, setT, clearT, clearI, raf, cancelRaf] = [window.stop.bind(window), setTimeout.bind(window),
       clearTimeout.bind(window), clearInterval.bind(window), requestAnimationFrame.bind(window),
       cancelAnimationFrame.bind(window)];
-    // Once stopped, the page schedules nothing new: a handler that runs after the stop (a scroll
-    // listener fired by the measuring script's scrolling, in the next frame) cannot start a timer
-    // that writes consent after the context's storage is cleared. The page only ever sees these
+    // Once stopped, the page schedules nothing new: a handler that runs after the stop (a network
+    // callback, an observer, a message listener) cannot start a timer that writes consent after
+    // the context's storage is cleared. The page only ever sees these
     // wrappers (this script runs before its own).
     let stopped = false;
     for (const name of ['setTimeout', 'setInterval', 'requestAnimationFrame', 'requestIdleCallback']) {
@@ -50,6 +67,7 @@ INIT_SCRIPT = """
     }
     Object.defineProperty(window, '__smoStop', {writable: false, configurable: false, enumerable: false, value: () => {
       stopped = true;
+      for (const type of [...SCROLLING, ...LEAVING]) muted.add(type);
       stop();
       const last = setT(() => {}, 0);
       for (let id = Math.max(0, last - 100000); id <= last; id++) { clearT(id); clearI(id); }
@@ -153,6 +171,7 @@ async ({targets, quiet, max, start, mark}) => {
     return title ? title.trim() : '';
   };
   const NOT_VISUAL = new Set(['SCRIPT', 'TEMPLATE', 'META', 'LINK', 'STYLE', 'NOSCRIPT', 'HEAD']);
+  if (typeof window.__smoMute === 'function') window.__smoMute();  // from here on the page sees no scroll event
   window.scrollTo(0, 0);
   const doc = document.documentElement;
   const pageWidth = Math.max(doc.scrollWidth, vw);

@@ -85,8 +85,9 @@ def test_the_frames_of_a_measured_page_are_stopped_too() -> None:
 
 
 # A scroll listener (a lazy loader, analytics, consent on scroll) that starts writing consent: the
-# measuring script's own scrolling fires it, in the next frame, which may come after the page was
-# stopped. A stopped page starts no timer, so nothing is written after the storage is cleared.
+# measuring script's own scrolling would fire it in the next frame, which may come after the page
+# was stopped. The page sees no scroll event of the measurement's, and a stopped page starts no
+# timer either, so nothing is written after the storage is cleared.
 SCROLL_WRITER = """<script>
 addEventListener('scroll', () => setInterval(() => { document.cookie = 'consent=1; max-age=3600; path=/';
   localStorage.setItem('consent', '1'); }, 1), {once: true});
@@ -95,7 +96,7 @@ SCROLL_PAGES = [f"/scroll/{n}" for n in range(16)]  # each page after the first 
 FULL_BANNER = BANNER.replace("height:300px", "bottom:0")  # covers the button wherever it is scrolled to
 
 
-def test_a_handler_that_runs_after_the_stop_starts_no_timer() -> None:
+def test_a_scroll_listener_that_starts_a_timer_leaves_nothing_behind() -> None:
     routes: dict[str, Reply | str] = {
         path: html(page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SCROLL_WRITER}"))
         for path in SCROLL_PAGES
@@ -139,3 +140,70 @@ def test_a_page_that_reached_more_origins_than_are_cleared_one_by_one_leaves_not
         for sock in closed:
             sock.close()
     assert_banner_on_every_page(report)
+
+
+# A scroll listener that writes consent synchronously: the measuring script's scrolling fires it in
+# the next frame, which may come after the page was stopped and even after the storage was cleared.
+SYNC_SCROLL_WRITER = """<script>
+addEventListener('scroll', () => { localStorage.setItem('consent', '1'); sessionStorage.setItem('consent', '1'); });
+</script>"""
+
+
+def test_a_scroll_handler_that_writes_after_the_measurement_leaves_nothing_behind() -> None:
+    routes: dict[str, Reply | str] = {
+        path: html(page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SYNC_SCROLL_WRITER}"))
+        for path in SCROLL_PAGES
+    }
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in SCROLL_PAGES)))
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+    pages = [p for p in report.pages if "/scroll/" in p.url]
+    assert len(pages) == len(SCROLL_PAGES)
+    for rendered in pages:
+        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
+        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
+        assert button.covered_by == "div#cookie-banner", (rendered.url, button)
+
+
+# Listeners that save state as the visitor leaves (analytics, consent managers): they run when the
+# next page's navigation replaces the stopped one, which is after the storage was cleared.
+LEAVE_WRITER = """<script>
+for (const type of ['pagehide', 'unload', 'beforeunload']) addEventListener(type, () => localStorage.setItem('consent', '1'));
+document.addEventListener('visibilitychange', () => localStorage.setItem('consent', '1'));
+</script>"""
+
+
+def test_a_listener_that_writes_as_the_page_is_left_leaves_nothing_behind() -> None:
+    routes: dict[str, Reply | str] = {
+        path: html(page(f"<div class='share'>{target()}</div>{BANNER}{READER}{LEAVE_WRITER}")) for path in PAGES
+    }
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in PAGES)))
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+    assert_banner_on_every_page(report)
+
+
+# A dedicated worker keeps messaging the page, whose handler starts writing consent: workers go on
+# after the page is stopped (until the next page replaces it), so the handler runs after the stop,
+# and only the stopped page's refusal to start timers keeps the write from the next page.
+WORKER_WRITER = """<script>
+const worker = new Worker(URL.createObjectURL(new Blob(['setInterval(() => postMessage(1), 1);'])));
+worker.onmessage = () => setTimeout(() => localStorage.setItem('consent', '1'), 0);
+</script>"""
+WORKER_PAGES = [f"/worker/{n}" for n in range(12)]
+
+
+def test_a_handler_that_runs_after_the_stop_starts_no_timer() -> None:
+    routes: dict[str, Reply | str] = {
+        path: html(page(f"<div class='share'>{target()}</div>{FULL_BANNER}{READER}{WORKER_WRITER}"))
+        for path in WORKER_PAGES
+    }
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in WORKER_PAGES)))
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+    pages = [p for p in report.pages if "/worker/" in p.url]
+    assert len(pages) == len(WORKER_PAGES)
+    for rendered in pages:
+        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
+        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
+        assert button.covered_by == "div#cookie-banner", (rendered.url, button)
