@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 RECYCLE_AFTER = 50  # pages one slot renders before its context is closed and a new one opened
 RESET_TIMEOUT = 5.0  # seconds for resetting a slot between pages; past it the slot is closed
 STOP_FRAMES = 50  # frames of a measured page stopped one by one; a page with more closes its slot
-CLEAR_ORIGINS = 50  # origins whose storage is cleared one by one; a page that reached more closes its slot
+CLEAR_ORIGINS = 50  # origins whose storage is cleared one by one; a page with more document origins closes its slot
 SCREENSHOT_MAX_HEIGHT = 3000  # CSS px: a long page is cut here (JPEG, quality 60: ~100-300 KB)
 _FORWARDED_HEADERS = ("content-type", "content-security-policy", "content-language")
 
@@ -89,7 +89,8 @@ class _BrowserDied(Exception):
 
 
 class _NotReusable(Exception):
-    """The slot cannot be reset safely (too many frames to stop): it is closed instead."""
+    """The slot cannot be reset safely (too many frames to stop, or document origins to clear): it
+    is closed instead."""
 
 
 @dataclass
@@ -499,12 +500,12 @@ class _Slot:
         """Back to a first-time visitor's state: end the page (its requests refused, its
         connections cut, loading stopped, the timers of all its frames cancelled), then clear the
         context's cookies, the storage of every origin the page reached and the tab's history. A
-        page with more frames or origins than are handled one by one closes its slot instead
+        page with more frames or document origins than are handled one by one closes its slot instead
         (`_NotReusable`): a fresh context costs a renderer start, a partial clear would leak. The
         tab stays on the old document until the next page commits: navigating to about:blank in
         between cost a second navigation (and renderer process swap) per page, a third of the
         render."""
-        origins = self.state.origins
+        origins, documents = self.state.origins, self.state.documents
         self._state = None  # from now on every request of the old page is refused
         self.proxy.drop()  # and what it still has open (downloads, WebSockets) is cut
         # Every frame is stopped, not only the top one: a frame's timers would otherwise go on
@@ -512,13 +513,17 @@ class _Slot:
         frames = [frame for frame in self.page.frames if frame is not self.page.main_frame]
         if len(frames) > STOP_FRAMES:
             raise _NotReusable(f"{len(frames)} frames")
-        if len(origins) > CLEAR_ORIGINS:  # storage cleared for some origins only would leak the rest
-            raise _NotReusable(f"{len(origins)} origins")
+        # Only a document (the page, a frame) or its workers write storage, so its origin must be
+        # cleared; the other origins requested (images, scripts, refused navigations) are cleared
+        # too while they fit, so an ad-heavy page does not cost a new context.
+        if len(documents) > CLEAR_ORIGINS:
+            raise _NotReusable(f"{len(documents)} document origins")
+        cleared = documents | set(sorted(origins - documents)[:CLEAR_ORIGINS - len(documents)])
         await asyncio.gather(self.page.evaluate(STOP_SCRIPT), *(_stopped(frame) for frame in frames))
         await asyncio.gather(  # independent of each other: one round trip's wait, not several
             self.context.clear_cookies(), self.cdp.send("Page.resetNavigationHistory"),
             *(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-              for origin in origins),
+              for origin in sorted(cleared)),
         )
 
     # -- event handlers (registered once per slot) ----------------------------------------------
@@ -588,6 +593,7 @@ class _PageState:
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.origins: set[str] = set()  # every origin a request went to: its storage is cleared after
+        self.documents: set[str] = set()  # the origins of the page's documents (its own, its frames')
         self._popups = 0
         self._navigations = 0
 
@@ -602,12 +608,17 @@ class _PageState:
 
     def document(self, url: str, *, top: bool) -> tuple[int, dict[str, str], bytes] | None:
         """The reply to a document request of the tab, or None to let it go on to the proxy."""
-        if url.startswith(("http://", "https://")):
+        web = url.startswith(("http://", "https://"))
+        if web:
             self.origins.add(_origin(url))
         if not top:
+            if web:
+                self.documents.add(_origin(url))
             return None
         if not self.served:
             self.served = True
+            if web:
+                self.documents.add(_origin(url))
             response = self.response
             headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
             headers.setdefault("content-type", "text/html")

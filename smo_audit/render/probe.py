@@ -43,7 +43,7 @@ INIT_SCRIPT = """
   // all of them once the page is stopped.
   const muted = new Set();
   const SCROLLING = ['scroll', 'scrollend'];
-  const LEAVING = ['pagehide', 'unload', 'beforeunload', 'visibilitychange', 'freeze'];
+  const LEAVING = ['pagehide', 'pageswap', 'unload', 'beforeunload', 'visibilitychange', 'freeze'];
   try {
     const mute = (event) => { if (muted.has(event.type)) event.stopImmediatePropagation(); };
     for (const type of [...SCROLLING, ...LEAVING]) window.addEventListener(type, mute, {capture: true});
@@ -57,8 +57,8 @@ INIT_SCRIPT = """
       cancelAnimationFrame.bind(window)];
     // Once stopped, the page schedules nothing new: a handler that runs after the stop (a network
     // callback, an observer, a message listener) cannot start a timer that writes consent after
-    // the context's storage is cleared. The page only ever sees these
-    // wrappers (this script runs before its own).
+    // the context's storage is cleared. The page only ever sees these wrappers (this script runs
+    // before its own).
     let stopped = false;
     for (const name of ['setTimeout', 'setInterval', 'requestAnimationFrame', 'requestIdleCallback']) {
       const original = window[name];

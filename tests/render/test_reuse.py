@@ -168,7 +168,7 @@ def test_a_scroll_handler_that_writes_after_the_measurement_leaves_nothing_behin
 # Listeners that save state as the visitor leaves (analytics, consent managers): they run when the
 # next page's navigation replaces the stopped one, which is after the storage was cleared.
 LEAVE_WRITER = """<script>
-for (const type of ['pagehide', 'unload', 'beforeunload']) addEventListener(type, () => localStorage.setItem('consent', '1'));
+for (const type of ['pagehide', 'pageswap', 'unload', 'beforeunload']) addEventListener(type, () => localStorage.setItem('consent', '1'));
 document.addEventListener('visibilitychange', () => localStorage.setItem('consent', '1'));
 </script>"""
 
@@ -193,7 +193,7 @@ worker.onmessage = () => setTimeout(() => localStorage.setItem('consent', '1'), 
 WORKER_PAGES = [f"/worker/{n}" for n in range(12)]
 
 
-def test_a_handler_that_runs_after_the_stop_starts_no_timer() -> None:
+def test_a_worker_message_after_the_stop_starts_no_timer() -> None:
     routes: dict[str, Reply | str] = {
         path: html(page(f"<div class='share'>{target()}</div>{FULL_BANNER}{READER}{WORKER_WRITER}"))
         for path in WORKER_PAGES
