@@ -47,11 +47,19 @@ def test_every_page_is_rendered_as_a_first_time_visitor_sees_it() -> None:
     assert_banner_on_every_page(report)
 
 
-def assert_banner_on_every_page(report: Report) -> None:
+def audit_in_one_slot(paths: list[str], body: str) -> Report:
+    """`body` served at every path (all linked from `/`), rendered one after another in one slot."""
+    routes: dict[str, Reply | str] = {path: html(page(body)) for path in paths}
+    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in paths)))
+    with ScriptedServer(routes) as server:
+        return rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+
+
+def assert_banner_on_every_page(report: Report, paths: list[str] = PAGES) -> None:
     """Every page rendered, its button covered by the cookie banner: no consent carried over
     from the page before."""
-    pages = [p for p in report.pages if "/consent/" in p.url]
-    assert len(pages) == len(PAGES)
+    pages = [p for p in report.pages if any(p.url.endswith(path) for path in paths)]
+    assert len(pages) == len(paths)
     for rendered in pages:
         assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
         (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
@@ -97,21 +105,9 @@ FULL_BANNER = BANNER.replace("height:300px", "bottom:0")  # covers the button wh
 
 
 def test_a_scroll_listener_that_starts_a_timer_leaves_nothing_behind() -> None:
-    routes: dict[str, Reply | str] = {
-        path: html(page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SCROLL_WRITER}"))
-        for path in SCROLL_PAGES
-    }
-    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in SCROLL_PAGES)))
-    with ScriptedServer(routes) as server:
-        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
-    pages = [p for p in report.pages if "/scroll/" in p.url]
-    assert len(pages) == len(SCROLL_PAGES)
-    for rendered in pages:
-        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
-        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
-        # below the fold (TALL): the measuring script scrolls to it, under the banner (fixed, full screen)
-        assert button.covered_by == "div#cookie-banner", (rendered.url, button)
-
+    # below the fold (TALL): the measuring script scrolls to it, under the banner (fixed, full screen)
+    report = audit_in_one_slot(SCROLL_PAGES, f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SCROLL_WRITER}")
+    assert_banner_on_every_page(report, SCROLL_PAGES)
 
 
 # The page remembers a visit in its own origin's local storage. It also reaches more origins than
@@ -150,19 +146,8 @@ addEventListener('scroll', () => { localStorage.setItem('consent', '1'); session
 
 
 def test_a_scroll_handler_that_writes_after_the_measurement_leaves_nothing_behind() -> None:
-    routes: dict[str, Reply | str] = {
-        path: html(page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SYNC_SCROLL_WRITER}"))
-        for path in SCROLL_PAGES
-    }
-    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in SCROLL_PAGES)))
-    with ScriptedServer(routes) as server:
-        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
-    pages = [p for p in report.pages if "/scroll/" in p.url]
-    assert len(pages) == len(SCROLL_PAGES)
-    for rendered in pages:
-        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
-        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
-        assert button.covered_by == "div#cookie-banner", (rendered.url, button)
+    report = audit_in_one_slot(SCROLL_PAGES, f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SYNC_SCROLL_WRITER}")
+    assert_banner_on_every_page(report, SCROLL_PAGES)
 
 
 # Listeners that save state as the visitor leaves (analytics, consent managers): they run when the
@@ -174,12 +159,7 @@ document.addEventListener('visibilitychange', () => localStorage.setItem('consen
 
 
 def test_a_listener_that_writes_as_the_page_is_left_leaves_nothing_behind() -> None:
-    routes: dict[str, Reply | str] = {
-        path: html(page(f"<div class='share'>{target()}</div>{BANNER}{READER}{LEAVE_WRITER}")) for path in PAGES
-    }
-    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in PAGES)))
-    with ScriptedServer(routes) as server:
-        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+    report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{BANNER}{READER}{LEAVE_WRITER}")
     assert_banner_on_every_page(report)
 
 
@@ -194,16 +174,5 @@ WORKER_PAGES = [f"/worker/{n}" for n in range(12)]
 
 
 def test_a_worker_message_after_the_stop_starts_no_timer() -> None:
-    routes: dict[str, Reply | str] = {
-        path: html(page(f"<div class='share'>{target()}</div>{FULL_BANNER}{READER}{WORKER_WRITER}"))
-        for path in WORKER_PAGES
-    }
-    routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in WORKER_PAGES)))
-    with ScriptedServer(routes) as server:
-        report = rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
-    pages = [p for p in report.pages if "/worker/" in p.url]
-    assert len(pages) == len(WORKER_PAGES)
-    for rendered in pages:
-        assert rendered.render is not None and rendered.render.status == "rendered", rendered.render
-        (button,) = [b for b in rendered.render.viewports["desktop"].buttons if b.selector == "a#target"]
-        assert button.covered_by == "div#cookie-banner", (rendered.url, button)
+    report = audit_in_one_slot(WORKER_PAGES, f"<div class='share'>{target()}</div>{FULL_BANNER}{READER}{WORKER_WRITER}")
+    assert_banner_on_every_page(report, WORKER_PAGES)
