@@ -608,17 +608,14 @@ class _PageState:
 
     def document(self, url: str, *, top: bool) -> tuple[int, dict[str, str], bytes] | None:
         """The reply to a document request of the tab, or None to let it go on to the proxy."""
-        web = url.startswith(("http://", "https://"))
-        if web:
+        if url.startswith(("http://", "https://")):
             self.origins.add(_origin(url))
-        if not top:
-            if web:
+            if not top or not self.served:  # a frame's document, or the page's own (not a refused navigation)
                 self.documents.add(_origin(url))
+        if not top:
             return None
         if not self.served:
             self.served = True
-            if web:
-                self.documents.add(_origin(url))
             response = self.response
             headers = {k: v for k, v in response.headers.items() if k in _FORWARDED_HEADERS}
             headers.setdefault("content-type", "text/html")

@@ -112,7 +112,8 @@ def test_a_scroll_listener_that_starts_a_timer_leaves_nothing_behind() -> None:
 
 # The page remembers a visit in its own origin's local storage. It also reaches more origins than
 # the slot clears one by one (images on closed loopback ports: each a distinct origin, and every
-# `http://127.0.0.1:PORT` sorts before the page's own `http://localhost:PORT`).
+# `http://127.0.0.1:PORT` sorts before the page's own `http://localhost:PORT`): its own origin
+# must be cleared all the same.
 MEMORY = """<script>
 if (localStorage.getItem('consent') !== null) document.getElementById('cookie-banner').remove();
 localStorage.setItem('consent', '1');
