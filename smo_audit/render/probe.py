@@ -40,15 +40,27 @@ INIT_SCRIPT = """
   // later still; a listener that writes consent synchronously would carry it to the next page.
   // The listener below is the first on each one's capture path (this script runs before the
   // page's) and ends it there: scroll events once the measurement starts scrolling (`__smoMute`),
-  // all of them once the page is stopped.
+  // all of them once the page is stopped. `document.open()` (a `document.write` after `load`) erases
+  // the window's listeners, this one included: it is registered again (a no-op while it is there)
+  // before the page adds one of these to the window, so it stays first for events fired at the
+  // window itself, and when muting starts, for those fired at the document. Not covered: handler
+  // properties (`onpagehide = ...`) set after such a rewrite.
   const muted = new Set();
   const SCROLLING = ['scroll', 'scrollend'];
   const LEAVING = ['pagehide', 'pageswap', 'unload', 'beforeunload', 'visibilitychange', 'freeze'];
+  let listen = () => {};
   try {
     const mute = (event) => { if (muted.has(event.type)) event.stopImmediatePropagation(); };
-    for (const type of [...SCROLLING, ...LEAVING]) window.addEventListener(type, mute, {capture: true});
+    const add = EventTarget.prototype.addEventListener;
+    listen = () => { for (const type of [...SCROLLING, ...LEAVING]) add.call(window, type, mute, {capture: true}); };
+    listen();
+    const watched = new Set([...SCROLLING, ...LEAVING]);
+    EventTarget.prototype.addEventListener = function addEventListener(type, listener, options) {
+      if (this === window && watched.has(type)) listen();
+      return add.apply(this, arguments);
+    };
     Object.defineProperty(window, '__smoMute', {writable: false, configurable: false, enumerable: false,
-                                                value: () => { for (const type of SCROLLING) muted.add(type); }});
+                                                value: () => { for (const type of SCROLLING) muted.add(type); listen(); }});
   } catch (e) {}
   // STOP_SCRIPT's means of ending the page once measured, kept where the page cannot replace them.
   try {
@@ -68,6 +80,7 @@ INIT_SCRIPT = """
     Object.defineProperty(window, '__smoStop', {writable: false, configurable: false, enumerable: false, value: () => {
       stopped = true;
       for (const type of [...SCROLLING, ...LEAVING]) muted.add(type);
+      listen();
       stop();
       const last = setT(() => {}, 0);
       for (let id = Math.max(0, last - 100000); id <= last; id++) { clearT(id); clearI(id); }

@@ -4,6 +4,7 @@ the first is rendered in the context the previous page wrote its consent into.""
 
 from __future__ import annotations
 
+import json
 import socket
 
 from smo_audit.render.browser import CLEAR_ORIGINS
@@ -161,6 +162,20 @@ document.addEventListener('visibilitychange', () => localStorage.setItem('consen
 
 def test_a_listener_that_writes_as_the_page_is_left_leaves_nothing_behind() -> None:
     report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{BANNER}{READER}{LEAVE_WRITER}")
+    assert_banner_on_every_page(report)
+
+
+# The same listeners in a document the page writes over itself once loaded (`document.write` after
+# `load`, as some ad and consent scripts do): `document.open()` erases the window's event listeners,
+# the slot's own muting listener included, so the slot registers it again when it measures and when
+# it stops the page.
+REWRITTEN = page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SYNC_SCROLL_WRITER}{LEAVE_WRITER}")
+REWRITER = ("<script>addEventListener('load', () => { document.open(); document.write("
+            + json.dumps(REWRITTEN).replace("</", "<\\/") + "); document.close(); });</script>")
+
+
+def test_listeners_of_a_document_written_over_the_page_leave_nothing_behind() -> None:
+    report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{REWRITER}")
     assert_banner_on_every_page(report)
 
 
