@@ -40,27 +40,39 @@ INIT_SCRIPT = """
   // later still; a listener that writes consent synchronously would carry it to the next page.
   // The listener below is the first on each one's capture path (this script runs before the
   // page's) and ends it there: scroll events once the measurement starts scrolling (`__smoMute`),
-  // all of them once the page is stopped. `document.open()` (a `document.write` after `load`) erases
-  // the window's listeners, this one included: it is registered again (a no-op while it is there)
-  // before the page adds one of these to the window, so it stays first for events fired at the
-  // window itself, and when muting starts, for those fired at the document. Not covered: handler
-  // properties (`onpagehide = ...`) set after such a rewrite.
-  const muted = new Set();
+  // all of them once the page is stopped.
+  // `document.open()` (a `document.write` after `load`) erases the window's listeners, this one
+  // included, and listeners on one target run in the order they were added, capture or not. So it
+  // is registered again (a no-op while it is there) before the page adds one of these listeners to
+  // a window (this frame's, or another's through this frame's function), and when muting starts;
+  // once the page is stopped, its handler properties for the leaving events (`onpagehide`,
+  // `<body onunload>`) are emptied. Only what this script captured here is used: a page may
+  // replace Set, Array and Function methods.
+  const muted = Object.create(null);
   const SCROLLING = ['scroll', 'scrollend'];
   const LEAVING = ['pagehide', 'pageswap', 'unload', 'beforeunload', 'visibilitychange', 'freeze'];
+  const WATCHED = SCROLLING.concat(LEAVING);
+  const apply = Reflect.apply;
   let listen = () => {};
   try {
-    const mute = (event) => { if (muted.has(event.type)) event.stopImmediatePropagation(); };
+    const stopImmediate = Event.prototype.stopImmediatePropagation;
+    const mute = (event) => { if (muted[event.type] === true) apply(stopImmediate, event, []); };
     const add = EventTarget.prototype.addEventListener;
-    listen = () => { for (const type of [...SCROLLING, ...LEAVING]) add.call(window, type, mute, {capture: true}); };
+    const watched = Object.create(null);
+    for (const type of WATCHED) watched[type] = true;
+    listen = () => { for (let i = 0; i < WATCHED.length; i++) apply(add, window, [WATCHED[i], mute, true]); };
     listen();
-    const watched = new Set([...SCROLLING, ...LEAVING]);
-    EventTarget.prototype.addEventListener = function addEventListener(type, listener, options) {
-      if (this === window && watched.has(type)) listen();
-      return add.apply(this, arguments);
-    };
+    Object.defineProperty(window, '__smoListen', {writable: false, configurable: false, enumerable: false, value: listen});
+    EventTarget.prototype.addEventListener = {addEventListener(type, listener) {
+      if (typeof type === 'string' && watched[type] === true) {
+        const target = this ?? window;
+        if (target === window) listen();
+        else try { if (target.window === target) target.__smoListen(); } catch (e) {}
+      }
+      return apply(add, this, arguments);
+    }}.addEventListener;
     Object.defineProperty(window, '__smoMute', {writable: false, configurable: false, enumerable: false,
-                                                value: () => { for (const type of SCROLLING) muted.add(type); listen(); }});
+                                                value: () => { for (let i = 0; i < SCROLLING.length; i++) muted[SCROLLING[i]] = true; listen(); }});
   } catch (e) {}
   // STOP_SCRIPT's means of ending the page once measured, kept where the page cannot replace them.
   try {
@@ -79,8 +91,13 @@ INIT_SCRIPT = """
     }
     Object.defineProperty(window, '__smoStop', {writable: false, configurable: false, enumerable: false, value: () => {
       stopped = true;
-      for (const type of [...SCROLLING, ...LEAVING]) muted.add(type);
+      for (let i = 0; i < WATCHED.length; i++) muted[WATCHED[i]] = true;
       listen();
+      for (let i = 0; i < LEAVING.length; i++) {
+        const handler = 'on' + LEAVING[i];
+        try { if (handler in window) window[handler] = null; } catch (e) {}
+        try { if (handler in document) document[handler] = null; } catch (e) {}
+      }
       stop();
       const last = setT(() => {}, 0);
       for (let id = Math.max(0, last - 100000); id <= last; id++) { clearT(id); clearI(id); }

@@ -167,15 +167,32 @@ def test_a_listener_that_writes_as_the_page_is_left_leaves_nothing_behind() -> N
 
 # The same listeners in a document the page writes over itself once loaded (`document.write` after
 # `load`, as some ad and consent scripts do): `document.open()` erases the window's event listeners,
-# the slot's own muting listener included, so the slot registers it again when it measures and when
-# it stops the page.
-REWRITTEN = page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SYNC_SCROLL_WRITER}{LEAVE_WRITER}")
-REWRITER = ("<script>addEventListener('load', () => { document.open(); document.write("
-            + json.dumps(REWRITTEN).replace("</", "<\\/") + "); document.close(); });</script>")
+# the slot's own muting listener included, so the slot registers it again before the page adds one
+# of the watched listeners to the window, when it measures and when it stops the page.
+def rewriter(document: str) -> str:
+    """A script that writes `document` over the page once it has loaded."""
+    return ("<script>addEventListener('load', () => { document.open(); document.write("
+            + json.dumps(document).replace("</", "<\\/") + "); document.close(); });</script>")
 
 
 def test_listeners_of_a_document_written_over_the_page_leave_nothing_behind() -> None:
-    report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{REWRITER}")
+    written = page(f"{TALL}<div class='share'>{target()}</div>{FULL_BANNER}{READER}{SYNC_SCROLL_WRITER}{LEAVE_WRITER}")
+    report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{rewriter(written)}")
+    assert_banner_on_every_page(report)
+
+
+# Handler properties and attributes in the written document: they are listeners added after the
+# rewrite, without addEventListener, so only emptying them when the page is stopped keeps them quiet.
+HANDLER_WRITER = """<script>
+onpagehide = onbeforeunload = () => { localStorage.setItem('consent', '1'); };
+document.body.setAttribute('onunload', "localStorage.setItem('consent', '1')");
+document.onvisibilitychange = () => { localStorage.setItem('consent', '1'); };
+</script>"""
+
+
+def test_handler_properties_of_a_document_written_over_the_page_leave_nothing_behind() -> None:
+    written = page(f"<div class='share'>{target()}</div>{BANNER}{READER}{HANDLER_WRITER}")
+    report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{rewriter(written)}")
     assert_banner_on_every_page(report)
 
 
