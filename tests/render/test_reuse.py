@@ -48,12 +48,13 @@ def test_every_page_is_rendered_as_a_first_time_visitor_sees_it() -> None:
     assert_banner_on_every_page(report)
 
 
-def audit_in_one_slot(paths: list[str], body: str) -> Report:
-    """`body` served at every path (all linked from `/`), rendered one after another in one slot."""
+def audit_in_one_slot(paths: list[str], body: str, host: str = "127.0.0.1") -> Report:
+    """`body` served at every path (all linked from `/`), rendered one after another in one slot;
+    the audit starts at `http://{host}:PORT/` (the server listens on 127.0.0.1)."""
     routes: dict[str, Reply | str] = {path: html(page(body)) for path in paths}
     routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in paths)))
     with ScriptedServer(routes) as server:
-        return rendered_audit(server.url("/"), viewports=["desktop"], render_concurrency=1)
+        return rendered_audit(f"http://{host}:{server.port}/", viewports=["desktop"], render_concurrency=1)
 
 
 def assert_banner_on_every_page(report: Report, paths: list[str] = PAGES) -> None:
@@ -127,13 +128,8 @@ def test_a_page_that_reached_more_origins_than_are_cleared_one_by_one_leaves_not
         for sock in closed:
             sock.bind(("127.0.0.1", 0))
         images = "".join(f"<img src='http://127.0.0.1:{s.getsockname()[1]}/x.png'>" for s in closed)
-        routes: dict[str, Reply | str] = {
-            path: html(page(f"<div class='share'>{target()}</div>{BANNER}{MEMORY}{images}")) for path in PAGES
-        }
-        routes["/"] = html(page("".join(f"<a href='{p}'>{p}</a>" for p in PAGES)))
-        with ScriptedServer(routes) as server:
-            start = f"http://localhost:{server.port}/"
-            report = rendered_audit(start, viewports=["desktop"], render_concurrency=1)
+        report = audit_in_one_slot(PAGES, f"<div class='share'>{target()}</div>{BANNER}{MEMORY}{images}",
+                                   host="localhost")
     finally:
         for sock in closed:
             sock.close()
