@@ -78,11 +78,15 @@ def explain(
 
 
 def _sentence(result: SiteScore) -> str:
+    """One sentence for every writer. The page lists show each page's own score (its page checks),
+    while the site score's pages count the site-wide checks too, so one page can show two numbers
+    (the demo's 404 page: 12 in the list, 38.2 as the range's low end): the sentence says which is
+    which."""
     pages = f"{result.pages} page" + ("" if result.pages == 1 else "s")
-    sentence = f"The site score is the mean of {pages}' scores"
+    sentence = f"The site score is the mean of {pages}' scores with the site-wide checks counted in"
     if result.page_min is not None and result.page_max is not None and result.pages > 1:
         sentence += f" (from {result.page_min:g} to {result.page_max:g})"
-    sentence += ", each counting the site-wide checks too"
+    sentence += "; a page's score in the page lists counts its own checks only"
     if result.site_points_lost > 0:
         sentence += f"; failing site-wide checks cost {result.site_points_lost:g} points"
     return sentence + "."

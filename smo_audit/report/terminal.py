@@ -150,7 +150,11 @@ def _worst_pages(report: Report, console: Console, count: int = 5) -> None:
     scored = [p for p in report.pages if p.score is not None and p.duplicate_of is None]
     if len(scored) < 2:
         return
-    table = Table(title="Lowest-scoring pages", header_style="bold", title_justify="left")
+    # A page's own score: the site score's page scores count the site-wide checks too (the
+    # score sentence gives their range), so the caption says which number this is.
+    table = Table(title="Lowest-scoring pages", header_style="bold", title_justify="left",
+                  caption="Each page's own checks only (no site-wide checks).",
+                  caption_justify="left", caption_style="dim")
     table.add_column("Score", justify="right")
     table.add_column("Page", overflow="fold")
     table.add_column("Failures", justify="right")

@@ -44,6 +44,20 @@ def test_show_expands_pages_and_rules(demo_report: Report, rules) -> None:
     assert max(len(line) for line in full) <= 80 and "Score " in "\n".join(full[-14:])
 
 
+def test_a_page_shown_with_two_scores_is_told_which_is_which(demo_report: Report, rules) -> None:
+    """The page list shows a page's own checks; the score sentence's range counts the site-wide
+    checks too. On the demo the two differ for the same page, and both places say so."""
+    basis = demo_report.score_basis
+    assert basis is not None and basis.page_min is not None
+    lowest = min(p.score for p in demo_report.pages if p.score is not None and p.duplicate_of is None)
+    assert lowest < basis.page_min, "the demo's lowest page scores lower on its own checks"
+    summary = "\n".join(_terminal(demo_report, rules))
+    caption = summary.split("Lowest-scoring pages", 1)[1].split("What to fix first", 1)[0]
+    assert "own checks" in caption and "site-wide checks" in caption
+    assert "site-wide checks counted in" in basis.explanation
+    assert "page lists counts its own checks only" in basis.explanation
+
+
 def _saved(tmp_path: Path, *formats: str) -> Path:
     out = tmp_path / "direct"
     result = CliRunner().invoke(app, ["audit", str(DEMO_SITE), "--base-url", DEMO_BASE, "--quiet",
