@@ -1,18 +1,22 @@
-"""`python -m smo_audit`, as the GitHub Action runs it, in the repository's checkout.
+"""`python -m smo_audit`: the command line, without the working directory on the import path.
 
 `python -m` puts the working directory first on `sys.path`, so a `json.py`, `html.py` or
-`yaml.py` at the root of the folder the audit is run from would be imported (and run) in place of
-the module the audit needs, and the audit would end in that module's error, or in its exit code.
-The entry is dropped before anything else is imported, as pip's own `__main__` does; the
-`smo-audit` command never has it (its `sys.path[0]` is its own bin folder), and the page workers'
-fork server leaves it out too (extract/workers.py).
+`yaml.py` at the root of the folder the audit is run from (a repository's checkout, a build
+folder) would be imported, and run, in place of the module the audit needs, and the audit would
+end in that module's error or exit code. The entry is dropped before anything else is imported,
+as pip's own `__main__` does. runpy's own imports come before this file, so the GitHub Action
+runs `python -P -m smo_audit` (Python 3.11+: the entry is never added); the `smo-audit` command
+never has it (its `sys.path[0]` is its own bin folder), and the child processes (page workers'
+fork server, folder server, Dask shards) start without it.
 """
 
+import os
 import sys
-from pathlib import Path
 
+# Before any other import: os and sys are loaded at start-up already. (`python -P -m smo_audit`,
+# as the Action runs it, never has the entry; runpy's own imports come before this file.)
 try:
-    _here = str(Path.cwd())
+    _here = os.getcwd()  # noqa: PTH109 -- pathlib is not imported yet, and must not come from here
 except OSError:  # the working directory was removed: nothing can be imported from it
     _here = ""
 if sys.path and sys.path[0] in ("", _here):

@@ -151,7 +151,9 @@ def serve_folder(path: Path, *, port: int = 0) -> Iterator[FolderServer]:
         raise TargetError(f"{path} is not a folder that can be served.")
     root = root.resolve()
     process = subprocess.Popen(
-        [sys.executable, "-m", "smo_audit.crawl.local_server", str(root), str(port)],
+        # -P: the working directory (often the site's own repository) is not put on the server's
+        # import path, so a socketserver.py or json.py there is never imported.
+        [sys.executable, "-P", "-m", "smo_audit.crawl.local_server", str(root), str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

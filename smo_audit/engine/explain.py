@@ -79,14 +79,20 @@ def explain(
 
 def _sentence(result: SiteScore) -> str:
     """One sentence for every writer. The page lists show each page's own score (its page checks),
-    while the site score's pages count the site-wide checks too, so one page can show two numbers
-    (the demo's 404 page: 12 in the list, 38.2 as the range's low end): the sentence says which is
-    which."""
-    pages = f"{result.pages} page" + ("" if result.pages == 1 else "s")
-    sentence = f"The site score is the mean of {pages}' scores with the site-wide checks counted in"
-    if result.page_min is not None and result.page_max is not None and result.pages > 1:
-        sentence += f" (from {result.page_min:g} to {result.page_max:g})"
-    sentence += "; a page's score in the page lists counts its own checks only"
+    while the pages averaged into the site score count the site-wide checks too, so one page can
+    show two numbers (the demo's 404 page: 12 in the list, 38.2 as the range's low end): the
+    sentence says which is which, and says nothing of site-wide checks when none was scored
+    (site rules ignored, or not run: an interrupted audit, a merge without the site's data)."""
+    site = result.site_checks > 0
+    counted = " with the site-wide checks counted in" if site else ""
+    if result.pages == 1:
+        sentence = f"The site score is its one page's score{counted}"
+    else:
+        sentence = f"The site score is the mean of {result.pages} pages' scores{counted}"
+        if result.page_min is not None and result.page_max is not None:
+            sentence += f" (from {result.page_min:g} to {result.page_max:g})"
+    if site:
+        sentence += "; a page's score in the page lists counts its own checks only"
     if result.site_points_lost > 0:
         sentence += f"; failing site-wide checks cost {result.site_points_lost:g} points"
     return sentence + "."

@@ -177,6 +177,7 @@ class SiteScore:
     page_min: float | None = None  # lowest and highest page score, site-wide findings included
     page_max: float | None = None
     site_points_lost: float = 0.0  # site points gained if every site-wide rule passed
+    site_checks: int = 0  # scored site-wide findings counted in every page (0: site rules skipped or not run)
 
 
 class SiteScorer:
@@ -262,6 +263,7 @@ class SiteScorer:
             page_min=_pct(low),
             page_max=_pct(high),
             site_points_lost=round(site_gain / pages * 100, 1),
+            site_checks=len(self._site),
         )
 
     def _what_if(self, values: Mapping[str, float], category: str, entries: _Entries, base: float,

@@ -178,3 +178,33 @@ def test_an_absent_category_says_why_in_its_own_words() -> None:
     conversation = ScoringProfile.load().category("conversation").absent
     assert conversation is not None and "comment system" in conversation
     assert absent_reason("conversation", [static], True, conversation) == conversation
+
+
+# (pages' findings, site-wide findings) -> what the score sentence must and must not say
+_PAGE = [Scored("r1", "a", "pass", 1), Scored("r2", "b", "fail", 1)]
+_OTHER_PAGE = [Scored("r1", "a", "fail", 1), Scored("r2", "b", "fail", 1)]
+SENTENCES = [
+    pytest.param([_PAGE], [], ["its one page's score."], ["site-wide", "mean of", "page' "], id="one page, no site checks"),
+    pytest.param([_PAGE], [Scored("s1", "a", "pass", 1)],
+                 ["its one page's score with the site-wide checks counted in", "counts its own checks only"],
+                 ["mean of", "cost"], id="one page, site checks passing"),
+    pytest.param([_PAGE, _OTHER_PAGE], [], ["mean of 2 pages' scores (from "], ["site-wide", "own checks"],
+                 id="site rules not run or ignored"),
+    pytest.param([_PAGE, _OTHER_PAGE], [Scored("s1", "a", "fail", 1)],
+                 ["mean of 2 pages' scores with the site-wide checks counted in (from ",
+                  "counts its own checks only", "failing site-wide checks cost "], [], id="site check failing"),
+]
+
+
+@pytest.mark.parametrize(("pages", "site", "says", "never"), SENTENCES)
+def test_the_score_sentence_names_the_site_wide_checks_only_when_they_counted(
+        pages: list[list[Scored]], site: list[Scored], says: list[str], never: list[str]) -> None:
+    from smo_audit.engine.explain import _sentence
+
+    scorer = SiteScorer(PROFILE)
+    for findings in pages:
+        scorer.add(findings)
+    scorer.add_site(site)
+    sentence = _sentence(scorer.result())
+    assert all(part in sentence for part in says), sentence
+    assert not any(part in sentence for part in never), sentence
