@@ -7,7 +7,8 @@ end in that module's error or exit code. The entry is dropped before anything el
 as pip's own `__main__` does. runpy's own imports come before this file, so the GitHub Action
 runs `python -P -m smo_audit` (Python 3.11+: the entry is never added); the `smo-audit` command
 never has it (its `sys.path[0]` is its own bin folder), and the child processes (page workers'
-fork server, folder server, Dask shards) start without it.
+fork server, folder server, the local Dask cluster's workers, Dask shards) start without it
+(smo_audit/safe_path.py, `-P`).
 """
 
 import os

@@ -52,6 +52,7 @@ from smo_audit.errors import (
     TargetError,
     UsageError,
 )
+from smo_audit.safe_path import children_without_working_directory
 from smo_audit.shard import Shard
 
 INSTALL_HINT = "--dask needs Dask's distributed scheduler: install it with pip install 'smo-audit[dask]'"
@@ -122,12 +123,15 @@ def _client(address: DaskAddress) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if address.scheduler is None:
-        cluster = LocalCluster(**local_cluster_options(address.local_workers), silence_logs=logging.ERROR)
-        try:
-            with Client(cluster, set_as_default=False) as client:
-                yield client
-        finally:
-            cluster.close()
+        # Its worker processes run as `python -c ...` (and a nanny may restart one at any time):
+        # none imports from the working directory while the cluster lives.
+        with children_without_working_directory():
+            cluster = LocalCluster(**local_cluster_options(address.local_workers), silence_logs=logging.ERROR)
+            try:
+                with Client(cluster, set_as_default=False) as client:
+                    yield client
+            finally:
+                cluster.close()
         return
     try:
         client = Client(address.scheduler, set_as_default=False)

@@ -50,6 +50,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any, cast
 
 from smo_audit.crawl.models import RawPage
+from smo_audit.safe_path import children_without_working_directory
 
 if TYPE_CHECKING:
     from smo_audit.engine.page_audit import PageAuditor, PageAuditSpec, WorkedPage
@@ -374,22 +375,13 @@ def _context() -> Any:
 def _start_fork_server() -> None:
     """Start the fork server (once) without the working directory on its `sys.path`.
 
-    It runs as `python -c ...`, which puts the working directory first on `sys.path` (CPython's
-    fork server ignores the `sys_path` it is given), so a `json.py` or `selectolax.py` in the
-    folder smo-audit is run from would be imported, and run, by every page worker, and the audit
-    would fail. PYTHONSAFEPATH (Python 3.11+) leaves it out; it is set only while the server
-    starts, so nothing else this process starts sees it."""
+    It runs as `python -c ...` (CPython's fork server ignores the `sys_path` it is given), so a
+    `json.py` or `selectolax.py` in the folder smo-audit is run from would otherwise be imported,
+    and run, by every page worker, and the audit would fail."""
     from multiprocessing import forkserver
 
-    previous = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
+    with children_without_working_directory():
         forkserver.ensure_running()
-    finally:
-        if previous is None:
-            os.environ.pop("PYTHONSAFEPATH", None)
-        else:
-            os.environ["PYTHONSAFEPATH"] = previous
 
 
 def prestart() -> None:

@@ -220,6 +220,10 @@ PR_EVENT = {"pull_request": {"number": 42}}
 
 def test_a_failing_threshold_fails_the_job_with_summary_outputs_annotations_and_comment(runner_env, tmp_path) -> None:
     workspace = _workspace(tmp_path / "ws")
+    # The repository's own modules named like standard ones (the steps run in its checkout) are
+    # never imported: `python -P` leaves the working directory off sys.path.
+    for name in ("contextlib.py", "json.py", "socketserver.py"):
+        (workspace / name).write_text('raise SystemExit("planted module imported from the checkout")\n')
     run = Runner(runner_env, {"target": "site", "fail-under": "99", "base-url": "https://site.example",
                               "comment": "true", "max-pages": "50"}, workspace, event=PR_EVENT)
     code, printed = run.run()
@@ -307,10 +311,12 @@ def test_a_baseline_from_main_fails_on_a_new_failure_and_the_summary_shows_the_d
 
 def test_render_installs_the_render_extra_and_chromium_only_when_missing(runner_env, tmp_path) -> None:
     """With `render: true` the install step asks for smo-audit[render], and runs `playwright install`
-    only when no Chromium is on PATH. A fake `playwright` module in the step's working directory
-    (first on sys.path for `python -m`) records the call instead of downloading a browser."""
+    only when no Chromium is on PATH. A fake `playwright` module on PYTHONPATH (the step runs
+    `python -P`, which leaves the working directory, the repository's checkout, off sys.path)
+    records the call instead of downloading a browser."""
     workspace = tmp_path / "ws"
-    fake = workspace / "playwright"
+    workspace.mkdir()
+    fake = tmp_path / "fake-modules" / "playwright"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
     (fake / "__main__.py").write_text("import os, sys\nopen(os.path.join(os.getcwd(), 'playwright-called'), 'w')"
@@ -320,7 +326,8 @@ def test_render_installs_the_render_extra_and_chromium_only_when_missing(runner_
     bare.mkdir()
     run = Runner(runner_env, {"target": "site", "render": "true"}, workspace)
     pip_report = tmp_path / "pip-report.json"  # pip's own record of what was asked for
-    env = {"PATH": f"{runner_env['venv'] / 'bin'}:{bare}", "PIP_REPORT": str(pip_report)}
+    env = {"PATH": f"{runner_env['venv'] / 'bin'}:{bare}", "PIP_REPORT": str(pip_report),
+           "PYTHONPATH": str(fake.parent)}
     result = run.step({**install, "env": {**install["env"], **env}})
     assert result.returncode == 0, result.stdout + result.stderr
     (requested,) = [i for i in json.loads(pip_report.read_text())["install"] if i["metadata"]["name"] == "smo-audit"]

@@ -115,10 +115,15 @@ def test_shards_as_separate_processes_equal_the_single_process_report(site, tmp_
 
 
 def test_local_workers_write_every_requested_format(site, tmp_path: Path) -> None:
+    """Run by the `smo-audit` command from a folder with modules named like the standard ones:
+    the cluster's worker processes (`python -c ...`) must not import them."""
     server, pages, single = site
     before = len(server.requests)
-    done = _run("audit", server.url("/"), "--dask", "local:2", "-f", "json,markdown", "--output-dir",
-                str(tmp_path / "out"), "--workers", "0", "-q", cwd=tmp_path)
+    for name in ("selectors.py", "json.py"):
+        (tmp_path / name).write_text('raise SystemExit("planted module imported from the working directory")\n')
+    command = [str(Path(sys.executable).with_name("smo-audit")), "audit", server.url("/"), "--dask", "local:2",
+               "-f", "json,markdown", "--output-dir", str(tmp_path / "out"), "--workers", "0", "-q"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # -q: nothing on stderr, Dask's logs included
     _audited_once(server, before, pages)

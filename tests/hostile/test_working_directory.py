@@ -38,7 +38,7 @@ def test_modules_in_the_working_directory_are_not_imported(tmp_path: Path, progr
     command = [*program, "audit", str(DEMO), "-f", "json", "-o", str(report), "-q"]
     env = dict(os.environ)
     if "-S" in program:  # without `site`, the packages as a wheel installs them, and the dependencies
-        env["PYTHONPATH"] = os.pathsep.join((str(_installed_layout(tmp_path / "lib")), sysconfig.get_paths()["purelib"]))
+        env["PYTHONPATH"] = os.pathsep.join((str(_installed_layout(tmp_path / "lib")), *_dependency_folders()))
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
     assert "planted module" not in done.stderr, done.stderr
     assert done.returncode in (0, 1), done.stderr  # audited (1: below a threshold), not exit 3 or 4
@@ -54,3 +54,10 @@ def _installed_layout(where: Path) -> Path:
                          ("smo_audit_templates", "report_templates"), ("smo_audit_demo", "fixtures/demo")):
         (where / name).symlink_to(ROOT / folder, target_is_directory=True)
     return where
+
+
+def _dependency_folders() -> list[str]:
+    """Where this interpreter finds the dependencies (a venv's purelib/platlib, or the system's)."""
+    paths = sysconfig.get_paths()
+    found = [paths["purelib"], paths["platlib"], *(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))]
+    return list(dict.fromkeys(found))
