@@ -14,8 +14,7 @@ fork server, folder server, the local Dask cluster's workers, Dask shards) start
 import os
 import sys
 
-# Before any other import: os and sys are loaded at start-up already. (`python -P -m smo_audit`,
-# as the Action runs it, never has the entry; runpy's own imports come before this file.)
+# Before any other import (os and sys are loaded at start-up already).
 try:
     _here = os.getcwd()  # noqa: PTH109 -- pathlib is not imported yet, and must not come from here
 except OSError:  # the working directory was removed: nothing can be imported from it

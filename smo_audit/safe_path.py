@@ -3,8 +3,9 @@
 A Python started as `python -c ...` (a multiprocessing fork server, Dask's spawned workers) puts
 the working directory first on `sys.path`, so a `json.py` or `selectors.py` in the folder
 smo-audit is run from (a repository's checkout, a build folder) would be imported, and run, in
-place of the module it needs. PYTHONSAFEPATH (Python 3.11+) leaves it out; it is set only while
-such children start, so nothing else this process starts sees it.
+place of the module it needs. PYTHONSAFEPATH (Python 3.11+) leaves it out; it is set only inside
+the block (a fork server's start, a local Dask cluster's life), so the children this process starts
+elsewhere do not inherit it.
 """
 
 from __future__ import annotations

@@ -13,12 +13,13 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
 
-DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "site"
 ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "fixtures" / "demo" / "site"
 PLANTED = 'raise SystemExit("planted module imported from the working directory")\n'
 # json and selectolax: imported by the audit and its page workers; socketserver: by the folder
 # server (a child process); pathlib and re: by smo_audit's own first imports.
@@ -50,8 +51,8 @@ def _installed_layout(where: Path) -> Path:
     """The packages under the names a wheel gives them (pyproject.toml's package-dir), as links:
     the tests' editable install maps them with a finder that `-S` leaves out."""
     where.mkdir()
-    for name, folder in (("smo_audit", "smo_audit"), ("smo_audit_rules", "rules"),
-                         ("smo_audit_templates", "report_templates"), ("smo_audit_demo", "fixtures/demo")):
+    package_dir = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    for name, folder in package_dir.items():
         (where / name).symlink_to(ROOT / folder, target_is_directory=True)
     return where
 
