@@ -202,7 +202,10 @@ def share_reachable(ctx: PageContext) -> Outcome | None:
         else:
             far.append(f"{view.name}: the first share button is {depth:.1f} screens down ({_label(first)})")
     if not judged:
-        return skipped("no share button is visible in any rendered viewport (see share-visible-*)")
+        if not any(_buttons(view) for view in views):
+            return skipped("no share button was found on the rendered page: there is none to reach")
+        return skipped("no share button is visible in any rendered viewport "
+                       "(see share-visible-mobile and share-visible-desktop)")
     if far:
         return failed(f"share buttons are out of reach: {'; '.join(far)}{_inherited(ctx)}", *far, *near)
     return passed(f"a share button is within reach in every viewport{_inherited(ctx)}", *near)

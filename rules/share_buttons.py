@@ -81,6 +81,17 @@ def _live_js_widgets(widgets: Iterable[ShareWidget]) -> list[ShareWidget]:
     return [w for w in widgets if w.js_only and not w.dead]
 
 
+# Why a widget's buttons can be missing from a rendered page: the audit's browser fetches only what
+# the fetch policy allows, and a broken or slow widget draws nothing.
+_NOT_DRAWN = ("its script was refused or failed, or drew them after the page settled "
+              "(the page's render notes say which requests were refused)")
+
+
+def _was_rendered(ctx: PageContext) -> bool:
+    """This page's facts include a browser's view (its own render, or its template's)."""
+    return ctx.rendered is not None and ctx.rendered.status != "static-only"
+
+
 def _has_affordance(facts: PageFacts) -> bool:
     return bool(facts.share_buttons) or any(not w.dead for w in facts.share_widgets)
 
@@ -119,8 +130,9 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
     ## What it checks
     Every content page (by default articles and products, recognised from `og:type` and JSON-LD)
     offers at least one way to share it: a share link, a share widget or a Web Share API button.
-    Pages whose only share widget draws its buttons with JavaScript count as unknown in static
-    mode, never as missing.
+    Pages whose only share widget draws its buttons with JavaScript count as unknown, never as
+    missing: in static mode, and in rendered mode when the rendered page shows none of them (the
+    widget's script may have been refused by the audit's fetch policy).
 
     ## Why it matters
     Articles and products are what people share. A page without a share button leaves the
@@ -168,11 +180,20 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
             unknown.append(page.final_url)
         else:
             without.append(page.final_url)
+    rendered = ctx.settings.mode == "rendered"
+    unknown_why = ("drawn by JavaScript that showed none when rendered" if rendered
+                   else "only through JavaScript (unknown in static mode)")
     counts = (f"{len(with_buttons)} of {_counted(len(content), 'content page', 'has', 'have')} share buttons"
-              + (f", {len(unknown)} only through JavaScript (unknown in static mode)" if unknown else ""))
+              + (f", {len(unknown)} {unknown_why}" if unknown else ""))
     if not without:
         if with_buttons:
             return passed(counts, *unknown[:10])
+        if rendered:
+            return skipped(
+                f"share buttons on {plural(len(unknown), 'content page')} are drawn by JavaScript, and none "
+                f"appeared when {'it was' if len(unknown) == 1 else 'they were'} rendered: {_NOT_DRAWN}",
+                *unknown[:10],
+            )
         return skipped(
             f"share buttons on {plural(len(unknown), 'content page')} are drawn by JavaScript, which static "
             "mode does not run: run with --render to check them", *unknown[:10],
@@ -281,6 +302,9 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     js_widgets = _live_js_widgets(facts.share_widgets)
     if js_widgets:
         drawn = _providers(js_widgets) or "a script"
+        if _was_rendered(ctx):
+            return skipped(f"{_names(missing)} not found, and {drawn}, which draws share buttons with "
+                           f"JavaScript, drew none when the page was rendered: {_NOT_DRAWN}")
         return skipped(
             f"{_names(missing)} not found in the HTML, but {drawn} draws share buttons with JavaScript, "
             "which static mode does not run: run with --render to check coverage",
@@ -444,6 +468,9 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
     if checked:
         return passed(f"{_counted(checked, 'share button', 'shares', 'share')} {expected[0]}",
                       *(f"{b.network}: {b.shares_url}" for b in buttons[:10]))
+    if _was_rendered(ctx):
+        return skipped("the share links still carry no URL after rendering: a script gives them one when "
+                       "they are clicked, which the audit does not do", *unknown[:10])
     return skipped("the share links get their URL from a script on click, which static mode does not run: "
                    "run with --render to check them", *unknown[:10])
 

@@ -328,7 +328,13 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
             if baseline is not None and run.audited and stopped is None:
                 _compare_baseline(run, baseline, cfg.tolerance, cfg.quiet)
             report = run.summary(finished=True)
-            if not run.audited and stopped is None:
+            if not run.audited and stopped is None and shard is not None and run.empty_partition_ok:
+                # The site answered and another shard audits its start page; none of the pages this
+                # shard could reach (the sitemap's) is in its partition. An empty part, not a
+                # failure: in a CI matrix a failed job would stop the merge.
+                if not cfg.quiet:
+                    _notice(f"shard {shard} owns none of the pages it could reach; its part holds no pages")
+            elif not run.audited and stopped is None:
                 reason = report.errors[0].message if report.errors else "no page could be fetched"
                 _write_report(run, outputs, cfg.quiet)
                 raise TargetError(f"nothing could be audited at {target_text}: {reason}")
@@ -363,7 +369,8 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
         if not done.parts:
             sys.stderr.write(f"smo-audit: {done.stop_reason} before any shard finished; no report was written\n")
             return stopped or EXIT_INTERRUPTED
-        report = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet, stop_reason=done.stop_reason)
+        report = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet, stop_reason=done.stop_reason,
+                               warn=not cfg.quiet)
     if stopped is not None:
         sys.stderr.write(f"smo-audit: {done.stop_reason}; the partial report of {len(done.parts)} of "
                          f"{done.count} shards was written\n")
@@ -372,11 +379,12 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
 
 
 def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None = None, tolerance: float = 0.0,
-                  quiet: bool = True, stop_reason: str | None = None) -> Report:
+                  quiet: bool = True, stop_reason: str | None = None, warn: bool = True) -> Report:
     """Merge shard parts (the site rules run over all their pages) and write the report.
 
     `stop_reason`: the signal that stopped a `--dask` run (its shards say "terminated": the
-    client stopped them), so the report names what the user did."""
+    client stopped them), so the report names what the user did. `warn`: say on stderr when a shard's
+    part is missing."""
     from smo_audit.report.outputs import ReportOutputs
     from smo_audit.report.spool import PageSpool
     from smo_audit.shard import merge_parts
@@ -391,9 +399,14 @@ def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None =
         try:
             outputs.start()
             _write_report(run, outputs, quiet)
-            return run.summary(finished=True)
+            report = run.summary(finished=True)
         finally:
             outputs.close()
+    if warn:  # the report says so too; a CI log that only shows stderr should as well
+        for error in report.errors:
+            if error.kind == "shard-missing":
+                sys.stderr.write(f"smo-audit: partial report: {printable(error.message)}\n")
+    return report
 
 
 def _compare_baseline(run: Audit, baseline: Report, tolerance: float, quiet: bool) -> None:

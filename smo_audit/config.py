@@ -407,6 +407,8 @@ def _explain(exc: ValidationError, sources: Mapping[str, str]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     value = error.get("input")
     shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+    if shown and repr(value) in message:
+        shown = ""  # the message names the value already ("unknown viewport 'tablet'")
     if error["type"] == "extra_forbidden" and len(loc) >= 1:
         # An unknown key inside a nested table (an override's or a rule's)
         allowed = OVERRIDE_FIELDS if loc[0] == "overrides" else ("level", "options")

@@ -144,6 +144,9 @@ class Audit:
         self.target = target
         self.shard = shard  # --shard K/N: audit one partition of the site's URLs (smo_audit/shard.py)
         self.site_info: SiteInfo | None = None  # what the crawl learned of robots.txt and sitemaps
+        # --shard: another shard owns the start page, and the site answered (robots.txt, any status):
+        # finding no page of this partition is then an empty part, not a target that failed.
+        self.empty_partition_ok = False
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
@@ -404,6 +407,7 @@ class Audit:
                 if summary is not None:
                     self.partial = self.partial or summary.partial
                     self.stop_reason = self.stop_reason or summary.stop_reason
+                    self.empty_partition_ok = summary.origin_answered and not summary.start_owned
                 if self.folder is not None:
                     self._folder_done(crawler, summary)
                 site = SiteInfo(

@@ -134,6 +134,10 @@ def read_part(path: Path) -> Part:
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError:
+                    if number == 1 and line.lstrip().startswith("{"):  # a JSON report, written with -f json
+                        raise UsageError(f"{path} is not a shard part: it looks like a JSON report; --merge "
+                                         "reads the NDJSON parts of `smo-audit audit URL --shard K/N "
+                                         "-o part-K.ndjson`") from None
                     raise UsageError(f"{path} is not a shard part: line {number} is not JSON") from None
                 kind = data.get("type") if isinstance(data, dict) else None
                 if kind == SHARD_LINE:

@@ -162,6 +162,8 @@ class CrawlSummary:
     non_html_skipped: int = 0  # linked URLs that answered with something other than HTML
     offsite_redirects: int = 0  # in-scope URLs that redirected out of scope (not audited)
     inventory_left: int = 0  # folder targets: files of the build max_pages left unaudited
+    origin_answered: bool = True  # the start origin answered its robots.txt request (any status)
+    start_owned: bool = True  # --shard: the start URL is in this shard's partition
     elapsed_seconds: float = 0.0
     pages_per_second: float = 0.0
 
@@ -241,6 +243,7 @@ class Crawler:
         self._admitted = 0
         self._extra_admitted = 0
         self._handed_off = 0  # URLs seen that belong to another shard
+        self._start_owned = True
         self._start_site: str | None = None
         self._done = 0
         self._pages = 0
@@ -324,6 +327,7 @@ class Crawler:
             await self._audit_start(_Item(start, 0, None, explicit=True))
         else:
             self._start_final = start  # another shard audits the start page
+            self._start_owned = False
         self._done = 1
         self._progress(force=True)
 
@@ -849,6 +853,8 @@ class Crawler:
             non_html_skipped=self._non_html,
             offsite_redirects=self._offsite,
             inventory_left=self._inventory_left,
+            origin_answered=robots is not None and robots.status is not None,
+            start_owned=self._start_owned,
             elapsed_seconds=elapsed,
             pages_per_second=self._pages / elapsed if elapsed > 0 else 0.0,
         )

@@ -45,6 +45,8 @@ def test_missing_chromium_exits_2_with_one_sentence(tmp_path: Path) -> None:
 def test_a_bad_viewport_is_a_usage_error() -> None:
     result = _cli("audit", "http://127.0.0.1:9/", "--render", "--viewports", "desktop,watch", "--quiet")
     assert result.returncode == 2 and "unknown viewport 'watch'" in result.stderr
+    alone = _cli("audit", "http://127.0.0.1:9/", "--render", "--viewports", "tablet", "--quiet")
+    assert alone.returncode == 2 and alone.stderr.count("'tablet'") == 1, alone.stderr  # named once
 
 
 def test_static_mode_never_imports_playwright() -> None:

@@ -69,7 +69,7 @@ class RuleCase:
     @property
     def id(self) -> str:
         where = f"{self.routes.rsplit(':', 1)[-1]}:" if self.routes else ""
-        return f"{self.rule}:{where}{self.page}:{self.status}"
+        return f"{self.rule}:{where}{self.page}{':rendered' if self.render else ''}:{self.status}"
 
 
 def load_cases() -> list[RuleCase]:
