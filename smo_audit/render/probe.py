@@ -24,6 +24,12 @@ from __future__ import annotations
 
 INIT_SCRIPT = """
 (() => {
+  // Every rendered page starts as a first-time visitor: the top document's local and session
+  // storage are emptied before its first script. The slot's reset clears the origin's storage
+  // over DevTools too, but the renderer keeps the page's last write when it was not yet confirmed
+  // by the browser at that moment (measured: about one page in ten under load carried consent to
+  // the next one), and the next page, in the same renderer, would read it.
+  try { if (window.top === window) { localStorage.clear(); sessionStorage.clear(); } } catch (e) {}
   const count = (name) => { window.__smoBlocked = window.__smoBlocked || {};
     window.__smoBlocked[name] = (window.__smoBlocked[name] || 0) + 1; };
   const quiet = (name, value) => function () { count(name); return value; };
