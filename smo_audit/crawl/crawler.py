@@ -243,7 +243,7 @@ class Crawler:
         self._admitted = 0
         self._extra_admitted = 0
         self._handed_off = 0  # URLs seen that belong to another shard
-        self._start_owned = True
+        self._start_owned = True  # --shard: the start URL is this shard's (set in run)
         self._start_site: str | None = None
         self._done = 0
         self._pages = 0
@@ -323,11 +323,11 @@ class Crawler:
             raise TargetError(f"{start} may not be crawled: {reason} (use --ignore-robots to audit it anyway).")
         self._seen.add(start)
         self._admitted = 1
-        if settings.owns is None or settings.owns(start):
+        self._start_owned = settings.owns is None or settings.owns(start)
+        if self._start_owned:
             await self._audit_start(_Item(start, 0, None, explicit=True))
         else:
             self._start_final = start  # another shard audits the start page
-            self._start_owned = False
         self._done = 1
         self._progress(force=True)
 
