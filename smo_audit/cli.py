@@ -369,28 +369,33 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
         if not done.parts:
             sys.stderr.write(f"smo-audit: {done.stop_reason} before any shard finished; no report was written\n")
             return stopped or EXIT_INTERRUPTED
-        report = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet, stop_reason=done.stop_reason,
-                               warn=not cfg.quiet)
+        report, signalled = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet,
+                                          stop_reason=done.stop_reason, warn=not cfg.quiet)
     if stopped is not None:
         sys.stderr.write(f"smo-audit: {done.stop_reason}; the partial report of {len(done.parts)} of "
                          f"{done.count} shards was written\n")
         return stopped
+    if signalled is not None:
+        sys.stderr.write(f"smo-audit: {signalled} while merging; the partial report was written\n")
+        return exit_code(signalled) or EXIT_INTERRUPTED
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 
 def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None = None, tolerance: float = 0.0,
-                  quiet: bool = True, stop_reason: str | None = None, warn: bool = True) -> Report:
+                  quiet: bool = True, stop_reason: str | None = None,
+                  warn: bool = True) -> tuple[Report, str | None]:
     """Merge shard parts (the site rules run over all their pages) and write the report.
 
     `stop_reason`: the signal that stopped a `--dask` run (its shards say "terminated": the
     client stopped them), so the report names what the user did. `warn`: say on stderr when a shard's
-    part is missing."""
+    part is missing. Also returns the signal that stopped the merge itself (its crawl of the
+    pages no shard reached, or the site rules): the report is written all the same."""
     from smo_audit.report.outputs import ReportOutputs
     from smo_audit.report.spool import PageSpool
     from smo_audit.shard import merge_parts
 
     with PageSpool() as spool:
-        run = merge_parts(paths, spool)
+        run, signalled = merge_parts(paths, spool)
         if stop_reason is not None:
             run.stop(stop_reason)
         if baseline is not None and run.audited:
@@ -404,9 +409,9 @@ def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None =
             outputs.close()
     if warn:  # the report says so too; a CI log that only shows stderr should as well
         for error in report.errors:
-            if error.kind == "shard-missing":
+            if error.kind in ("shard-missing", "shard-links-dropped"):
                 sys.stderr.write(f"smo-audit: partial report: {printable(error.message)}\n")
-    return report
+    return report, signalled
 
 
 def _compare_baseline(run: Audit, baseline: Report, tolerance: float, quiet: bool) -> None:
@@ -572,6 +577,7 @@ def report_command(
 
 
 def _merge(paths: list[Path], formats: str | None, output: Path | None, output_dir: Path | None, show: str | None) -> int:
+    from smo_audit.interrupt import exit_code
     from smo_audit.report.formats import parse_formats
     from smo_audit.report.outputs import OutputPlan
 
@@ -581,7 +587,10 @@ def _merge(paths: list[Path], formats: str | None, output: Path | None, output_d
         raise UsageError(str(exc)) from None
     plan = OutputPlan(tuple(names), output, output_dir, show or "summary")
     plan.check()
-    report = _write_merged(paths, plan)
+    report, signalled = _write_merged(paths, plan)
+    if signalled is not None:
+        sys.stderr.write(f"smo-audit: {signalled}; the partial merged report was written\n")
+        return exit_code(signalled) or EXIT_INTERRUPTED
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
+from smo_audit.crawl.handover import Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
 from smo_audit.engine.api import AuditSettings, PageRecord, SiteContext, SiteInfo
@@ -147,6 +148,7 @@ class Audit:
         # --shard: another shard owns the start page, and the site answered (robots.txt, any status):
         # finding no page of this partition is then an empty part, not a target that failed.
         self.empty_partition_ok = False
+        self.handover: Handover | None = None  # --shard: links left to other partitions (crawl/handover.py)
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
@@ -408,6 +410,7 @@ class Audit:
                     self.partial = self.partial or summary.partial
                     self.stop_reason = self.stop_reason or summary.stop_reason
                     self.empty_partition_ok = summary.origin_answered and not summary.start_owned
+                    self.handover = summary.handover
                 if self.folder is not None:
                     self._folder_done(crawler, summary)
                 site = SiteInfo(
@@ -578,21 +581,63 @@ class Audit:
             values = self._intern(tuple(scored(page.findings, self.rule_set.weights)))
         self._add_page(page, record, values)
 
-    async def execute_merged(self, site: SiteInfo) -> None:
-        """The site rules over the merged pages of a sharded audit, fetching like a single audit."""
+    def reached_urls(self) -> tuple[dict[str, str], set[str]]:
+        """report --merge: final URL -> URL of every merged page, and the URL of every entry."""
+        audited: dict[str, str] = {}
+        entries: set[str] = set()
+        for record in self.collected.records:
+            entries.add(record.url)
+            if record.duplicate_of is None:
+                audited.setdefault(record.final_url or record.url, record.url)
+        return audited, entries
+
+    async def execute_merged(self, site: SiteInfo, resume: Resume | None = None) -> None:
+        """The site rules over the merged pages of a sharded audit, fetching like a single audit.
+
+        `resume`: pages the shards linked to and none of them audited (crawl/handover.py) are
+        audited here first, crawling on from them like one process would have."""
         agent = self.config.user_agent or DEFAULT_USER_AGENT
         addresses = await address_policy_for(self.target.url, PrivateMode(self.config.private_addresses), folder=False)
         fetcher = Fetcher(agent, self._limits(), max_connections=max(self.config.concurrency * 2, 8),
                           address_policy=addresses)
+        settings = replace(self._crawl_settings(site.start_url), use_sitemaps=False, resume=resume)
         try:
-            crawler = Crawler(self._crawl_settings(site.start_url), fetcher)  # robots.txt cache for the policy
+            crawler = Crawler(settings, fetcher)  # also the robots.txt cache of the policy
             self.fetch_policy = FetchPolicy(addresses, agent, robots=crawler.robots_refusal)
             self._resources = ResourceCache(fetcher, rewrite=None, policy=self.fetch_policy)
             self.site_info = site
-            if self.collected.records:
+            if resume is not None and resume.frontier and not self.interrupted:
+                await self._crawl_on(crawler)
+            if resume is not None and resume.redirects:
+                self._redirected(resume.redirects)
+            if self.collected.records and not self.interrupted:
                 await self._site_rules(site)
         finally:
             await fetcher.aclose()
+
+    def _redirected(self, redirects: Mapping[str, str]) -> None:
+        """report --merge: a shard's URL that redirects to another partition's audited page is
+        that page's duplicate, as in one process (the shard did not follow the redirect)."""
+        audited, _entries = self.reached_urls()
+        index = self.collected.index
+        for url, target in redirects.items():
+            page = target if target in index else audited.get(target)
+            if page is not None and url not in index:
+                self._on_duplicate(url, page)
+
+    async def _crawl_on(self, crawler: Crawler) -> None:
+        """The merge's crawl from the handed-over links (its pages join the merged ones)."""
+        self.pool.start()
+        try:
+            summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)
+        except TargetError as exc:  # the start page, no shard's: it answers no more
+            self.collected.errors.append(rm.CrawlError(url=self.target.text, kind="not-auditable", message=str(exc)))
+            return
+        finally:
+            self.pool.close()
+        if summary.partial:
+            self.partial = True
+            self.stop_reason = self.stop_reason or summary.stop_reason
 
     def page_lines_ndjson(self) -> Iterator[str]:
         """Every audited page as an NDJSON page line, in order."""

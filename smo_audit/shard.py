@@ -5,19 +5,21 @@ A million-page site is not crawled by one process. Each shard runs the same comm
 sitemaps like any audit, but fetches only the URLs its partition owns (a stable hash of the
 normalised URL, so every shard agrees without talking to the others) and follows the links of
 its own pages within that partition. A URL owned by another shard is never fetched here, so no
-page is fetched twice. The shard writes one NDJSON part: its pages (the report's page lines), a
-`shard` line (partition, effective config, robots.txt and sitemap facts, the two page facts the
-site rules read that the report does not carry) and the usual summary line.
+page is fetched twice (a redirect onto one is not followed either). The shard writes one NDJSON
+part: its pages (the report's page lines), a `shard` line (partition, effective config, robots.txt
+and sitemap facts, the two page facts the site rules read that the report does not carry, and the
+handover: links to other partitions' pages no sitemap lists, see crawl/handover.py) and the usual
+summary line.
 
 `smo-audit report --merge part-*.ndjson` checks that the parts belong together (same target and
 config, each partition once), streams their pages into one spool, rebuilds the compact per-page
-records the site rules read, runs the site rules once over all of them (they may fetch, like a
-single audit) and scores the site: the same report a single process would have written, pages
-in partition order.
+records the site rules read, audits the handed-over pages no part holds (crawling on from them,
+in this process), runs the site rules once over all of them (they may fetch, like a single audit)
+and scores the site: the same report a single process would have written, pages in partition
+order, the merge's own last.
 
-What a partition cannot see: pages reachable only through links on another shard's pages (the
-sitemaps are the page list; a site without one is audited in one process), and duplicates across
-partitions (a canonical or a redirect naming a page of another shard).
+What a partition cannot see: duplicates across partitions by canonical (a page naming a page of
+another shard as its canonical: both are audited).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smo_audit.crawl.handover import Handover
 from smo_audit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -80,6 +83,7 @@ def shard_line(run: Audit, shard: Shard) -> str:
             "sitemaps": list(site.sitemaps), "sitemap_lastmod": [list(p) for p in site.sitemap_lastmod],
         },
         "records": records,
+        "handover": None if run.handover is None else run.handover.to_json(),
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -115,6 +119,7 @@ class Part:
     meta: dict[str, Any]
     summary: dict[str, Any]
     extras: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    handover: Handover = field(default_factory=Handover)
 
     def page_lines(self) -> Iterator[str]:
         with self.path.open("r", encoding="utf-8") as handle:
@@ -157,7 +162,7 @@ def read_part(path: Path) -> Part:
         raise UsageError(f"{path} is an unfinished shard part (no summary line): run that shard again")
     shard = parse_shard(str(meta.get("shard", "")))
     extras = {str(url): (bool(v[0]), bool(v[1])) for url, v in (meta.get("records") or {}).items()}
-    return Part(path, shard, meta, summary, extras)
+    return Part(path, shard, meta, summary, extras, Handover.from_json(meta.get("handover")))
 
 
 def _comparable(config: dict[str, Any]) -> dict[str, Any]:
@@ -189,15 +194,20 @@ def check_parts(parts: list[Part]) -> tuple[list[str], int]:
     return missing, count
 
 
-def merge_parts(paths: list[Path], spool: Any) -> Audit:
-    """Merge shard parts into one finished Audit (pages on `spool`, site rules run)."""
+def merge_parts(paths: list[Path], spool: Any) -> tuple[Audit, str | None]:
+    """Merge shard parts into one finished Audit (pages on `spool`, site rules run).
+
+    Also returns "interrupted" or "terminated" when a signal stopped the merge's own crawl or its
+    site rules (the Audit is then partial, and what it audited is kept), else None."""
     import asyncio
     from datetime import datetime
 
     from pydantic import ValidationError
 
     from smo_audit.config import AuditConfig
+    from smo_audit.crawl.handover import resume_from
     from smo_audit.engine.api import SiteInfo
+    from smo_audit.interrupt import Stopper, Terminated
     from smo_audit.pipeline import Audit, resolve_target
     from smo_audit.report import model as rm
 
@@ -213,6 +223,7 @@ def merge_parts(paths: list[Path], spool: Any) -> Audit:
     if started:
         run.started_at = min(started)
     seen_errors: set[tuple[str, str, str]] = set()
+    reported: set[str] = set()  # URLs the parts fetched that are not pages: never fetched again
     for part in parts:
         for line in part.page_lines():
             run.add_merged_page(line, part.extras)
@@ -222,12 +233,23 @@ def merge_parts(paths: list[Path], spool: Any) -> Audit:
                 continue  # plugin problems are the merge's own; robots/sitemap errors repeat per part
             seen_errors.add(key)
             run.collected.errors.append(rm.CrawlError.model_validate(error))
+            if error.get("url"):
+                reported.add(str(error["url"]))
         if part.summary.get("partial"):
             run.partial = True
             run.stop_reason = run.stop_reason or part.summary.get("stop_reason") or "partial"
     for sentence in missing:
         run.collected.errors.append(rm.CrawlError(url=run.target.text, kind="shard-missing", message=sentence))
         run.stop("shards-missing")
+    for part in parts:
+        if part.handover.dropped:
+            run.collected.errors.append(rm.CrawlError(
+                url=run.target.text, kind="shard-links-dropped",
+                message=f"shard {part.shard} linked to {len(part.handover.links) + part.handover.dropped:,} pages of "
+                        f"other partitions that no sitemap lists and kept {len(part.handover.links):,}: pages only "
+                        "the others lead to may be missing from this report (list them in a sitemap)"))
+            run.partial = True
+            run.stop_reason = run.stop_reason or "shard-links-dropped"
     site_data = next((p.meta["site"] for p in parts if p.meta.get("site")), None)
     if site_data is not None:
         site = SiteInfo(
@@ -235,8 +257,20 @@ def merge_parts(paths: list[Path], spool: Any) -> Audit:
             robots_url=site_data.get("robots_url"), sitemaps=tuple(site_data.get("sitemaps") or ()),
             sitemap_lastmod=tuple((str(a), str(b)) for a, b in site_data.get("sitemap_lastmod") or ()),
         )
-        asyncio.run(run.execute_merged(site))
-    return run
+        audited, entries = run.reached_urls()
+        resume = resume_from([p.handover for p in parts], audited, reported | entries)
+        stopper = Stopper(on_stop=run.stop)
+        try:
+            with stopper.installed():
+                asyncio.run(stopper.run(run.execute_merged(site, resume)))
+        except KeyboardInterrupt:  # before the event loop took over
+            stopper.reason = "interrupted"
+            run.stop(stopper.reason)
+        except Terminated:
+            stopper.reason = "terminated"
+            run.stop(stopper.reason)
+        return run, stopper.reason
+    return run, None
 
 
 def part_outputs(path: Path, run: Audit, shard: Shard) -> ReportOutputs:

@@ -55,6 +55,7 @@ from smo_audit.crawl.fetcher import (
     FetchLimits,
     retry_after_seconds,
 )
+from smo_audit.crawl.handover import HandedLink, Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage, RawResponse
 from smo_audit.crawl.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsFile
 from smo_audit.crawl.sessions import SessionIds
@@ -115,6 +116,8 @@ class CrawlSettings:
     # --shard K/N: the URLs this process audits (a stable hash partition, see smo_audit/shard.py).
     # Other URLs are left to their own shard: never fetched here, so no page is fetched twice.
     owns: Callable[[str], bool] | None = None
+    # report --merge: the crawl that goes on from the links the shards handed over (handover.py).
+    resume: Resume | None = None
 
     def __post_init__(self) -> None:
         if self.max_pages < 1 or self.max_depth < 0:
@@ -164,6 +167,7 @@ class CrawlSummary:
     inventory_left: int = 0  # folder targets: files of the build max_pages left unaudited
     origin_answered: bool = True  # the start origin answered its robots.txt request (any status)
     start_owned: bool = True  # --shard: the start URL is in this shard's partition
+    handover: Handover | None = None  # --shard: links left to other partitions (handover.py)
     elapsed_seconds: float = 0.0
     pages_per_second: float = 0.0
 
@@ -244,6 +248,7 @@ class Crawler:
         self._extra_admitted = 0
         self._handed_off = 0  # URLs seen that belong to another shard
         self._start_owned = True  # --shard: the start URL is this shard's (set in run)
+        self._handover = Handover() if settings.owns is not None else None
         self._start_site: str | None = None
         self._done = 0
         self._pages = 0
@@ -267,6 +272,19 @@ class Crawler:
         self._on_page: OnPage | None = None
         self._on_error: OnError | None = None
         self._on_duplicate: OnDuplicate | None = None
+        if settings.resume is not None:
+            self._resume(settings.resume)
+
+    def _resume(self, resume: Resume) -> None:
+        """The merge's crawl: what the shards fetched is seen, their pages are audited already."""
+        strip = self._strip
+        for final, url in resume.audited.items():
+            final = try_normalize(final, strip) or final
+            self._audited.setdefault(final, _Audited(url))
+            self._seen.add(final)
+            self._seen.add(try_normalize(url, strip) or url)
+        for url in resume.fetched:
+            self._seen.add(try_normalize(url, strip) or url)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -321,9 +339,10 @@ class Crawler:
         if settings.respect_robots and not robots.allowed(start, settings.user_agent):
             reason = robots.note or f"{robots.url} disallows it for {settings.user_agent.split('/')[0]}"
             raise TargetError(f"{start} may not be crawled: {reason} (use --ignore-robots to audit it anyway).")
+        reached = start in self._seen  # report --merge: a shard audited the start page
         self._seen.add(start)
         self._admitted = 1
-        self._start_owned = settings.owns is None or settings.owns(start)
+        self._start_owned = not reached and (settings.owns is None or settings.owns(start))
         if self._start_owned:
             await self._audit_start(_Item(start, 0, None, explicit=True))
         else:
@@ -333,6 +352,8 @@ class Crawler:
 
         for seed in settings.extra_seeds:
             self._consider(seed, 0, None, explicit=True)
+        for link in settings.resume.frontier if settings.resume is not None else ():
+            self._consider(link.url, link.depth, link.referrer, explicit=link.explicit)
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(settings.concurrency)]
         if settings.use_sitemaps:
             await self._load_sitemaps(robots, start)
@@ -404,6 +425,8 @@ class Crawler:
         except FetchFailure as failure:
             if failure.kind == "not-html" and not item.explicit:
                 self._non_html += 1
+                if self._handover is not None:
+                    self._handover.fetched_without_page(item.url)
                 return
             self._error(CrawlError(item.url, failure.kind, failure.message, failure.status, item.referrer))
             return
@@ -418,6 +441,8 @@ class Crawler:
             return
         if final != item.url and not self._scope(final) and not item.explicit:
             self._offsite += 1
+            if self._handover is not None:
+                self._handover.fetched_without_page(item.url)
             return
         await self._deliver(item, response, final)
 
@@ -428,6 +453,8 @@ class Crawler:
             return False
         if url in self._audited or not self._scope(url):
             return True
+        if self.settings.owns is not None and not self.settings.owns(url):
+            return True  # --shard: another partition's page (_stopped_redirect hands it over)
         return self._robots_stops(url)
 
     def _stop_for_robots(self, target: str) -> bool:
@@ -475,11 +502,19 @@ class Crawler:
                 and self._robots.peek(origin(url)) is None)
 
     def _stopped_redirect(self, item: _Item, final: str) -> None:
+        owns = self.settings.owns
         previous = None if item.explicit else self._audited.get(final)  # explicit: robots only
         if previous is not None:
             self._duplicate(item.url, previous.url)
         elif not self._scope(final) and not item.explicit:
             self._offsite += 1  # e.g. /twitter -> twitter.com: not a page of this site
+            if self._handover is not None:
+                self._handover.fetched_without_page(item.url)
+        elif self._handover is not None and not item.explicit and owns is not None and not owns(final):
+            # Another partition's page: its shard (or the merge) audits it, and the merge lists
+            # this URL as its duplicate.
+            self._handover.redirect(item.url, final)
+            self._consider(final, item.depth, item.referrer)
         else:
             robots = self._robots.peek(origin(final))
             reason = robots.url if robots else "robots.txt"
@@ -554,8 +589,11 @@ class Crawler:
             self._consider(canon, item.depth, url)
 
     def _consider(self, raw: str, depth: int, referrer: str | None, *, explicit: bool = False,
-                  linked: bool = False) -> None:
-        """Admit a discovered URL to the frontier if it is new, in scope, allowed and within bounds."""
+                  linked: bool = False, listed: bool = False) -> None:
+        """Admit a discovered URL to the frontier if it is new, in scope, allowed and within bounds.
+
+        `listed`: a sitemap entry. --shard: a URL of another partition is handed over (handover.py)
+        unless a sitemap lists it, before or after the link."""
         if self._rewrite is not None:
             raw = self._rewrite(raw)
         url = try_normalize(raw, self._strip)
@@ -564,10 +602,14 @@ class Crawler:
         if linked and url != referrer and self._scope(url):
             self._linked.add(url)
         if url in self._seen:
+            if listed and self._handover is not None:
+                self._handover.listed(url)
             return
         if self.settings.owns is not None and not self.settings.owns(url):
             self._seen.add(url)
             self._handed_off += 1
+            if not listed and self._handover is not None and (explicit or self._scope(url)):
+                self._handover.hand(HandedLink(url, depth, referrer, explicit))
             return
         if not explicit:
             if not self._scope(url):
@@ -680,7 +722,7 @@ class Crawler:
                     normalised = try_normalize(entry.loc, self._strip)
                     if normalised is not None:
                         self._lastmod.append((normalised, entry.lastmod))
-                self._consider(entry.loc, 1, url)
+                self._consider(entry.loc, 1, url, listed=True)
             await asyncio.sleep(0)  # let workers start on what was just queued
 
     # -- fetching, politeness, retries --------------------------------------------------------
@@ -855,6 +897,7 @@ class Crawler:
             inventory_left=self._inventory_left,
             origin_answered=robots is not None and robots.status is not None,
             start_owned=self._start_owned,
+            handover=self._handover,
             elapsed_seconds=elapsed,
             pages_per_second=self._pages / elapsed if elapsed > 0 else 0.0,
         )

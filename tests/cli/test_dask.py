@@ -97,6 +97,25 @@ def test_shards_on_a_dask_cluster_equal_the_single_process_report(site, schedule
     assert comparable(merged) == comparable(single)
 
 
+def test_pages_no_sitemap_lists_are_audited_once_on_a_cluster(scheduler: str, scripted_server, tmp_path: Path) -> None:
+    """Without a sitemap each shard reaches only its partition's part of the link graph; the
+    merge audits what they linked to and did not reach (crawl/handover.py): the same report."""
+    server = scripted_server({})
+    pages = build_site(server, 9)
+    del server.routes["/sitemap.xml"]
+    single = _run("audit", server.url("/"), "-f", "json", "-o", str(tmp_path / "single.json"), "--workers", "0", "-q",
+                  cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    before = len(server.requests)
+    done = _run("audit", server.url("/"), "--dask", scheduler, "-f", "json", "-o", str(tmp_path / "dask.json"),
+                "--workers", "0", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    _audited_once(server, before, pages)
+    merged = json.loads((tmp_path / "dask.json").read_text())
+    assert len(merged["pages"]) == len(pages)
+    assert comparable(merged) == comparable(json.loads((tmp_path / "single.json").read_text()))
+
+
 def test_shards_as_separate_processes_equal_the_single_process_report(site, tmp_path: Path) -> None:
     server, pages, single = site
     before = len(server.requests)

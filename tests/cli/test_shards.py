@@ -7,16 +7,21 @@ would be on separate machines or in a CI matrix.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smo_audit.errors import UsageError
 from smo_audit.shard import Shard, parse_shard
+from tests.support.scripted_server import html, redirect, text
 from tests.support.shard_site import build_site, comparable, page_hits
 
 CLI = [sys.executable, "-c", "from smo_audit.cli import main; main()"]
@@ -74,6 +79,133 @@ def test_a_shard_that_owns_no_reachable_page_writes_an_empty_part(scripted_serve
     merged = _run("report", "--merge", str(tmp_path / "part-1.ndjson"), str(tmp_path / "part-2.ndjson"),
                   "-f", "json", cwd=tmp_path)
     assert merged.returncode == 0 and home in [p["url"] for p in json.loads(merged.stdout)["pages"]]
+
+
+def _shards_and_merge(server, tmp_path: Path, count: int, *extra: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run `count` shards one after the other, then the merge: (merged report, shard lines)."""
+    parts = [tmp_path / f"part-{k}.ndjson" for k in range(1, count + 1)]
+    for k, part in enumerate(parts, 1):
+        done = _run("audit", server.url("/"), "--shard", f"{k}/{count}", "-o", str(part), "--workers", "0", "-q",
+                    *extra, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    merged = _run("report", "--merge", *map(str, parts), "-f", "json", "-o", str(tmp_path / "merged.json"),
+                  cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    lines = [json.loads(line) for part in parts for line in part.read_text().splitlines()]
+    return json.loads((tmp_path / "merged.json").read_text()), [x for x in lines if x["type"] == "shard"]
+
+
+@pytest.mark.parametrize("sitemap", ["none", "home only"])
+def test_pages_no_sitemap_lists_are_audited_by_the_merge(scripted_server, tmp_path: Path, sitemap: str) -> None:
+    """A partition follows only its own links; the pages of other partitions it links to are
+    handed over in its part, and the merge audits the ones no shard reached, crawling on from
+    them: the report one process writes, every page fetched once (shards and merge together)."""
+    server = scripted_server({})
+    pages = build_site(server, 14)
+    base = server.base_url.rstrip("/")
+    if sitemap == "none":
+        del server.routes["/sitemap.xml"]
+    else:
+        server.routes["/sitemap.xml"] = text(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                             f'sitemap/0.9"><url><loc>{base}/</loc></url></urlset>', "application/xml")
+    single = _run("audit", server.url("/"), "-f", "json", "-o", str(tmp_path / "single.json"), "--workers", "0", "-q",
+                  cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    one = json.loads((tmp_path / "single.json").read_text())
+    reached = {"/" + page["url"].split("/", 3)[3] for page in one["pages"]}
+    assert len(reached) == 11 and one["stop_reason"] == "max-depth"  # a ring of posts past --max-depth 10
+    before = len(server.requests)
+    joined, shard_lines = _shards_and_merge(server, tmp_path, 3)
+    hits = page_hits(server, before, pages)
+    assert set(hits) == reached and set(hits.values()) == {1}, hits
+    assert any(line["handover"]["links"] for line in shard_lines)
+    assert comparable(joined) == comparable(one)
+
+
+def test_the_merge_fetches_nothing_a_shard_fetched(scripted_server, tmp_path: Path) -> None:
+    """Handed-over links that a shard did reach are not fetched again by the merge: a redirect
+    onto an audited page is a duplicate, a linked non-HTML URL is not a page, a broken link is
+    the shard's error; and the sitemap's pages are never handed over."""
+    server = scripted_server({})
+    pages = build_site(server, 8)
+    def owner(path: str) -> int:
+        return next(k for k in (1, 2, 3) if Shard(k, 3).owns(server.url(path)))
+
+    # A redirect from one partition onto the home page of another: not followed by its shard.
+    old_home = next(path for path in (f"/old-home-{i}" for i in range(50)) if owner(path) != owner("/"))
+    extra = {old_home: redirect(server.url("/")), "/data": text("not a page"), "/gone/": text("gone", status=404)}
+    server.routes.update(extra)
+    links = "".join(f'<a href="{path}">x</a>' for path in extra)
+    for path in pages:
+        body = server.routes[path].body
+        page = body.decode() if isinstance(body, bytes) else body
+        server.routes[path] = html(page.replace("</main>", links + "</main>"))
+    single = _run("audit", server.url("/"), "-f", "json", "-o", str(tmp_path / "single.json"), "--workers", "0", "-q",
+                  cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    before = len(server.requests)
+    joined, shard_lines = _shards_and_merge(server, tmp_path, 3)
+    handed = {url for line in shard_lines for url, *_ in line["handover"]["links"]}
+    assert handed and handed <= {server.url(path) for path in extra}  # sitemap pages are never handed over
+    redirects = [line["handover"]["redirects"] for line in shard_lines if line["handover"]["redirects"]]
+    assert redirects == [{server.url(old_home): server.url("/")}]
+    hits = page_hits(server, before, [*pages, *extra])
+    assert set(hits) == {*pages, *extra} and set(hits.values()) == {1}, hits
+    one = json.loads((tmp_path / "single.json").read_text())
+    for report in (joined, one):  # which page reported the broken link first depends on the partition
+        for error in report["errors"]:
+            error["referrer"] = None
+    assert comparable(joined) == comparable(one)
+
+
+def test_a_shard_that_kept_too_few_links_makes_the_merge_partial(scripted_server, tmp_path: Path) -> None:
+    server = scripted_server({})
+    build_site(server, 6)
+    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(part), "--workers", "0", "-q",
+                    cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in parts[0].read_text().splitlines()]
+    for line in lines:  # as if shard 1 had linked to more pages outside the sitemap than it keeps
+        if line["type"] == "shard":
+            line["handover"]["dropped"] = 7
+    parts[0].write_text("".join(json.dumps(line) + "\n" for line in lines))
+    merged = _run("report", "--merge", *map(str, parts), "-f", "json", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    report = json.loads(merged.stdout)
+    assert report["partial"] is True and report["stop_reason"] == "shard-links-dropped"
+    assert [e["message"] for e in report["errors"] if e["kind"] == "shard-links-dropped"] == [
+        "shard 1/2 linked to 7 pages of other partitions that no sitemap lists and kept 0: pages only the "
+        "others lead to may be missing from this report (list them in a sitemap)"]
+    assert "smo-audit: partial report: shard 1/2 linked to 7 pages" in merged.stderr
+
+
+def test_ctrl_c_during_the_merges_crawl_writes_what_it_has(scripted_server, tmp_path: Path) -> None:
+    server = scripted_server({})
+    pages = build_site(server, 12)
+    del server.routes["/sitemap.xml"]
+    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(part), "--workers", "0", "-q",
+                    cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    in_parts = sum(1 for part in parts for line in part.read_text().splitlines() if line.startswith('{"type":"page"'))
+    for path in pages:  # the pages the merge goes on to are slow: it is mid-crawl when stopped
+        server.routes[path] = dataclasses.replace(server.routes[path], delay=0.5)
+    before = len(server.requests)
+    merge = subprocess.Popen([*CLI, "report", "--merge", *map(str, parts), "-f", "json", "-o",
+                              str(tmp_path / "merged.json")], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not page_hits(server, before, pages) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    merge.send_signal(signal.SIGINT)
+    _, err = merge.communicate(timeout=60)
+    assert merge.returncode == 130, err
+    assert "interrupted; the partial merged report was written" in err and "Traceback" not in err
+    report = json.loads((tmp_path / "merged.json").read_text())
+    assert report["partial"] is True and report["stop_reason"] == "interrupted"
+    assert in_parts <= len(report["pages"]) < len(pages)  # the parts' pages are all kept
 
 
 def test_a_missing_shard_makes_the_merge_partial_and_says_which(scripted_server, tmp_path: Path) -> None:

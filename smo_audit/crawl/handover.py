@@ -1,0 +1,123 @@
+"""What a shard leaves to the rest of a sharded audit, and what the merge picks up from it.
+
+A shard (`--shard K/N`) fetches only the URLs of its partition. Its pages also link to pages of
+other partitions: their shards reach them through the sitemaps, or through links of their own
+pages, or not at all (a page outside the sitemaps that only another partition's pages link to).
+So each shard hands over the links it did not follow: the `Handover`, written into its part.
+The merge (`report --merge`) then knows every page some shard saw a link to, drops the ones a
+part holds (as a page, a duplicate or an error) and audits the rest itself, crawling on from them
+(`Resume`): a site with an incomplete sitemap, or none, gets the report one process would have
+written, and still no page is fetched twice.
+
+Sitemap entries are not handed over: their owner reaches them (up to its --max-pages, which
+then makes its part partial). For a site whose sitemap lists every page, the handover is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Links handed over per shard at most (the merge reports how many more there were). A site
+# this far from its sitemap is crawled mostly by the merge anyway.
+MAX_HANDED = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class HandedLink:
+    """A link to another partition's page: where the crawl would have queued it."""
+
+    url: str  # normalised
+    depth: int  # link hops from the start URL, as the linking shard counted them
+    referrer: str | None
+    explicit: bool = False  # an account page or seed, audited outside the normal scope
+
+
+@dataclass
+class Handover:
+    """Links to other partitions' pages that sitemaps do not list, and URLs fetched without a page."""
+
+    links: dict[str, HandedLink] = field(default_factory=dict)
+    dropped: int = 0  # links past MAX_HANDED
+    # URLs of this partition that were fetched but gave no page (not HTML, redirected off-site):
+    # the merge must not fetch them again when another shard's page links to them.
+    fetched: list[str] = field(default_factory=list)
+    # URL of this partition -> the other partition's URL it redirects to (not followed here: the
+    # merge lists it as a duplicate of that page, as one process would have).
+    redirects: dict[str, str] = field(default_factory=dict)
+
+    def hand(self, link: HandedLink) -> None:
+        if len(self.links) < MAX_HANDED:
+            self.links.setdefault(link.url, link)
+        else:
+            self.dropped += 1
+
+    def listed(self, url: str) -> None:
+        """A sitemap lists `url`: its own shard reaches it."""
+        self.links.pop(url, None)
+
+    def fetched_without_page(self, url: str) -> None:
+        if len(self.fetched) < MAX_HANDED:
+            self.fetched.append(url)
+
+    def redirect(self, url: str, target: str) -> None:
+        if len(self.redirects) < MAX_HANDED:
+            self.redirects[url] = target
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "links": [[link.url, link.depth, link.referrer, link.explicit] for link in self.links.values()],
+            "dropped": self.dropped, "fetched": self.fetched, "redirects": self.redirects,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Handover:
+        """Read a part's handover; a part written before handovers existed hands over nothing."""
+        handover = cls()
+        if not isinstance(data, dict):
+            return handover
+        for item in data.get("links") or ():
+            if isinstance(item, list) and len(item) == 4 and isinstance(item[0], str) and isinstance(item[1], int):
+                referrer = item[2] if isinstance(item[2], str) else None
+                handover.hand(HandedLink(item[0], item[1], referrer, bool(item[3])))
+        dropped = data.get("dropped")
+        handover.dropped = dropped if isinstance(dropped, int) and dropped > 0 else 0
+        handover.fetched = [u for u in data.get("fetched") or () if isinstance(u, str)]
+        redirects = data.get("redirects")
+        if isinstance(redirects, dict):
+            handover.redirects = {k: v for k, v in redirects.items() if isinstance(v, str)}
+        return handover
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The merge's crawl: what the shards did (never fetched again) and where to go on from.
+
+    `audited`: final URL -> requested URL of every page a part holds (a redirect onto one is a
+    duplicate, as in one process); `fetched`: every other URL the parts fetched or reported;
+    `frontier`: the handed-over links no part reached, shallowest first; `redirects`: URL ->
+    the other partition's URL it redirects to (a duplicate of that page, once it is audited)."""
+
+    audited: Mapping[str, str]
+    fetched: frozenset[str]
+    frontier: tuple[HandedLink, ...]
+    redirects: Mapping[str, str]
+
+
+def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: set[str]) -> Resume:
+    """Join the parts' handovers: each link once (the shallowest), minus what a part reached."""
+    reached = fetched.union(audited, audited.values())
+    for handover in handovers:
+        reached.update(handover.fetched)
+        reached.update(handover.redirects)
+    best: dict[str, HandedLink] = {}
+    for handover in handovers:
+        for link in handover.links.values():
+            if link.url in reached:
+                continue
+            known = best.get(link.url)
+            if known is None or link.depth < known.depth:
+                best[link.url] = link
+    frontier = tuple(sorted(best.values(), key=lambda link: (link.depth, link.url)))
+    redirects = {url: target for handover in handovers for url, target in handover.redirects.items()}
+    return Resume(audited, frozenset(reached), frontier, redirects)

@@ -1,0 +1,49 @@
+"""The handover between shards and the merge (smo_audit/crawl/handover.py): pure functions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smo_audit.crawl import handover as module
+from smo_audit.crawl.handover import HandedLink, Handover, resume_from
+
+
+def test_a_sitemap_listing_takes_a_link_back_and_the_cap_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(module, "MAX_HANDED", 2)
+    handover = Handover()
+    for n in range(4):
+        handover.hand(HandedLink(f"https://a.test/{n}", 2, "https://a.test/", False))
+    assert list(handover.links) == ["https://a.test/0", "https://a.test/1"] and handover.dropped == 2
+    handover.listed("https://a.test/0")
+    assert list(handover.links) == ["https://a.test/1"]
+
+
+def test_a_handover_survives_json_and_ignores_what_it_cannot_read() -> None:
+    handover = Handover()
+    handover.hand(HandedLink("https://a.test/x", 3, None, True))
+    handover.fetched_without_page("https://a.test/file")
+    handover.redirect("https://a.test/old", "https://a.test/new")
+    again = Handover.from_json(json.loads(json.dumps(handover.to_json())))
+    assert again == handover
+    junk = Handover.from_json({"links": [["u"], [1, 2, 3, 4], "x"], "dropped": -3, "fetched": [1, "f"],
+                               "redirects": {"a": 1, "b": "c"}})
+    assert junk.links == {} and junk.dropped == 0 and junk.fetched == ["f"] and junk.redirects == {"b": "c"}
+    assert Handover.from_json(None) == Handover()  # a part written before handovers existed
+
+
+def test_resume_keeps_the_shallowest_link_to_each_page_no_part_reached() -> None:
+    one, two = Handover(), Handover()
+    one.hand(HandedLink("https://a.test/p", 4, "https://a.test/deep", False))
+    two.hand(HandedLink("https://a.test/p", 2, "https://a.test/", False))
+    one.hand(HandedLink("https://a.test/audited", 1, None, False))
+    two.hand(HandedLink("https://a.test/error", 1, None, False))
+    one.hand(HandedLink("https://a.test/moved", 1, None, False))
+    two.hand(HandedLink("https://a.test/pdf", 1, None, False))
+    one.fetched_without_page("https://a.test/pdf")
+    two.redirect("https://a.test/moved", "https://a.test/p")
+    resume = resume_from([one, two], {"https://a.test/audited/": "https://a.test/audited"}, {"https://a.test/error"})
+    assert resume.frontier == (HandedLink("https://a.test/p", 2, "https://a.test/", False),)
+    assert resume.redirects == {"https://a.test/moved": "https://a.test/p"}
+    assert {"https://a.test/audited", "https://a.test/audited/", "https://a.test/pdf"} <= resume.fetched
