@@ -395,7 +395,7 @@ def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None =
     from smo_audit.shard import merge_parts
 
     with PageSpool() as spool:
-        run, signalled = merge_parts(paths, spool)
+        run, signalled = merge_parts(paths, spool, notice=_notice if warn else None)
         if stop_reason is not None:
             run.stop(stop_reason)
         if baseline is not None and run.audited:

@@ -26,6 +26,7 @@ from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orpha
 from smo_audit.crawl.handover import Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
+from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, try_normalize
 from smo_audit.engine.api import AuditSettings, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
 from smo_audit.engine.page_audit import PageAuditor, PageAuditSpec, WorkedPage
@@ -149,6 +150,7 @@ class Audit:
         # finding no page of this partition is then an empty part, not a target that failed.
         self.empty_partition_ok = False
         self.handover: Handover | None = None  # --shard: links left to other partitions (crawl/handover.py)
+        self.merged_other_canonical: set[str] = set()  # report --merge: pages whose canonical is another URL
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
@@ -568,15 +570,24 @@ class Audit:
         """A signal (SIGINT/SIGTERM) stopped the audit: no site rules, no further fetches."""
         return self.stop_reason in ("interrupted", "terminated")
 
-    def add_merged_page(self, line: str, extras: dict[str, tuple[bool, bool]]) -> None:
-        """One page line of a shard part (`report --merge`): spooled as is, its record rebuilt."""
+    def add_merged_page(self, line: str, extras: dict[str, tuple[bool, bool]], skip: frozenset[str] = frozenset()) -> None:
+        """One page line of a shard part (`report --merge`): spooled as is, its record rebuilt.
+
+        `skip`: URLs whose page another part holds under another name (see shard._start_landed)."""
         page = rm.Page.model_validate_json(report_page_text(line))
+        if page.url in skip:
+            return
         password, account = extras.get(page.url, (False, False))
         facts = _page_facts(page.facts, has_password_form=password, is_account_page=account)
         if page.duplicate_of is not None:
             record = PageRecord(page.url, page.final_url, page.status, facts, page.source_path, page.duplicate_of)
             values: tuple[Scored, ...] = ()
         else:
+            # as the crawler decides whether a page is its own canonical (crawler._canonical)
+            canonical = try_normalize(page.facts.canonical, DEFAULT_STRIP_PARAMS) if page.facts.canonical else None
+            if canonical is not None and canonical not in (
+                    page.url, try_normalize(page.final_url or page.url, DEFAULT_STRIP_PARAMS)):
+                self.merged_other_canonical.add(page.url)
             record = compact_record(page.url, page.final_url, page.status, facts, page.source_path)
             values = self._intern(tuple(scored(page.findings, self.rule_set.weights)))
         self._add_page(page, record, values)
@@ -591,22 +602,26 @@ class Audit:
                 audited.setdefault(record.final_url or record.url, record.url)
         return audited, entries
 
-    async def execute_merged(self, site: SiteInfo, resume: Resume | None = None) -> None:
+    async def execute_merged(self, site: SiteInfo, resume: Resume | None = None,
+                             owns: Callable[[str], bool] | None = None) -> None:
         """The site rules over the merged pages of a sharded audit, fetching like a single audit.
 
         `resume`: pages the shards linked to and none of them audited (crawl/handover.py) are
-        audited here first, crawling on from them like one process would have."""
+        audited here first, crawling on from them like one process would have (`owns`: the
+        URLs that crawl may fetch, when parts are missing)."""
         agent = self.config.user_agent or DEFAULT_USER_AGENT
         addresses = await address_policy_for(self.target.url, PrivateMode(self.config.private_addresses), folder=False)
         fetcher = Fetcher(agent, self._limits(), max_connections=max(self.config.concurrency * 2, 8),
                           address_policy=addresses)
-        settings = replace(self._crawl_settings(site.start_url), use_sitemaps=False, resume=resume)
+        going_on = resume is not None and bool(resume.frontier or resume.continued)
+        settings = replace(self._crawl_settings(site.start_url), use_sitemaps=False,
+                           resume=resume if going_on else None, owns=owns)
         try:
             crawler = Crawler(settings, fetcher)  # also the robots.txt cache of the policy
             self.fetch_policy = FetchPolicy(addresses, agent, robots=crawler.robots_refusal)
             self._resources = ResourceCache(fetcher, rewrite=None, policy=self.fetch_policy)
             self.site_info = site
-            if resume is not None and resume.frontier and not self.interrupted:
+            if going_on and not self.interrupted:
                 await self._crawl_on(crawler)
             if resume is not None and resume.redirects:
                 self._redirected(resume.redirects)

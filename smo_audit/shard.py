@@ -18,8 +18,9 @@ in this process), runs the site rules once over all of them (they may fetch, lik
 and scores the site: the same report a single process would have written, pages in partition
 order, the merge's own last.
 
-What a partition cannot see: duplicates across partitions by canonical (a page naming a page of
-another shard as its canonical: both are audited).
+What the split changes, and what it leaves (benchmarks/README.md, "A million pages"): the merge
+crawls what the sitemaps miss in one process; --max-depth counts hops along the links the shards
+followed; duplicates across partitions by canonical are both audited.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 SHARD_LINE = "shard"
 # Output options differ between the parts of one audit; everything else must be the same.
 _PER_PART = frozenset({"format", "output", "output_dir", "show", "quiet", "debug"})
+# Error kinds whose URL was not fetched (an example of a family, or not a page): the merge may reach it.
+_NOT_FETCHED = frozenset({"max-depth", "crawl-trap", "session-id", "sitemap", "plugin"})
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,16 @@ class Shard:
     count: int
 
     def owns(self, url: str) -> bool:
-        digest = hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        return int.from_bytes(digest, "big") % self.count == self.index - 1
+        return partition_of(url, self.count) == self.index
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
+
+
+def partition_of(url: str, count: int) -> int:
+    """The partition (1-based) of `count` that owns the normalised `url`."""
+    digest = hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count + 1
 
 
 def parse_shard(text: str) -> Shard:
@@ -194,8 +202,10 @@ def check_parts(parts: list[Part]) -> tuple[list[str], int]:
     return missing, count
 
 
-def merge_parts(paths: list[Path], spool: Any) -> tuple[Audit, str | None]:
+def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | None = None) -> tuple[Audit, str | None]:
     """Merge shard parts into one finished Audit (pages on `spool`, site rules run).
+
+    `notice`: told, before it starts, that the merge audits pages no shard reached (it may take a while).
 
     Also returns "interrupted" or "terminated" when a signal stopped the merge's own crawl or its
     site rules (the Audit is then partial, and what it audited is kept), else None."""
@@ -212,7 +222,7 @@ def merge_parts(paths: list[Path], spool: Any) -> tuple[Audit, str | None]:
     from smo_audit.report import model as rm
 
     parts = sorted((read_part(path) for path in paths), key=lambda part: part.shard.index)
-    missing, _count = check_parts(parts)
+    missing, count = check_parts(parts)
     first = parts[0]
     try:
         config = AuditConfig.model_validate(first.meta.get("config") or {})
@@ -224,16 +234,17 @@ def merge_parts(paths: list[Path], spool: Any) -> tuple[Audit, str | None]:
         run.started_at = min(started)
     seen_errors: set[tuple[str, str, str]] = set()
     reported: set[str] = set()  # URLs the parts fetched that are not pages: never fetched again
+    landed = _start_landed(parts, run.target.url or "")
     for part in parts:
         for line in part.page_lines():
-            run.add_merged_page(line, part.extras)
+            run.add_merged_page(line, part.extras, skip=landed)
         for error in part.summary.get("errors") or []:
             key = (str(error.get("url")), str(error.get("kind")), str(error.get("message")))
             if error.get("kind") == "plugin" or key in seen_errors:
                 continue  # plugin problems are the merge's own; robots/sitemap errors repeat per part
             seen_errors.add(key)
             run.collected.errors.append(rm.CrawlError.model_validate(error))
-            if error.get("url"):
+            if error.get("url") and error.get("kind") not in _NOT_FETCHED:
                 reported.add(str(error["url"]))
         if part.summary.get("partial"):
             run.partial = True
@@ -258,11 +269,16 @@ def merge_parts(paths: list[Path], spool: Any) -> tuple[Audit, str | None]:
             sitemap_lastmod=tuple((str(a), str(b)) for a, b in site_data.get("sitemap_lastmod") or ()),
         )
         audited, entries = run.reached_urls()
-        resume = resume_from([p.handover for p in parts], audited, reported | entries)
+        resume = resume_from([p.handover for p in parts], audited, reported | entries,
+                             frozenset(run.merged_other_canonical))
+        if (resume.frontier or resume.continued) and notice is not None:
+            links = len(resume.frontier) + len(resume.continued)
+            notice(f"the shards' pages link to {links:,} page{'s' if links != 1 else ''} no shard audited (not in "
+                   "the sitemaps): auditing them and the pages they lead to here")
         stopper = Stopper(on_stop=run.stop)
         try:
             with stopper.installed():
-                asyncio.run(stopper.run(run.execute_merged(site, resume)))
+                asyncio.run(stopper.run(run.execute_merged(site, resume, owns=_present(parts, count))))
         except KeyboardInterrupt:  # before the event loop took over
             stopper.reason = "interrupted"
             run.stop(stopper.reason)
@@ -271,6 +287,24 @@ def merge_parts(paths: list[Path], spool: Any) -> tuple[Audit, str | None]:
             run.stop(stopper.reason)
         return run, stopper.reason
     return run, None
+
+
+def _start_landed(parts: list[Part], start: str) -> frozenset[str]:
+    """Where the start URL's redirects ended, when that is another URL (http -> https, the apex
+    -> www): its shard audited it as the start page, and if a sitemap lists it, its own shard
+    audited it again. One process audits it once, as the start page: the merge keeps that one."""
+    from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, try_normalize
+
+    finals = {part.handover.start_final for part in parts} - {None, try_normalize(start, DEFAULT_STRIP_PARAMS)}
+    return frozenset(final for final in finals if final is not None)
+
+
+def _present(parts: list[Part], count: int) -> Callable[[str], bool] | None:
+    """The merge's crawl leaves the URLs of a missing part alone (its shard may have fetched them)."""
+    present = {part.shard.index for part in parts}
+    if len(present) == count:
+        return None
+    return lambda url: partition_of(url, count) in present
 
 
 def part_outputs(path: Path, run: Audit, shard: Shard) -> ReportOutputs:

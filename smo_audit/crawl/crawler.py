@@ -40,7 +40,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import partial
 from http import HTTPStatus
@@ -55,8 +55,8 @@ from smo_audit.crawl.fetcher import (
     FetchLimits,
     retry_after_seconds,
 )
-from smo_audit.crawl.handover import HandedLink, Handover, Resume
-from smo_audit.crawl.models import CrawlError, PageLinks, RawPage, RawResponse
+from smo_audit.crawl.handover import HandedLink, HandedRedirect, Handover, Resume
+from smo_audit.crawl.models import CrawlError, PageLinks, RawPage, RawResponse, Redirect
 from smo_audit.crawl.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsFile
 from smo_audit.crawl.sessions import SessionIds
 from smo_audit.crawl.sessions import message as session_message
@@ -178,6 +178,7 @@ class _Item:
     depth: int
     referrer: str | None
     explicit: bool = False  # start URL / extra seed: "not-html" is an error
+    via: HandedRedirect | None = None  # report --merge: fetch its target, where a shard stopped the chain
 
 
 @dataclass(slots=True)
@@ -249,6 +250,7 @@ class Crawler:
         self._handed_off = 0  # URLs seen that belong to another shard
         self._start_owned = True  # --shard: the start URL is this shard's (set in run)
         self._handover = Handover() if settings.owns is not None else None
+        self._reached_elsewhere: frozenset[str] = frozenset()  # report --merge: fetched by the shards
         self._start_site: str | None = None
         self._done = 0
         self._pages = 0
@@ -277,10 +279,11 @@ class Crawler:
 
     def _resume(self, resume: Resume) -> None:
         """The merge's crawl: what the shards fetched is seen, their pages are audited already."""
-        strip = self._strip
+        self._strip = strip = tuple(dict.fromkeys((*self._strip, *resume.strip)))
+        self._reached_elsewhere = resume.fetched
         for final, url in resume.audited.items():
             final = try_normalize(final, strip) or final
-            self._audited.setdefault(final, _Audited(url))
+            self._audited.setdefault(final, _Audited(url, self_canonical=url not in resume.other_canonical))
             self._seen.add(final)
             self._seen.add(try_normalize(url, strip) or url)
         for url in resume.fetched:
@@ -352,8 +355,8 @@ class Crawler:
 
         for seed in settings.extra_seeds:
             self._consider(seed, 0, None, explicit=True)
-        for link in settings.resume.frontier if settings.resume is not None else ():
-            self._consider(link.url, link.depth, link.referrer, explicit=link.explicit)
+        if settings.resume is not None:
+            await self._go_on(settings.resume)
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(settings.concurrency)]
         if settings.use_sitemaps:
             await self._load_sitemaps(robots, start)
@@ -361,6 +364,26 @@ class Crawler:
         if settings.inventory:
             self._queue_inventory()
             await self._queue.join()
+
+    async def _go_on(self, resume: Resume) -> None:
+        """report --merge: queue the handed-over links, in the scope the shards had."""
+        for final in resume.start_finals:
+            url = try_normalize(final, self._strip)
+            if url is not None and not self._scope(url):
+                self._scope.add_start(url)  # the start redirected to another host: the site is there
+                await self._robots_for(origin(url))
+        for url, redirect in resume.continued:
+            if self._admitted >= self.settings.max_pages:
+                self._stop_reason = self._stop_reason or "max-pages"
+                break
+            self._seen.add(redirect.target)
+            self._admitted += 1
+            self._queue.put_nowait(_Item(url, redirect.depth, redirect.referrer, via=redirect))
+        for link in resume.frontier:
+            if link.explicit:  # an account page: same site, a few, as for the shard
+                self._consider_extra(link.url, link.depth, link.referrer)
+            else:
+                self._consider(link.url, link.depth, link.referrer)
 
     def _queue_inventory(self) -> None:
         """Queue the build's files that links and sitemaps did not reach (see `inventory`)."""
@@ -412,16 +435,23 @@ class Crawler:
     async def _process(self, item: _Item) -> None:
         if item.url in self._audited:  # already audited as the target of a redirect
             return
-        if self.settings.respect_robots:
+        if item.via is not None:
+            if not await self._may_go_on(item, item.via.target):
+                return
+        elif self.settings.respect_robots:
             robots = await self._robots_for(origin(item.url))
             if not robots.allowed(item.url, self.settings.user_agent):
                 self._disallowed(item.url, robots, item.referrer)
                 return
         try:
             response = await self._fetch_obeying_robots(
-                item.url, self._stop_for_robots if item.explicit else self._stop_redirect, explicit=item.explicit,
+                item.url if item.via is None else item.via.target,
+                self._stop_for_robots if item.explicit else self._stop_redirect, explicit=item.explicit,
                 html_only=True,
             )
+            if item.via is not None:  # the page of the URL whose redirect the shard stopped
+                hops = tuple(Redirect(url, status) for url, status in item.via.hops)
+                response = replace(response, url=item.url, redirects=(*hops, *response.redirects))
         except FetchFailure as failure:
             if failure.kind == "not-html" and not item.explicit:
                 self._non_html += 1
@@ -437,7 +467,7 @@ class Crawler:
             return
         final = try_normalize(response.final_url, self._strip) or item.url
         if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
-            self._stopped_redirect(item, final)
+            self._stopped_redirect(item, final, response.redirects)
             return
         if final != item.url and not self._scope(final) and not item.explicit:
             self._offsite += 1
@@ -445,6 +475,21 @@ class Crawler:
                 self._handover.fetched_without_page(item.url)
             return
         await self._deliver(item, response, final)
+
+    async def _may_go_on(self, item: _Item, target: str) -> bool:
+        """report --merge: the redirect hop a shard stopped at, checked as a hop of the chain."""
+        previous = self._audited.get(target)
+        if previous is not None:
+            self._duplicate(item.url, previous.url)
+            return False
+        if self.settings.respect_robots:
+            robots = await self._robots_for(origin(target))
+            if not robots.allowed(target, self.settings.user_agent):
+                self._error(CrawlError(item.url, "robots-disallowed",
+                                       f"{item.url} redirects to {target}, which {robots.url} disallows",
+                                       None, item.referrer))
+                return False
+        return True
 
     def _stop_redirect(self, target: str) -> bool:
         """Don't follow a redirect to a page already audited, out of scope, or disallowed."""
@@ -455,6 +500,8 @@ class Crawler:
             return True
         if self.settings.owns is not None and not self.settings.owns(url):
             return True  # --shard: another partition's page (_stopped_redirect hands it over)
+        if url in self._reached_elsewhere:
+            return True  # report --merge: a shard fetched it (_stopped_redirect)
         return self._robots_stops(url)
 
     def _stop_for_robots(self, target: str) -> bool:
@@ -501,11 +548,13 @@ class Crawler:
         return (self.settings.respect_robots and url not in self._audited and (explicit or self._scope(url))
                 and self._robots.peek(origin(url)) is None)
 
-    def _stopped_redirect(self, item: _Item, final: str) -> None:
+    def _stopped_redirect(self, item: _Item, final: str, redirects: tuple[Redirect, ...] = ()) -> None:
         owns = self.settings.owns
         previous = None if item.explicit else self._audited.get(final)  # explicit: robots only
         if previous is not None:
             self._duplicate(item.url, previous.url)
+        elif final in self._reached_elsewhere:
+            pass  # report --merge: a shard fetched it and it was no page (or its error is reported)
         elif not self._scope(final) and not item.explicit:
             self._offsite += 1  # e.g. /twitter -> twitter.com: not a page of this site
             if self._handover is not None:
@@ -513,7 +562,8 @@ class Crawler:
         elif self._handover is not None and not item.explicit and owns is not None and not owns(final):
             # Another partition's page: its shard (or the merge) audits it, and the merge lists
             # this URL as its duplicate.
-            self._handover.redirect(item.url, final)
+            hops = tuple((hop.url, hop.status) for hop in redirects)
+            self._handover.redirect(item.url, HandedRedirect(final, item.depth, item.referrer, hops))
             self._consider(final, item.depth, item.referrer)
         else:
             robots = self._robots.peek(origin(final))
@@ -879,6 +929,9 @@ class Crawler:
 
     def _summary(self) -> CrawlSummary:
         elapsed = time.perf_counter() - self._started
+        if self._handover is not None:
+            self._handover.strip = [p for p in self._strip if p not in self.settings.strip_params]
+            self._handover.start_final = self._start_final
         robots = self._robots_file
         return CrawlSummary(
             pages_fetched=self._pages,

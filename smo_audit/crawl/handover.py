@@ -33,6 +33,16 @@ class HandedLink:
     explicit: bool = False  # an account page or seed, audited outside the normal scope
 
 
+@dataclass(frozen=True, slots=True)
+class HandedRedirect:
+    """A redirect a shard did not follow because its target is another partition's URL."""
+
+    target: str  # normalised
+    depth: int  # of the URL that redirects
+    referrer: str | None
+    hops: tuple[tuple[str, int], ...] = ()  # (URL, status) of each redirect answered, as Redirect
+
+
 @dataclass
 class Handover:
     """Links to other partitions' pages that sitemaps do not list, and URLs fetched without a page."""
@@ -42,9 +52,14 @@ class Handover:
     # URLs of this partition that were fetched but gave no page (not HTML, redirected off-site):
     # the merge must not fetch them again when another shard's page links to them.
     fetched: list[str] = field(default_factory=list)
-    # URL of this partition -> the other partition's URL it redirects to (not followed here: the
-    # merge lists it as a duplicate of that page, as one process would have).
-    redirects: dict[str, str] = field(default_factory=dict)
+    # URL of this partition -> the redirect to another partition's URL it answered (not followed
+    # here: the merge lists it as a duplicate of that page, or goes on with the chain).
+    redirects: dict[str, HandedRedirect] = field(default_factory=dict)
+    # Session-id parameters this shard found in links and strips from URLs (crawl/sessions.py):
+    # the merge strips them too, or it would fetch `/p?sid=1` that a shard audited as `/p`.
+    strip: list[str] = field(default_factory=list)
+    # Where the start URL's redirects ended (the shard that owns the start knows): in scope.
+    start_final: str | None = None
 
     def hand(self, link: HandedLink) -> None:
         if len(self.links) < MAX_HANDED:
@@ -60,14 +75,17 @@ class Handover:
         if len(self.fetched) < MAX_HANDED:
             self.fetched.append(url)
 
-    def redirect(self, url: str, target: str) -> None:
+    def redirect(self, url: str, redirect: HandedRedirect) -> None:
         if len(self.redirects) < MAX_HANDED:
-            self.redirects[url] = target
+            self.redirects[url] = redirect
 
     def to_json(self) -> dict[str, object]:
         return {
             "links": [[link.url, link.depth, link.referrer, link.explicit] for link in self.links.values()],
-            "dropped": self.dropped, "fetched": self.fetched, "redirects": self.redirects,
+            "dropped": self.dropped, "fetched": self.fetched,
+            "redirects": {url: [r.target, r.depth, r.referrer, [list(hop) for hop in r.hops]]
+                          for url, r in self.redirects.items()},
+            "strip": self.strip, "start_final": self.start_final,
         }
 
     @classmethod
@@ -85,8 +103,21 @@ class Handover:
         handover.fetched = [u for u in data.get("fetched") or () if isinstance(u, str)]
         redirects = data.get("redirects")
         if isinstance(redirects, dict):
-            handover.redirects = {k: v for k, v in redirects.items() if isinstance(v, str)}
+            handover.redirects = {k: r for k, v in redirects.items() if (r := _redirect(v)) is not None}
+        handover.strip = [p for p in data.get("strip") or () if isinstance(p, str)]
+        start_final = data.get("start_final")
+        handover.start_final = start_final if isinstance(start_final, str) else None
         return handover
+
+
+def _redirect(data: object) -> HandedRedirect | None:
+    if isinstance(data, str):  # a part of the first version: the target only
+        return HandedRedirect(data, 1, None)
+    if not (isinstance(data, list) and len(data) == 4 and isinstance(data[0], str) and isinstance(data[1], int)):
+        return None
+    hops = tuple((str(h[0]), h[1]) for h in data[3] or () if isinstance(h, list) and len(h) == 2
+                 and isinstance(h[1], int))
+    return HandedRedirect(data[0], data[1], data[2] if isinstance(data[2], str) else None, hops)
 
 
 @dataclass(frozen=True)
@@ -96,20 +127,39 @@ class Resume:
     `audited`: final URL -> requested URL of every page a part holds (a redirect onto one is a
     duplicate, as in one process); `fetched`: every other URL the parts fetched or reported;
     `frontier`: the handed-over links no part reached, shallowest first; `redirects`: URL ->
-    the other partition's URL it redirects to (a duplicate of that page, once it is audited)."""
+    the other partition's URL it redirects to (a duplicate of that page, once it is audited);
+    `continued`: the redirects whose target no part reached, one per target: the merge fetches
+    the target as the page of the URL that redirects, as one process would have;
+    `other_canonical`: pages whose canonical names another URL (not a duplicate's target, as in
+    the crawler); `strip`: the session-id parameters the shards found; `start_finals`: where the
+    start URL's redirects ended (in scope, as for the shard that fetched it)."""
 
     audited: Mapping[str, str]
     fetched: frozenset[str]
     frontier: tuple[HandedLink, ...]
     redirects: Mapping[str, str]
+    continued: tuple[tuple[str, HandedRedirect], ...] = ()
+    other_canonical: frozenset[str] = frozenset()
+    strip: tuple[str, ...] = ()
+    start_finals: tuple[str, ...] = ()
 
 
-def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: set[str]) -> Resume:
+def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: set[str],
+                other_canonical: frozenset[str] = frozenset()) -> Resume:
     """Join the parts' handovers: each link once (the shallowest), minus what a part reached."""
+    handed = {url: r for handover in handovers for url, r in handover.redirects.items()}
+    redirects = {url: r.target for url, r in handed.items()}
+    if not any(handover.links for handover in handovers) and not handed:  # a complete sitemap
+        return Resume(audited, frozenset(), (), redirects)
     reached = fetched.union(audited, audited.values())
     for handover in handovers:
         reached.update(handover.fetched)
-        reached.update(handover.redirects)
+    reached.update(handed)
+    continued: dict[str, tuple[str, HandedRedirect]] = {}  # target -> the first URL redirecting to it
+    for url, redirect in sorted(handed.items(), key=lambda item: (item[1].depth, item[0])):
+        if redirect.target not in reached:
+            continued.setdefault(redirect.target, (url, redirect))
+    reached.update(continued)  # fetched as a redirect's page, not as a page of its own
     best: dict[str, HandedLink] = {}
     for handover in handovers:
         for link in handover.links.values():
@@ -119,5 +169,7 @@ def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: 
             if known is None or link.depth < known.depth:
                 best[link.url] = link
     frontier = tuple(sorted(best.values(), key=lambda link: (link.depth, link.url)))
-    redirects = {url: target for handover in handovers for url, target in handover.redirects.items()}
-    return Resume(audited, frozenset(reached), frontier, redirects)
+    strip = tuple(dict.fromkeys(p for handover in handovers for p in handover.strip))
+    finals = tuple(dict.fromkeys(h.start_final for h in handovers if h.start_final is not None))
+    return Resume(audited, frozenset(reached), frontier, redirects, tuple(continued.values()), other_canonical,
+                  strip, finals)

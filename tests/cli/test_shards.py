@@ -81,8 +81,9 @@ def test_a_shard_that_owns_no_reachable_page_writes_an_empty_part(scripted_serve
     assert merged.returncode == 0 and home in [p["url"] for p in json.loads(merged.stdout)["pages"]]
 
 
-def _shards_and_merge(server, tmp_path: Path, count: int, *extra: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run `count` shards one after the other, then the merge: (merged report, shard lines)."""
+def _shards_and_merge(server, tmp_path: Path, count: int,
+                      *extra: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Run `count` shards one after the other, then the merge: (merged report, shard lines, its stderr)."""
     parts = [tmp_path / f"part-{k}.ndjson" for k in range(1, count + 1)]
     for k, part in enumerate(parts, 1):
         done = _run("audit", server.url("/"), "--shard", f"{k}/{count}", "-o", str(part), "--workers", "0", "-q",
@@ -92,7 +93,7 @@ def _shards_and_merge(server, tmp_path: Path, count: int, *extra: str) -> tuple[
                   cwd=tmp_path)
     assert merged.returncode == 0, merged.stderr
     lines = [json.loads(line) for part in parts for line in part.read_text().splitlines()]
-    return json.loads((tmp_path / "merged.json").read_text()), [x for x in lines if x["type"] == "shard"]
+    return json.loads((tmp_path / "merged.json").read_text()), [x for x in lines if x["type"] == "shard"], merged.stderr
 
 
 @pytest.mark.parametrize("sitemap", ["none", "home only"])
@@ -115,10 +116,11 @@ def test_pages_no_sitemap_lists_are_audited_by_the_merge(scripted_server, tmp_pa
     reached = {"/" + page["url"].split("/", 3)[3] for page in one["pages"]}
     assert len(reached) == 11 and one["stop_reason"] == "max-depth"  # a ring of posts past --max-depth 10
     before = len(server.requests)
-    joined, shard_lines = _shards_and_merge(server, tmp_path, 3)
+    joined, shard_lines, said = _shards_and_merge(server, tmp_path, 3)
     hits = page_hits(server, before, pages)
     assert set(hits) == reached and set(hits.values()) == {1}, hits
     assert any(line["handover"]["links"] for line in shard_lines)
+    assert "no shard audited (not in the sitemaps): auditing them" in said
     assert comparable(joined) == comparable(one)
 
 
@@ -144,11 +146,12 @@ def test_the_merge_fetches_nothing_a_shard_fetched(scripted_server, tmp_path: Pa
                   cwd=tmp_path)
     assert single.returncode == 0, single.stderr
     before = len(server.requests)
-    joined, shard_lines = _shards_and_merge(server, tmp_path, 3)
+    joined, shard_lines, _said = _shards_and_merge(server, tmp_path, 3)
     handed = {url for line in shard_lines for url, *_ in line["handover"]["links"]}
     assert handed and handed <= {server.url(path) for path in extra}  # sitemap pages are never handed over
     redirects = [line["handover"]["redirects"] for line in shard_lines if line["handover"]["redirects"]]
-    assert redirects == [{server.url(old_home): server.url("/")}]
+    assert [{url: target for url, (target, *_) in r.items()} for r in redirects] == [
+        {server.url(old_home): server.url("/")}]
     hits = page_hits(server, before, [*pages, *extra])
     assert set(hits) == {*pages, *extra} and set(hits.values()) == {1}, hits
     one = json.loads((tmp_path / "single.json").read_text())

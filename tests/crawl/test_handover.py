@@ -7,7 +7,7 @@ import json
 import pytest
 
 from smo_audit.crawl import handover as module
-from smo_audit.crawl.handover import HandedLink, Handover, resume_from
+from smo_audit.crawl.handover import HandedLink, HandedRedirect, Handover, resume_from
 
 
 def test_a_sitemap_listing_takes_a_link_back_and_the_cap_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,12 +24,14 @@ def test_a_handover_survives_json_and_ignores_what_it_cannot_read() -> None:
     handover = Handover()
     handover.hand(HandedLink("https://a.test/x", 3, None, True))
     handover.fetched_without_page("https://a.test/file")
-    handover.redirect("https://a.test/old", "https://a.test/new")
+    handover.redirect("https://a.test/old", HandedRedirect("https://a.test/new", 2, "https://a.test/",
+                                                          (("https://a.test/old", 301),)))
     again = Handover.from_json(json.loads(json.dumps(handover.to_json())))
     assert again == handover
     junk = Handover.from_json({"links": [["u"], [1, 2, 3, 4], "x"], "dropped": -3, "fetched": [1, "f"],
-                               "redirects": {"a": 1, "b": "c"}})
-    assert junk.links == {} and junk.dropped == 0 and junk.fetched == ["f"] and junk.redirects == {"b": "c"}
+                               "redirects": {"a": 1, "b": "c", "d": ["e", "x", None, []]}})
+    assert junk.links == {} and junk.dropped == 0 and junk.fetched == ["f"]
+    assert junk.redirects == {"b": HandedRedirect("c", 1, None)}  # the first version wrote the target only
     assert Handover.from_json(None) == Handover()  # a part written before handovers existed
 
 
@@ -42,8 +44,14 @@ def test_resume_keeps_the_shallowest_link_to_each_page_no_part_reached() -> None
     one.hand(HandedLink("https://a.test/moved", 1, None, False))
     two.hand(HandedLink("https://a.test/pdf", 1, None, False))
     one.fetched_without_page("https://a.test/pdf")
-    two.redirect("https://a.test/moved", "https://a.test/p")
+    two.redirect("https://a.test/moved", HandedRedirect("https://a.test/audited/", 1, None))
+    one.redirect("https://a.test/old-2", HandedRedirect("https://a.test/new", 3, None))
+    one.redirect("https://a.test/old-1", HandedRedirect("https://a.test/new", 2, None))
+    one.hand(HandedLink("https://a.test/new", 3, None, False))
     resume = resume_from([one, two], {"https://a.test/audited/": "https://a.test/audited"}, {"https://a.test/error"})
     assert resume.frontier == (HandedLink("https://a.test/p", 2, "https://a.test/", False),)
-    assert resume.redirects == {"https://a.test/moved": "https://a.test/p"}
+    assert resume.redirects == {"https://a.test/moved": "https://a.test/audited/", "https://a.test/old-2":
+                                "https://a.test/new", "https://a.test/old-1": "https://a.test/new"}
+    # A target no part reached is fetched once, as the page of the shallowest URL redirecting to it.
+    assert resume.continued == (("https://a.test/old-1", HandedRedirect("https://a.test/new", 2, None)),)
     assert {"https://a.test/audited", "https://a.test/audited/", "https://a.test/pdf"} <= resume.fetched

@@ -1,0 +1,172 @@
+"""What shards hand over to the merge (smo_audit/crawl/handover.py), case by case.
+
+Each site is built so that the case crosses partitions whatever port the test server got (the
+paths are picked by the partition that owns them); the merged report must equal the one-process
+report and, unless said otherwise, no page is fetched twice by the shards and the merge together.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smo_audit.shard import partition_of
+from tests.support.scripted_server import Reply, ScriptedServer, html, redirect, text
+from tests.support.shard_site import comparable
+
+CLI = [sys.executable, "-c", "from smo_audit.cli import main; main()"]
+N = 2
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=240, cwd=cwd)
+
+
+def _pick(server: ScriptedServer, pattern: str, partition: int, avoid: Iterable[str] = ()) -> str:
+    """The first path `pattern.format(i)` that `partition` owns."""
+    return next(path for path in (pattern.format(i) for i in range(1000))
+                if path not in avoid and partition_of(server.url(path), N) == partition)
+
+
+def _page(title: str, links: Iterable[str] = (), head: str = "") -> Reply:
+    anchors = "".join(f'<a href="{link}">{link}</a>' for link in links)
+    return html(f'<!doctype html><html lang="en"><head><title>{title}</title>{head}</head>'
+                f'<body><main><h1>{title}</h1><p>{"Words. " * 30}</p>{anchors}</main></body></html>')
+
+
+def _sitemap(server: ScriptedServer, paths: Iterable[str]) -> None:
+    base = server.base_url.rstrip("/")
+    urls = "".join(f"<url><loc>{base}{path}</loc></url>" for path in paths)
+    server.routes["/sitemap.xml"] = text(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                         f'sitemap/0.9">{urls}</urlset>', "application/xml")
+    server.routes["/robots.txt"] = text(f"User-agent: *\nDisallow: /private/\nSitemap: {base}/sitemap.xml\n")
+
+
+def _hits(server: ScriptedServer, since: int) -> Counter[str]:
+    return Counter(r.path for r in server.requests[since:] if r.method == "GET" and "smo-audit" in r.user_agent
+                   and not r.path.startswith(("/robots.txt", "/sitemap.xml", "/favicon.ico", "/apple-touch-icon")))
+
+
+def _single_and_merged(server: ScriptedServer, tmp_path: Path, *extra: str,
+                       parts: Iterable[int] = range(1, N + 1)) -> tuple[dict[str, Any], dict[str, Any], Counter[str]]:
+    """The one-process report, the merged report, and the page fetches of the shards and merge."""
+    single = _run("audit", server.url("/"), "-f", "json", "-o", str(tmp_path / "single.json"), "--workers", "0",
+                  "-q", *extra, cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    before = len(server.requests)
+    for k in range(1, N + 1):
+        done = _run("audit", server.url("/"), "--shard", f"{k}/{N}", "-o", str(tmp_path / f"part-{k}.ndjson"),
+                    "--workers", "0", "-q", *extra, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    merged = _run("report", "--merge", *(str(tmp_path / f"part-{k}.ndjson") for k in parts), "-f", "json", "-o",
+                  str(tmp_path / "merged.json"), cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    return (json.loads((tmp_path / "single.json").read_text()), json.loads((tmp_path / "merged.json").read_text()),
+            _hits(server, before))
+
+
+@pytest.mark.parametrize("target", ["a page", "an excluded page", "a broken page", "a disallowed page"])
+def test_a_redirect_onto_another_partition_is_the_redirecting_urls_page(scripted_server, tmp_path: Path,
+                                                                       target: str) -> None:
+    """One process follows a redirect wherever --exclude says, reports the page (or the error)
+    under the URL that redirects, and robots.txt stops the hop; the shard stops at the other
+    partition and the merge goes on with the chain from there."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    moved = _pick(server, "/old-{}", home)
+    there = _pick(server, "/private/new-{}/" if target == "a disallowed page" else "/new-{}/", N + 1 - home)
+    server.routes["/"] = _page("Home", [moved])
+    server.routes[moved] = redirect(server.url(there))
+    server.routes[there] = text("gone", status=404) if target == "a broken page" else _page("New")
+    _sitemap(server, ["/"])
+    extra = ("--exclude", "/new-*") if target == "an excluded page" else ()
+    single, merged, hits = _single_and_merged(server, tmp_path, *extra)
+    assert comparable(merged) == comparable(single)
+    assert set(hits.values()) == {1}, hits
+    if target in ("a page", "an excluded page"):
+        page = next(p for p in merged["pages"] if p["url"] == server.url(moved))
+        assert page["final_url"] == server.url(there) and page["duplicate_of"] is None
+    else:
+        assert [e["url"] for e in merged["errors"]] == [server.url(moved)]
+
+
+def test_session_ids_one_shard_found_are_stripped_by_the_merge(scripted_server, tmp_path: Path) -> None:
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    other = N + 1 - home
+    token = "a1b2c3d4e5f6a7b8c9d0"
+    first = _pick(server, "/p{}/", home)
+    second = _pick(server, "/p{}/", home, avoid={first})
+    # The link with its session id belongs to the home's partition: the other shard, which never
+    # saw `sid` repeat, hands it over as it is, and the merge strips what the home's shard found.
+    third = next(p for p in (f"/p{i}/" for i in range(1000)) if p not in (first, second)
+                 and partition_of(server.url(p), N) == home
+                 and partition_of(server.url(f"{p}?sid={token}"), N) == home)
+    elsewhere = _pick(server, "/q{}/", other)
+    server.routes["/"] = _page("Home", [f"{first}?sid={token}", f"{second}?sid={token}", f"{third}?sid={token}"])
+    server.routes["/p*"] = _page("Post")
+    server.routes[elsewhere] = _page("Q", [f"{third}?sid={token}"])
+    _sitemap(server, ["/", elsewhere])
+    single, merged, hits = _single_and_merged(server, tmp_path)
+    handed = [url for k in range(1, N + 1) for line in (tmp_path / f"part-{k}.ndjson").read_text().splitlines()
+              if '"type":"shard"' in line for url, *_ in json.loads(line)["handover"]["links"]]
+    assert handed == [server.url(f"{third}?sid={token}")]
+    assert comparable(merged) == comparable(single)
+    assert hits[third] == 1 and set(hits.values()) == {1}, hits
+
+
+def test_a_page_whose_canonical_names_a_part_page_that_is_not_its_own_canonical(scripted_server,
+                                                                               tmp_path: Path) -> None:
+    """A canonical chain (X names Y, Y names another URL) marks no duplicate, in one process and
+    in the merge, which audits X (not in the sitemap) while a shard audited Y."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    x = _pick(server, "/x{}/", N + 1 - home)
+    y = _pick(server, "/y{}/", home)
+    server.routes["/"] = _page("Home", [y, x])
+    server.routes[x] = _page("X", head=f'<link rel="canonical" href="{server.url(y)}">')
+    # Y names a URL on another host (never fetched): Y is not its own canonical
+    server.routes[y] = _page("Y", head=f'<link rel="canonical" href="http://localhost:{server.port}{y}">')
+    _sitemap(server, ["/", y])
+    single, merged, hits = _single_and_merged(server, tmp_path)
+    assert comparable(merged) == comparable(single)
+    assert all(p["duplicate_of"] is None for p in merged["pages"])
+    assert set(hits.values()) == {1}, hits
+
+
+def test_a_start_url_that_redirects_onto_a_listed_page_is_one_page(scripted_server, tmp_path: Path) -> None:
+    """`/` redirects to `/en-N/`, which the sitemap lists and another partition owns: its shard
+    audits it too (it cannot know it is the start's), and the merge keeps the start's page."""
+    server = scripted_server({})
+    landing = _pick(server, "/en-{}/", N + 1 - partition_of(server.url("/"), N))
+    server.routes["/"] = redirect(server.url(landing))
+    server.routes[landing] = _page("Home", ["/about/"])
+    server.routes["/about/"] = _page("About")
+    _sitemap(server, [landing, "/about/"])
+    single, merged, hits = _single_and_merged(server, tmp_path)
+    assert comparable(merged) == comparable(single)
+    assert [p["url"] for p in merged["pages"]].count(server.url(landing)) == 0
+    assert hits[landing] == 2  # once as the start's page, once from the sitemap: the documented cost
+
+
+def test_the_merge_leaves_a_missing_partitions_pages_alone(scripted_server, tmp_path: Path) -> None:
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    other = N + 1 - home
+    there = _pick(server, "/p{}/", other)
+    back = _pick(server, "/q{}/", home)
+    server.routes["/"] = _page("Home", [there])
+    server.routes[there] = _page("P", [back])
+    server.routes[back] = _page("Q")
+    _sitemap(server, ["/", there])
+    _single, merged, hits = _single_and_merged(server, tmp_path, parts=[other])
+    assert merged["stop_reason"] == "shards-missing"
+    assert [p["url"] for p in merged["pages"]] == [server.url(there)]
+    assert set(hits.values()) == {1}, hits  # the start's shard fetched "/" and /q: the merge did not
