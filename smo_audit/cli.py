@@ -7,6 +7,7 @@ Imports of httpx, pydantic models, rich and friends happen inside the commands, 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -803,7 +804,11 @@ RENDER_MODES = ("auto", "all", "off")
 
 
 def normalise_render_flag(args: list[str]) -> list[str]:
-    """A bare `--render` means `--render auto` (click options cannot take an optional value)."""
+    """A bare `--render` means `--render auto` (click options cannot take an optional value).
+
+    The word after it is then the target, unless the command names a target elsewhere (a URL or an
+    existing path) and the word could be neither: `--render bogus` is a wrong mode, said as such,
+    not click's "unexpected extra argument"."""
     result: list[str] = []
     for index, arg in enumerate(args):
         result.append(arg)
@@ -811,8 +816,18 @@ def normalise_render_flag(args: list[str]) -> list[str]:
             result.extend(args[index + 1:])
             break
         if arg == "--render" and (index + 1 >= len(args) or args[index + 1].lower() not in RENDER_MODES):
+            if index + 1 < len(args) and _wrong_render_mode(args[index + 1], args[:index] + args[index + 2:]):
+                raise UsageError(f"--render takes {', '.join(RENDER_MODES)} (a bare --render means auto), "
+                                 f"not {args[index + 1]!r}")
             result.append("auto")
     return result
+
+
+def _wrong_render_mode(word: str, others: list[str]) -> bool:
+    """`word` follows --render: a mistyped mode when it cannot be a target and another word is one."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", word) or word.startswith("-") or Path(word).exists():
+        return False
+    return any("://" in other or (not other.startswith("-") and Path(other).exists()) for other in others[1:])
 
 
 def _fast_metadata_command(args: list[str]) -> int | None:

@@ -23,10 +23,10 @@ from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
-from smo_audit.crawl.handover import Handover, Resume
+from smo_audit.crawl.handover import NOT_FETCHED_KINDS, HandedRedirect, Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
-from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, try_normalize
+from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, origin, try_normalize
 from smo_audit.engine.api import AuditSettings, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
 from smo_audit.engine.page_audit import PageAuditor, PageAuditSpec, WorkedPage
@@ -623,22 +623,35 @@ class Audit:
             self.site_info = site
             if going_on and not self.interrupted:
                 await self._crawl_on(crawler)
-            if resume is not None and resume.redirects:
-                self._redirected(resume.redirects)
+            if resume is not None and (resume.redirects or crawler.stopped_elsewhere):
+                self._redirected({**resume.redirects, **crawler.stopped_elsewhere})
             if self.collected.records and not self.interrupted:
                 await self._site_rules(site)
         finally:
             await fetcher.aclose()
 
-    def _redirected(self, redirects: Mapping[str, str]) -> None:
+    def _redirected(self, redirects: Mapping[str, HandedRedirect]) -> None:
         """report --merge: a shard's URL that redirects to another partition's audited page is
-        that page's duplicate, as in one process (the shard did not follow the redirect)."""
+        that page's duplicate, as in one process (the shard did not follow the redirect); onto a
+        URL that failed, it fails the same way, under its own name."""
         audited, _entries = self.reached_urls()
         index = self.collected.index
-        for url, target in redirects.items():
+        failed: dict[str, rm.CrawlError] = {}
+        for reported in self.collected.errors:
+            failed.setdefault(reported.url, reported)
+        for url, redirect in redirects.items():
+            target = redirect.target
+            if url in index or url in failed:
+                continue
             page = target if target in index else audited.get(target)
-            if page is not None and url not in index:
+            error = failed.get(target)
+            if page is not None:
                 self._on_duplicate(url, page)
+            elif error is not None and error.kind not in NOT_FETCHED_KINDS:
+                message = (f"{url} redirects to {target}, which {origin(target)}/robots.txt disallows"
+                           if error.kind == "robots-disallowed" else error.message.replace(target, url))
+                self.collected.errors.append(rm.CrawlError(url=url, kind=error.kind, message=message,
+                                                           status=error.status, referrer=redirect.referrer))
 
     async def _crawl_on(self, crawler: Crawler) -> None:
         """The merge's crawl from the handed-over links (its pages join the merged ones)."""

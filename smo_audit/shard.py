@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smo_audit.crawl.handover import Handover
+from smo_audit.crawl.handover import NOT_FETCHED_KINDS, Handover
 from smo_audit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 SHARD_LINE = "shard"
 # Output options differ between the parts of one audit; everything else must be the same.
 _PER_PART = frozenset({"format", "output", "output_dir", "show", "quiet", "debug"})
-# Error kinds whose URL was not fetched (an example of a family, or not a page): the merge may reach it.
-_NOT_FETCHED = frozenset({"max-depth", "crawl-trap", "session-id", "sitemap", "plugin"})
 
 
 @dataclass(frozen=True)
@@ -244,7 +242,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
                 continue  # plugin problems are the merge's own; robots/sitemap errors repeat per part
             seen_errors.add(key)
             run.collected.errors.append(rm.CrawlError.model_validate(error))
-            if error.get("url") and error.get("kind") not in _NOT_FETCHED:
+            if error.get("url") and error.get("kind") not in NOT_FETCHED_KINDS:
                 reported.add(str(error["url"]))
         if part.summary.get("partial"):
             run.partial = True

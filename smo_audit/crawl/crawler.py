@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
@@ -181,6 +182,9 @@ class _Item:
     via: HandedRedirect | None = None  # report --merge: fetch its target, where a shard stopped the chain
 
 
+_Step = HandedLink | tuple[str, HandedRedirect]  # report --merge: a link, or (URL, redirect) to go on with
+
+
 @dataclass(slots=True)
 class _Audited:
     url: str  # RawPage.url of the page handed to on_page
@@ -251,6 +255,9 @@ class Crawler:
         self._start_owned = True  # --shard: the start URL is this shard's (set in run)
         self._handover = Handover() if settings.owns is not None else None
         self._reached_elsewhere: frozenset[str] = frozenset()  # report --merge: fetched by the shards
+        self._later: deque[tuple[int, int, _Step]] = deque()  # report --merge: handed-over steps, by depth
+        # report --merge: redirects this crawl stopped at a URL a shard fetched (see _stopped_redirect)
+        self.stopped_elsewhere: dict[str, HandedRedirect] = {}
         self._start_site: str | None = None
         self._done = 0
         self._pages = 0
@@ -361,6 +368,9 @@ class Crawler:
         if settings.use_sitemaps:
             await self._load_sitemaps(robots, start)
         await self._queue.join()
+        while self._later:  # report --merge: the handed-over steps the crawl's own depths did not release
+            self._release(self._later[0][0])
+            await self._queue.join()
         if settings.inventory:
             self._queue_inventory()
             await self._queue.join()
@@ -372,18 +382,36 @@ class Crawler:
             if url is not None and not self._scope(url):
                 self._scope.add_start(url)  # the start redirected to another host: the site is there
                 await self._robots_for(origin(url))
-        for url, redirect in resume.continued:
-            if self._admitted >= self.settings.max_pages:
+        self._extra_admitted = min(resume.extra_admitted, self.settings.max_extra_pages)  # the shards' account pages
+        owns = self.settings.owns
+        # Shallowest first, redirects before links of the same depth, each depth queued when the
+        # crawl gets there (_release): a link to a redirect's target found first makes the
+        # redirect its duplicate, and depths count as in one process's breadth-first crawl.
+        steps: list[tuple[int, int, _Step]] = [
+            *((r.depth, 0, (url, r)) for url, r in resume.continued if owns is None or owns(r.target)),
+            *((link.depth, 1, link) for link in resume.frontier)]
+        steps.sort(key=lambda step: (step[0], step[1]))
+        self._later.extend(steps)
+
+    def _release(self, depth: int) -> None:
+        """report --merge: queue the handed-over steps of `depth` and shallower."""
+        later = self._later
+        while later and later[0][0] <= depth:
+            step = later.popleft()[2]
+            if isinstance(step, HandedLink):
+                if step.explicit:  # an account page: same site, a few, as for the shard
+                    self._consider_extra(step.url, step.depth, step.referrer)
+                else:
+                    self._consider(step.url, step.depth, step.referrer)
+            elif step[1].target in self._seen:
+                pass  # a link got there first: the merge lists the redirect as its duplicate after
+            elif self._admitted >= self.settings.max_pages:
                 self._stop_reason = self._stop_reason or "max-pages"
-                break
-            self._seen.add(redirect.target)
-            self._admitted += 1
-            self._queue.put_nowait(_Item(url, redirect.depth, redirect.referrer, via=redirect))
-        for link in resume.frontier:
-            if link.explicit:  # an account page: same site, a few, as for the shard
-                self._consider_extra(link.url, link.depth, link.referrer)
             else:
-                self._consider(link.url, link.depth, link.referrer)
+                url, redirect = step
+                self._seen.add(redirect.target)  # fetched as this redirect's page, not twice
+                self._admitted += 1
+                self._queue.put_nowait(_Item(url, redirect.depth, redirect.referrer, via=redirect))
 
     def _queue_inventory(self) -> None:
         """Queue the build's files that links and sitemaps did not reach (see `inventory`)."""
@@ -423,6 +451,8 @@ class Crawler:
         queue = self._queue
         while True:
             item = await queue.get()
+            if self._later and self._later[0][0] <= item.depth:
+                self._release(item.depth)
             try:
                 await self._process(item)
             except Exception as exc:  # a bug must not hang queue.join() or stop the crawl
@@ -554,7 +584,8 @@ class Crawler:
         if previous is not None:
             self._duplicate(item.url, previous.url)
         elif final in self._reached_elsewhere:
-            pass  # report --merge: a shard fetched it and it was no page (or its error is reported)
+            # report --merge: a shard fetched it (a page, an error, no page): judged after the crawl
+            self.stopped_elsewhere[item.url] = HandedRedirect(final, item.depth, item.referrer)
         elif not self._scope(final) and not item.explicit:
             self._offsite += 1  # e.g. /twitter -> twitter.com: not a page of this site
             if self._handover is not None:
@@ -564,7 +595,6 @@ class Crawler:
             # this URL as its duplicate.
             hops = tuple((hop.url, hop.status) for hop in redirects)
             self._handover.redirect(item.url, HandedRedirect(final, item.depth, item.referrer, hops))
-            self._consider(final, item.depth, item.referrer)
         else:
             robots = self._robots.peek(origin(final))
             reason = robots.url if robots else "robots.txt"
@@ -655,10 +685,13 @@ class Crawler:
             if listed and self._handover is not None:
                 self._handover.listed(url)
             return
-        if self.settings.owns is not None and not self.settings.owns(url):
+        owns = self.settings.owns
+        if owns is not None and (explicit or self._scope(url)) and not owns(url):
+            # Another partition's page (an out-of-scope URL stays unseen: it may come back as an
+            # account page, explicit, which _consider_extra admits).
             self._seen.add(url)
             self._handed_off += 1
-            if not listed and self._handover is not None and (explicit or self._scope(url)):
+            if not listed and self._handover is not None:
                 self._handover.hand(HandedLink(url, depth, referrer, explicit))
             return
         if not explicit:
@@ -932,6 +965,8 @@ class Crawler:
         if self._handover is not None:
             self._handover.strip = [p for p in self._strip if p not in self.settings.strip_params]
             self._handover.start_final = self._start_final
+            handed = sum(1 for link in self._handover.links.values() if link.explicit)  # the merge counts those
+            self._handover.extra_admitted = self._extra_admitted - handed
         robots = self._robots_file
         return CrawlSummary(
             pages_fetched=self._pages,

@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# Error kinds whose URL was not fetched (an example of a family, or not a page): no part reached it.
+NOT_FETCHED_KINDS = frozenset({"max-depth", "crawl-trap", "session-id", "sitemap", "plugin"})
+
 # Links handed over per shard at most (the merge reports how many more there were). A site
 # this far from its sitemap is crawled mostly by the merge anyway.
 MAX_HANDED = 100_000
@@ -60,6 +63,7 @@ class Handover:
     strip: list[str] = field(default_factory=list)
     # Where the start URL's redirects ended (the shard that owns the start knows): in scope.
     start_final: str | None = None
+    extra_admitted: int = 0  # account pages outside the scope this shard admitted itself
 
     def hand(self, link: HandedLink) -> None:
         if len(self.links) < MAX_HANDED:
@@ -85,7 +89,7 @@ class Handover:
             "dropped": self.dropped, "fetched": self.fetched,
             "redirects": {url: [r.target, r.depth, r.referrer, [list(hop) for hop in r.hops]]
                           for url, r in self.redirects.items()},
-            "strip": self.strip, "start_final": self.start_final,
+            "strip": self.strip, "start_final": self.start_final, "extra_admitted": self.extra_admitted,
         }
 
     @classmethod
@@ -105,6 +109,8 @@ class Handover:
         if isinstance(redirects, dict):
             handover.redirects = {k: r for k, v in redirects.items() if (r := _redirect(v)) is not None}
         handover.strip = [p for p in data.get("strip") or () if isinstance(p, str)]
+        extra = data.get("extra_admitted")
+        handover.extra_admitted = extra if isinstance(extra, int) and extra > 0 else 0
         start_final = data.get("start_final")
         handover.start_final = start_final if isinstance(start_final, str) else None
         return handover
@@ -137,20 +143,20 @@ class Resume:
     audited: Mapping[str, str]
     fetched: frozenset[str]
     frontier: tuple[HandedLink, ...]
-    redirects: Mapping[str, str]
+    redirects: Mapping[str, HandedRedirect]
     continued: tuple[tuple[str, HandedRedirect], ...] = ()
     other_canonical: frozenset[str] = frozenset()
     strip: tuple[str, ...] = ()
     start_finals: tuple[str, ...] = ()
+    extra_admitted: int = 0  # the shards' account pages: the merge's crawl admits what is left
 
 
 def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: set[str],
                 other_canonical: frozenset[str] = frozenset()) -> Resume:
     """Join the parts' handovers: each link once (the shallowest), minus what a part reached."""
     handed = {url: r for handover in handovers for url, r in handover.redirects.items()}
-    redirects = {url: r.target for url, r in handed.items()}
     if not any(handover.links for handover in handovers) and not handed:  # a complete sitemap
-        return Resume(audited, frozenset(), (), redirects)
+        return Resume(audited, frozenset(), (), handed)
     reached = fetched.union(audited, audited.values())
     for handover in handovers:
         reached.update(handover.fetched)
@@ -159,7 +165,6 @@ def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: 
     for url, redirect in sorted(handed.items(), key=lambda item: (item[1].depth, item[0])):
         if redirect.target not in reached:
             continued.setdefault(redirect.target, (url, redirect))
-    reached.update(continued)  # fetched as a redirect's page, not as a page of its own
     best: dict[str, HandedLink] = {}
     for handover in handovers:
         for link in handover.links.values():
@@ -171,5 +176,6 @@ def resume_from(handovers: list[Handover], audited: Mapping[str, str], fetched: 
     frontier = tuple(sorted(best.values(), key=lambda link: (link.depth, link.url)))
     strip = tuple(dict.fromkeys(p for handover in handovers for p in handover.strip))
     finals = tuple(dict.fromkeys(h.start_final for h in handovers if h.start_final is not None))
-    return Resume(audited, frozenset(reached), frontier, redirects, tuple(continued.values()), other_canonical,
-                  strip, finals)
+    extra = sum(handover.extra_admitted for handover in handovers)
+    return Resume(audited, frozenset(reached), frontier, handed, tuple(continued.values()), other_canonical,
+                  strip, finals, extra)

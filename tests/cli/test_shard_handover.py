@@ -35,10 +35,10 @@ def _pick(server: ScriptedServer, pattern: str, partition: int, avoid: Iterable[
                 if path not in avoid and partition_of(server.url(path), N) == partition)
 
 
-def _page(title: str, links: Iterable[str] = (), head: str = "") -> Reply:
+def _page(title: str, links: Iterable[str] = (), head: str = "", body: str = "") -> Reply:
     anchors = "".join(f'<a href="{link}">{link}</a>' for link in links)
     return html(f'<!doctype html><html lang="en"><head><title>{title}</title>{head}</head>'
-                f'<body><main><h1>{title}</h1><p>{"Words. " * 30}</p>{anchors}</main></body></html>')
+                f'<body><main><h1>{title}</h1><p>{"Words. " * 30}</p>{anchors}{body}</main></body></html>')
 
 
 def _sitemap(server: ScriptedServer, paths: Iterable[str]) -> None:
@@ -170,3 +170,58 @@ def test_the_merge_leaves_a_missing_partitions_pages_alone(scripted_server, tmp_
     assert merged["stop_reason"] == "shards-missing"
     assert [p["url"] for p in merged["pages"]] == [server.url(there)]
     assert set(hits.values()) == {1}, hits  # the start's shard fetched "/" and /q: the merge did not
+
+
+def test_a_redirect_onto_a_url_another_shard_reported_fails_under_its_own_name(scripted_server,
+                                                                                tmp_path: Path) -> None:
+    """The target's shard fetched it (a 404 the sitemap lists) or refused it (robots.txt): one
+    process reports the redirecting URL too; the merge copies the error under its name."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    other = N + 1 - home
+    to_gone, to_private = _pick(server, "/r{}", home), _pick(server, "/s{}", home)
+    gone, private = _pick(server, "/gone-{}", other), _pick(server, "/private/p{}/", other)
+    linker = _pick(server, "/op-{}/", other)
+    server.routes["/"] = _page("Home", [to_gone, to_private])
+    server.routes[to_gone], server.routes[gone] = redirect(server.url(gone)), text("no", status=404)
+    server.routes[to_private], server.routes[private] = redirect(server.url(private)), _page("Private")
+    server.routes[linker] = _page("OP", [private])
+    _sitemap(server, ["/", gone, linker])
+    single, merged, hits = _single_and_merged(server, tmp_path)
+    assert comparable(merged) == comparable(single)
+    assert {e["url"] for e in merged["errors"]} == {server.url(p) for p in (to_gone, to_private, gone, private)}
+    assert set(hits.values()) == {1}, hits
+
+
+def test_account_pages_on_another_partition_count_once(scripted_server, tmp_path: Path) -> None:
+    """Sign-in pages outside the crawl's scope are audited up to 5 per audit: the shards hand
+    over the ones of other partitions, and the merge admits what the shards left of the 5."""
+    server = scripted_server({})
+    start = "/app/"
+    nested = _pick(server, "/app/a{}/", N + 1 - partition_of(server.url(start), N))
+    logins = [f"/login-{i}" for i in range(8)]
+
+    def sign_in(paths: list[str]) -> str:
+        return "".join(f'<a href="{path}">Log in</a>' for path in paths)
+
+    form = '<form method="post"><input name="u"><input type="password" name="p"></form>'
+    server.routes[start] = _page("App", [nested], head="", body=sign_in(logins[:4]))
+    server.routes[nested] = _page("A", body=sign_in(logins[4:]))
+    for path in logins:
+        server.routes[path] = _page(f"Sign in {path}", body=form)
+    server.routes["/robots.txt"] = text("User-agent: *\nAllow: /\n")
+    single = _run("audit", server.url(start), "--scope", "prefix", "-f", "json", "-o", str(tmp_path / "single.json"),
+                  "--workers", "0", "-q", cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    before = len(server.requests)
+    for k in range(1, N + 1):
+        done = _run("audit", server.url(start), "--scope", "prefix", "--shard", f"{k}/{N}", "-o",
+                    str(tmp_path / f"part-{k}.ndjson"), "--workers", "0", "-q", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    merged = _run("report", "--merge", *(str(tmp_path / f"part-{k}.ndjson") for k in range(1, N + 1)), "-f", "json",
+                  cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    one, joined = json.loads((tmp_path / "single.json").read_text()), json.loads(merged.stdout)
+    assert sum(1 for p in one["pages"] if "/login-" in p["url"]) == 5
+    assert comparable(joined) == comparable(one)
+    assert set(_hits(server, before).values()) == {1}

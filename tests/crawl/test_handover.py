@@ -49,9 +49,12 @@ def test_resume_keeps_the_shallowest_link_to_each_page_no_part_reached() -> None
     one.redirect("https://a.test/old-1", HandedRedirect("https://a.test/new", 2, None))
     one.hand(HandedLink("https://a.test/new", 3, None, False))
     resume = resume_from([one, two], {"https://a.test/audited/": "https://a.test/audited"}, {"https://a.test/error"})
-    assert resume.frontier == (HandedLink("https://a.test/p", 2, "https://a.test/", False),)
-    assert resume.redirects == {"https://a.test/moved": "https://a.test/audited/", "https://a.test/old-2":
-                                "https://a.test/new", "https://a.test/old-1": "https://a.test/new"}
-    # A target no part reached is fetched once, as the page of the shallowest URL redirecting to it.
+    # /new is linked too: a link and a redirect to it are queued by depth, the first one fetches it
+    assert resume.frontier == (HandedLink("https://a.test/p", 2, "https://a.test/", False),
+                               HandedLink("https://a.test/new", 3, None, False))
+    assert {url: r.target for url, r in resume.redirects.items()} == {
+        "https://a.test/moved": "https://a.test/audited/", "https://a.test/old-2": "https://a.test/new",
+        "https://a.test/old-1": "https://a.test/new"}
+    # A target no part reached is continued once, from the shallowest URL redirecting to it.
     assert resume.continued == (("https://a.test/old-1", HandedRedirect("https://a.test/new", 2, None)),)
     assert {"https://a.test/audited", "https://a.test/audited/", "https://a.test/pdf"} <= resume.fetched

@@ -26,6 +26,17 @@ def test_a_bare_render_flag_means_auto() -> None:
     assert normalise_render_flag(["audit", "--", "--render"]) == ["audit", "--", "--render"]
 
 
+def test_a_wrong_render_mode_is_named() -> None:
+    """With the target given elsewhere, the word after --render is a mistyped mode (exit 2, one
+    sentence), not click's "unexpected extra argument"; a folder named like it stays the target."""
+    result = _cli("audit", "http://127.0.0.1:9/", "--render", "bogus")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("smo-audit: error: --render takes auto, all, off (a bare --render means auto), "
+                                     "not 'bogus'")
+    assert normalise_render_flag(["audit", "--render", "tests", "-o", "x.json"]) == [
+        "audit", "--render", "auto", "tests", "-o", "x.json"]  # ./tests exists: the target
+
+
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "smo_audit", *args], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
