@@ -56,8 +56,9 @@ class Run:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
-def start_server(pages: int) -> tuple[subprocess.Popen[str], str]:
-    return loopback_server.start([sys.executable, str(HERE / "server.py"), "--pages", str(pages)])
+def start_server(pages: int, *, sitemap: bool = True) -> tuple[subprocess.Popen[str], str]:
+    extra = [] if sitemap else ["--no-sitemap"]
+    return loopback_server.start([sys.executable, str(HERE / "server.py"), "--pages", str(pages), *extra])
 
 
 def stop_server(proc: subprocess.Popen[str]) -> None:

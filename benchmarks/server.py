@@ -104,11 +104,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--no-sitemap", action="store_true", help="serve no sitemap (robots.txt names none)")
     args = parser.parse_args()
     if not args.host.startswith("127."):
         parser.error("the benchmark server listens on loopback (127.x) only")
     sock, port = loopback_socket(args.host)
-    return serve(sock, Site(args.pages, f"http://{args.host}:{port}").routes)
+    return serve(sock, Site(args.pages, f"http://{args.host}:{port}", sitemap=not args.no_sitemap).routes)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/shard_benchmark.py                       # 1,000 pages; 1, 2 and 4 shards
     .venv/bin/python benchmarks/shard_benchmark.py --pages 2000 --shards 2,4
 
+    .venv/bin/python benchmarks/shard_benchmark.py --no-sitemap         # the merge crawls what links lead to
+
 The generated site (benchmarks/sitegen.py, with a sitemap of every page) is served by its own
 process on 127.0.0.1. For each shard count N it starts N `smo-audit audit URL --shard K/N -o
 part-K.ndjson` processes at once (each one is what a CI matrix job or a Dask task runs), waits for
@@ -81,10 +83,13 @@ def main() -> int:
     parser.add_argument("--shards", default="1,2,4", help="shard counts, comma-separated (1 = one plain audit)")
     parser.add_argument("--workers", type=int, default=1, help="parse workers per shard (--workers)")
     parser.add_argument("--smo-audit", default=str(Path(sys.executable).with_name("smo-audit")))
+    parser.add_argument("--no-sitemap", action="store_true",
+                        help="a site without a sitemap: each shard reaches its partition through links only, "
+                             "and the merge crawls what the shards handed over")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {args.pages} pages, "
-          f"--workers {args.workers} per shard")
-    server, url = start_server(args.pages)
+          f"--workers {args.workers} per shard{', no sitemap' if args.no_sitemap else ''}")
+    server, url = start_server(args.pages, sitemap=not args.no_sitemap)
     try:
         for count in (int(s) for s in args.shards.split(",")):
             with tempfile.TemporaryDirectory(prefix="smo-shards-") as tmp:

@@ -104,7 +104,7 @@ def _png(width: int, height: int, shade: int) -> bytes:
 class Site:
     """The generated site for one base URL: `path -> list of byte chunks` plus content types."""
 
-    def __init__(self, pages: int, base_url: str) -> None:
+    def __init__(self, pages: int, base_url: str, *, sitemap: bool = True) -> None:
         if pages < SECTIONS + 2:
             raise ValueError(f"a benchmark site needs at least {SECTIONS + 2} pages")
         self.pages = pages
@@ -113,6 +113,7 @@ class Site:
         self.paragraphs = [_paragraph(k) for k in range(PARAGRAPH_VARIANTS)]
         self.org_ld = _ORG_LD.replace(HOST_PLACEHOLDER, self.base).encode()
         self.routes: dict[bytes, tuple[bytes, list[bytes]]] = {}
+        self.sitemap = sitemap  # False: no sitemap, robots.txt names none (links are the only way in)
         self._build()
 
     def html_paths(self) -> list[str]:
@@ -141,7 +142,10 @@ class Site:
         feed = "".join(f"<item><title>Story {i}</title><link>{self.base}/p/{i}.html</link></item>" for i in range(20))
         self._add("/feed.xml", "application/rss+xml",
                   [f'<?xml version="1.0"?><rss version="2.0"><channel><title>Northwind Bench</title>{feed}</channel></rss>'.encode()])
-        self._add("/robots.txt", "text/plain", [f"User-agent: *\nAllow: /\nSitemap: {self.base}/sitemap.xml\n".encode()])
+        named = f"Sitemap: {self.base}/sitemap.xml\n" if self.sitemap else ""
+        self._add("/robots.txt", "text/plain", [f"User-agent: *\nAllow: /\n{named}".encode()])
+        if not self.sitemap:
+            del self.routes[b"/sitemap.xml"]
 
     def _page(self, head: str, body: list[bytes]) -> list[bytes]:
         return [b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
