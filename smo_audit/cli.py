@@ -395,8 +395,11 @@ def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None =
     from smo_audit.report.spool import PageSpool
     from smo_audit.shard import merge_parts
 
+    # The merge's own crawl (pages no shard reached) shows its progress like an audit's.
+    progress = _Progress(enabled=warn and sys.stderr.isatty() and not os.environ.get("CI"))
     with PageSpool() as spool:
-        run, signalled = merge_parts(paths, spool, notice=_notice if warn else None)
+        with progress:
+            run, signalled = merge_parts(paths, spool, notice=_notice if warn else None, on_progress=progress.update)
         if stop_reason is not None:
             run.stop(stop_reason)
         if baseline is not None and run.audited:

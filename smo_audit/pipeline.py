@@ -617,7 +617,7 @@ class Audit:
         settings = replace(self._crawl_settings(site.start_url), use_sitemaps=False,
                            resume=resume if going_on else None, owns=owns)
         try:
-            crawler = Crawler(settings, fetcher)  # also the robots.txt cache of the policy
+            crawler = Crawler(settings, fetcher, on_progress=self.on_progress)  # also the policy's robots.txt cache
             self.fetch_policy = FetchPolicy(addresses, agent, robots=crawler.robots_refusal)
             self._resources = ResourceCache(fetcher, rewrite=None, policy=self.fetch_policy)
             self.site_info = site

@@ -200,10 +200,12 @@ def check_parts(parts: list[Part]) -> tuple[list[str], int]:
     return missing, count
 
 
-def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | None = None) -> tuple[Audit, str | None]:
+def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | None = None,
+                on_progress: Callable[[Any], None] | None = None) -> tuple[Audit, str | None]:
     """Merge shard parts into one finished Audit (pages on `spool`, site rules run).
 
-    `notice`: told, before it starts, that the merge audits pages no shard reached (it may take a while).
+    `notice`: told, before it starts, that the merge audits pages no shard reached (it may take a
+    while); `on_progress`: that crawl's progress, as an audit's.
 
     Also returns "interrupted" or "terminated" when a signal stopped the merge's own crawl or its
     site rules (the Audit is then partial, and what it audited is kept), else None."""
@@ -226,7 +228,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         config = AuditConfig.model_validate(first.meta.get("config") or {})
     except ValidationError as exc:
         raise UsageError(f"{first.path} holds settings this smo-audit cannot read ({exc.errors()[0]['msg']})") from None
-    run = Audit(resolve_target(str(first.meta.get("target", ""))), config, spool=spool)
+    run = Audit(resolve_target(str(first.meta.get("target", ""))), config, spool=spool, on_progress=on_progress)
     started = [datetime.fromisoformat(str(p.summary["started_at"])) for p in parts if p.summary.get("started_at")]
     if started:
         run.started_at = min(started)
