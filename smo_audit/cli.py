@@ -809,8 +809,8 @@ RENDER_MODES = ("auto", "all", "off")
 def normalise_render_flag(args: list[str]) -> list[str]:
     """A bare `--render` means `--render auto` (click options cannot take an optional value).
 
-    The word after it is then the target, unless the command names a target elsewhere (a URL or an
-    existing path) and the word could be neither: `--render bogus` is a wrong mode, said as such,
+    The word after it is then the target, unless the command names a URL elsewhere and the word
+    could be neither a URL nor a path: `--render bogus` is a wrong mode, said as such,
     not click's "unexpected extra argument"."""
     result: list[str] = []
     for index, arg in enumerate(args):
@@ -827,10 +827,13 @@ def normalise_render_flag(args: list[str]) -> list[str]:
 
 
 def _wrong_render_mode(word: str, others: list[str]) -> bool:
-    """`word` follows --render: a mistyped mode when it cannot be a target and another word is one."""
+    """`word` follows --render: a mistyped mode when it cannot be a target and a URL is given.
+
+    Only a URL counts as the target given elsewhere: an existing file may be an option's value
+    (-o report.json, --baseline), and `audit --render localhost` audits localhost."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", word) or word.startswith("-") or Path(word).exists():
         return False
-    return any("://" in other or (not other.startswith("-") and Path(other).exists()) for other in others[1:])
+    return any("://" in other for other in others[1:])
 
 
 def _fast_metadata_command(args: list[str]) -> int | None:

@@ -268,10 +268,12 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
             robots_url=site_data.get("robots_url"), sitemaps=tuple(site_data.get("sitemaps") or ()),
             sitemap_lastmod=tuple((str(a), str(b)) for a, b in site_data.get("sitemap_lastmod") or ()),
         )
-        audited, entries = run.reached_urls()
-        resume = resume_from([p.handover for p in parts], audited, reported | entries,
-                             frozenset(run.merged_other_canonical))
-        if (resume.frontier or resume.continued) and notice is not None:
+        resume = None
+        handovers = [part.handover for part in parts]
+        if any(handover.links or handover.redirects for handover in handovers):  # else: a complete sitemap
+            audited, entries = run.reached_urls()  # a map of every page: only when there is a handover
+            resume = resume_from(handovers, audited, reported | entries, frozenset(run.merged_other_canonical))
+        if resume is not None and (resume.frontier or resume.continued) and notice is not None:
             links = len(resume.frontier) + len(resume.continued)
             notice(f"the shards' pages link to {links:,} page{'s' if links != 1 else ''} no shard audited (not in "
                    "the sitemaps): auditing them and the pages they lead to here")

@@ -98,17 +98,17 @@ class Handover:
         handover = cls()
         if not isinstance(data, dict):
             return handover
-        for item in data.get("links") or ():
+        for item in _list(data.get("links")):
             if isinstance(item, list) and len(item) == 4 and isinstance(item[0], str) and isinstance(item[1], int):
                 referrer = item[2] if isinstance(item[2], str) else None
-                handover.hand(HandedLink(item[0], item[1], referrer, bool(item[3])))
+                handover.hand(HandedLink(item[0], max(item[1], 0), referrer, bool(item[3])))
         dropped = data.get("dropped")
         handover.dropped = dropped if isinstance(dropped, int) and dropped > 0 else 0
-        handover.fetched = [u for u in data.get("fetched") or () if isinstance(u, str)]
+        handover.fetched = [u for u in _list(data.get("fetched")) if isinstance(u, str)]
         redirects = data.get("redirects")
         if isinstance(redirects, dict):
             handover.redirects = {k: r for k, v in redirects.items() if (r := _redirect(v)) is not None}
-        handover.strip = [p for p in data.get("strip") or () if isinstance(p, str)]
+        handover.strip = [p for p in _list(data.get("strip")) if isinstance(p, str)]
         extra = data.get("extra_admitted")
         handover.extra_admitted = extra if isinstance(extra, int) and extra > 0 else 0
         start_final = data.get("start_final")
@@ -116,14 +116,19 @@ class Handover:
         return handover
 
 
+def _list(data: object) -> list[object]:
+    """A part is a file anyone can edit: a field that should be a list and is not counts as empty."""
+    return data if isinstance(data, list) else []
+
+
 def _redirect(data: object) -> HandedRedirect | None:
     if isinstance(data, str):  # a part of the first version: the target only
         return HandedRedirect(data, 1, None)
     if not (isinstance(data, list) and len(data) == 4 and isinstance(data[0], str) and isinstance(data[1], int)):
         return None
-    hops = tuple((str(h[0]), h[1]) for h in data[3] or () if isinstance(h, list) and len(h) == 2
+    hops = tuple((str(h[0]), h[1]) for h in _list(data[3]) if isinstance(h, list) and len(h) == 2
                  and isinstance(h[1], int))
-    return HandedRedirect(data[0], data[1], data[2] if isinstance(data[2], str) else None, hops)
+    return HandedRedirect(data[0], max(data[1], 0), data[2] if isinstance(data[2], str) else None, hops)
 
 
 @dataclass(frozen=True)

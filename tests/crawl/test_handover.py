@@ -28,10 +28,15 @@ def test_a_handover_survives_json_and_ignores_what_it_cannot_read() -> None:
                                                           (("https://a.test/old", 301),)))
     again = Handover.from_json(json.loads(json.dumps(handover.to_json())))
     assert again == handover
-    junk = Handover.from_json({"links": [["u"], [1, 2, 3, 4], "x"], "dropped": -3, "fetched": [1, "f"],
-                               "redirects": {"a": 1, "b": "c", "d": ["e", "x", None, []]}})
-    assert junk.links == {} and junk.dropped == 0 and junk.fetched == ["f"]
-    assert junk.redirects == {"b": HandedRedirect("c", 1, None)}  # the first version wrote the target only
+    junk = Handover.from_json({"links": [["u"], [1, 2, 3, 4], "x", ["v", -5, None, False]], "dropped": -3,
+                               "fetched": [1, "f"], "strip": "sid",
+                               "redirects": {"a": 1, "b": "c", "d": ["e", "x", None, []], "g": ["h", 1, None, 5]}})
+    assert junk.links == {"v": HandedLink("v", 0, None, False)}  # a negative depth would lift --max-depth
+    assert junk.dropped == 0 and junk.fetched == ["f"] and junk.strip == []
+    assert junk.redirects["g"] == HandedRedirect("h", 1, None)
+    for field_name in ("links", "fetched", "strip"):  # not a list: nothing, and no crash
+        assert Handover.from_json({field_name: 7}) == Handover()
+    assert junk.redirects["b"] == HandedRedirect("c", 1, None)  # the first version wrote the target only
     assert Handover.from_json(None) == Handover()  # a part written before handovers existed
 
 

@@ -35,6 +35,9 @@ def test_a_wrong_render_mode_is_named() -> None:
                                      "not 'bogus'")
     assert normalise_render_flag(["audit", "--render", "tests", "-o", "x.json"]) == [
         "audit", "--render", "auto", "tests", "-o", "x.json"]  # ./tests exists: the target
+    # an existing file given to an option is not a target: `localhost` is (https://localhost/)
+    assert normalise_render_flag(["audit", "--render", "localhost", "--baseline", "pyproject.toml"]) == [
+        "audit", "--render", "auto", "localhost", "--baseline", "pyproject.toml"]
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
