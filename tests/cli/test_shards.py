@@ -133,8 +133,10 @@ def test_the_merge_fetches_nothing_a_shard_fetched(scripted_server, tmp_path: Pa
     def owner(path: str) -> int:
         return next(k for k in (1, 2, 3) if Shard(k, 3).owns(server.url(path)))
 
-    # A redirect from one partition onto the home page of another: not followed by its shard.
-    old_home = next(path for path in (f"/old-home-{i}" for i in range(50)) if owner(path) != owner("/"))
+    # A redirect from one partition onto the home page of another: not followed by its shard (a
+    # shard that owns one of the posts, so that it meets the link itself).
+    crawled = next(owner(path) for path in pages if owner(path) != owner("/"))
+    old_home = next(path for path in (f"/old-home-{i}" for i in range(200)) if owner(path) == crawled)
     extra = {old_home: redirect(server.url("/")), "/data": text("not a page"), "/gone/": text("gone", status=404)}
     server.routes.update(extra)
     links = "".join(f'<a href="{path}">x</a>' for path in extra)
