@@ -565,7 +565,7 @@ def report_command(
     output_dir: OutputDirOpt = None,
     show: ShowOpt = None,
     rules_dir: RulesDirOpt = None,
-    merge: Annotated[bool, typer.Option("--merge", help="Merge the parts of a sharded audit (audit --shard K/N), run the site rules over all their pages and write the report.")] = False,
+    merge: Annotated[bool, typer.Option("--merge", help="Merge the parts of a sharded audit (audit --shard K/N): audit the pages they link to that no shard reached, run the site rules over all the pages and write the report.")] = False,
 ) -> None:
     """Show or re-render a saved report without re-crawling: drill into a page or a rule, or
     write it in other formats (--format html,markdown --output-dir reports/)."""
