@@ -183,6 +183,8 @@ class Audit:
         self.started_at = datetime.now(UTC)
         self.partial = False
         self.stop_reason: str | None = None
+        # A signal stopped this process (a merged part's stop reason is not one): no more fetches.
+        self.signalled = False
         self._source_path: Callable[[str], str | None] = lambda url: None
         self._resources: ResourceCache | None = None
         self.fetch_policy: FetchPolicy | None = None  # set in run(); render sub-requests ask its refusal
@@ -558,6 +560,7 @@ class Audit:
         """Mark the audit as cut short (interrupted, terminated, crashed): the report says so."""
         self.partial = True
         self.stop_reason = reason
+        self.signalled = self.signalled or reason in ("interrupted", "terminated")
 
     def fail(self, message: str) -> None:
         """The target could not be audited at all: the report says why (it replaces an earlier one)."""
@@ -621,11 +624,11 @@ class Audit:
             self.fetch_policy = FetchPolicy(addresses, agent, robots=crawler.robots_refusal)
             self._resources = ResourceCache(fetcher, rewrite=None, policy=self.fetch_policy)
             self.site_info = site
-            if going_on and not self.interrupted:
+            if going_on and not self.interrupted:  # parts a signal stopped (--dask's Ctrl-C): no crawl
                 await self._crawl_on(crawler)
             if resume is not None and (resume.redirects or crawler.stopped_elsewhere):
                 self._redirected({**resume.redirects, **crawler.stopped_elsewhere})
-            if self.collected.records and not self.interrupted:
+            if self.collected.records and not self.signalled:  # the parts' pages are judged whatever stopped them
                 await self._site_rules(site)
         finally:
             await fetcher.aclose()

@@ -211,6 +211,29 @@ def test_ctrl_c_during_the_merges_crawl_writes_what_it_has(scripted_server, tmp_
     report = json.loads((tmp_path / "merged.json").read_text())
     assert report["partial"] is True and report["stop_reason"] == "interrupted"
     assert in_parts <= len(report["pages"]) < len(pages)  # the parts' pages are all kept
+    assert report["site_findings"] == []  # stopped: the site rules do not fetch any more
+
+
+def test_a_part_a_signal_stopped_is_still_judged_by_the_site_rules(scripted_server, tmp_path: Path) -> None:
+    """A CI job killed by its timeout leaves a partial part ("terminated"): the merge, a later job,
+    still runs the site rules over the pages there are, and says the report is partial."""
+    server = scripted_server({})
+    build_site(server, 6)
+    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(part), "--workers", "0", "-q",
+                    cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in parts[0].read_text().splitlines()]
+    for line in lines:
+        if line["type"] == "summary":
+            line.update(partial=True, stop_reason="terminated")
+    parts[0].write_text("".join(json.dumps(line) + "\n" for line in lines))
+    merged = _run("report", "--merge", *map(str, parts), "-f", "json", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    report = json.loads(merged.stdout)
+    assert report["partial"] is True and report["stop_reason"] == "terminated"
+    assert report["site_findings"]
 
 
 def test_a_missing_shard_makes_the_merge_partial_and_says_which(scripted_server, tmp_path: Path) -> None:
