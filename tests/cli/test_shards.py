@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +82,28 @@ def test_a_shard_that_owns_no_reachable_page_writes_an_empty_part(scripted_serve
     assert merged.returncode == 0 and home in [p["url"] for p in json.loads(merged.stdout)["pages"]]
 
 
-def _shards_and_merge(server, tmp_path: Path, count: int,
-                      *extra: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
-    """Run `count` shards one after the other, then the merge: (merged report, shard lines, its stderr)."""
+def _parts(server, tmp_path: Path, count: int) -> list[Path]:
+    """Run the `count` shards of the site one after the other; their part files."""
     parts = [tmp_path / f"part-{k}.ndjson" for k in range(1, count + 1)]
     for k, part in enumerate(parts, 1):
         done = _run("audit", server.url("/"), "--shard", f"{k}/{count}", "-o", str(part), "--workers", "0", "-q",
-                    *extra, cwd=tmp_path)
+                    cwd=tmp_path)
         assert done.returncode == 0, done.stderr
+    return parts
+
+
+def _edit_part(part: Path, kind: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit the part's line of that type (a part is a file anyone can edit or damage)."""
+    lines = [json.loads(line) for line in part.read_text().splitlines()]
+    for line in lines:
+        if line["type"] == kind:
+            edit(line)
+    part.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def _shards_and_merge(server, tmp_path: Path, count: int) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Run `count` shards one after the other, then the merge: (merged report, shard lines, its stderr)."""
+    parts = _parts(server, tmp_path, count)
     merged = _run("report", "--merge", *map(str, parts), "-f", "json", "-o", str(tmp_path / "merged.json"),
                   cwd=tmp_path)
     assert merged.returncode == 0, merged.stderr
@@ -166,16 +181,12 @@ def test_the_merge_fetches_nothing_a_shard_fetched(scripted_server, tmp_path: Pa
 def test_a_shard_that_kept_too_few_links_makes_the_merge_partial(scripted_server, tmp_path: Path) -> None:
     server = scripted_server({})
     build_site(server, 6)
-    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
-    for k, part in enumerate(parts, 1):
-        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(part), "--workers", "0", "-q",
-                    cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-    lines = [json.loads(line) for line in parts[0].read_text().splitlines()]
-    for line in lines:  # as if shard 1 had linked to more pages outside the sitemap than it keeps
-        if line["type"] == "shard":
-            line["handover"]["dropped"] = 7
-    parts[0].write_text("".join(json.dumps(line) + "\n" for line in lines))
+    parts = _parts(server, tmp_path, 2)
+
+    def drop(line: dict[str, Any]) -> None:  # as if shard 1 had linked to more pages than it keeps
+        line["handover"]["dropped"] = 7
+
+    _edit_part(parts[0], "shard", drop)
     merged = _run("report", "--merge", *map(str, parts), "-f", "json", cwd=tmp_path)
     assert merged.returncode == 0, merged.stderr
     report = json.loads(merged.stdout)
@@ -190,11 +201,7 @@ def test_ctrl_c_during_the_merges_crawl_writes_what_it_has(scripted_server, tmp_
     server = scripted_server({})
     pages = build_site(server, 12)
     del server.routes["/sitemap.xml"]
-    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
-    for k, part in enumerate(parts, 1):
-        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(part), "--workers", "0", "-q",
-                    cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+    parts = _parts(server, tmp_path, 2)
     in_parts = sum(1 for part in parts for line in part.read_text().splitlines() if line.startswith('{"type":"page"'))
     for path in pages:  # the pages the merge goes on to are slow: it is mid-crawl when stopped
         server.routes[path] = dataclasses.replace(server.routes[path], delay=0.5)
@@ -219,16 +226,8 @@ def test_a_part_a_signal_stopped_is_still_judged_by_the_site_rules(scripted_serv
     still runs the site rules over the pages there are, and says the report is partial."""
     server = scripted_server({})
     build_site(server, 6)
-    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
-    for k, part in enumerate(parts, 1):
-        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(part), "--workers", "0", "-q",
-                    cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-    lines = [json.loads(line) for line in parts[0].read_text().splitlines()]
-    for line in lines:
-        if line["type"] == "summary":
-            line.update(partial=True, stop_reason="terminated")
-    parts[0].write_text("".join(json.dumps(line) + "\n" for line in lines))
+    parts = _parts(server, tmp_path, 2)
+    _edit_part(parts[0], "summary", lambda line: line.update(partial=True, stop_reason="terminated"))
     merged = _run("report", "--merge", *map(str, parts), "-f", "json", cwd=tmp_path)
     assert merged.returncode == 0, merged.stderr
     report = json.loads(merged.stdout)
