@@ -388,8 +388,8 @@ def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None =
     """Merge shard parts (the site rules run over all their pages) and write the report.
 
     `stop_reason`: the signal that stopped a `--dask` run (its shards say "terminated": the
-    client stopped them), so the report names what the user did. `warn`: say on stderr when a shard's
-    part is missing. Also returns the signal that stopped the merge itself (its crawl of the
+    client stopped them), so the report names what the user did. `warn`: say on stderr what the
+    merge crawls, its progress, and when the report is partial (a part missing, links dropped). Also returns the signal that stopped the merge itself (its crawl of the
     pages no shard reached, or the site rules): the report is written all the same."""
     from smo_audit.report.outputs import ReportOutputs
     from smo_audit.report.spool import PageSpool

@@ -570,7 +570,8 @@ class Audit:
 
     @property
     def interrupted(self) -> bool:
-        """A signal (SIGINT/SIGTERM) stopped the audit: no site rules, no further fetches."""
+        """A signal (SIGINT/SIGTERM) stopped the audit, or (report --merge) one of its parts: no
+        further crawling. `signalled` says whether the signal came to this process."""
         return self.stop_reason in ("interrupted", "terminated")
 
     def add_merged_page(self, line: str, extras: dict[str, tuple[bool, bool]], skip: frozenset[str] = frozenset()) -> None:

@@ -285,14 +285,14 @@ class Crawler:
             self._resume(settings.resume)
 
     def _resume(self, resume: Resume) -> None:
-        """The merge's crawl: what the shards fetched is seen, their pages are audited already."""
+        """The merge's crawl: what the shards fetched is seen, their pages are audited already.
+
+        `resume.fetched` holds the pages' URLs too (final and requested): each is normalised once."""
         self._strip = strip = tuple(dict.fromkeys((*self._strip, *resume.strip)))
         self._reached_elsewhere = resume.fetched
         for final, url in resume.audited.items():
             final = try_normalize(final, strip) or final
             self._audited.setdefault(final, _Audited(url, self_canonical=url not in resume.other_canonical))
-            self._seen.add(final)
-            self._seen.add(try_normalize(url, strip) or url)
         for url in resume.fetched:
             self._seen.add(try_normalize(url, strip) or url)
 
