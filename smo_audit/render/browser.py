@@ -319,7 +319,8 @@ class BrowserSession:
             state.crashed = True  # whatever happened, this slot is not reused
             if await _died(slot.browser, exc):
                 raise _BrowserDied() from None
-            if state.renderer_crashed:
+            # the crash event comes before the error of the call it broke; the message says it too
+            if state.renderer_crashed or "Target crashed" in str(exc):
                 raise RenderFailure("render-crash", f"the page crashed the renderer ({viewport.name})") from None
             raise RenderFailure("render-error", f"{viewport.name}: {_first_line(exc)}") from None
         except BaseException:
