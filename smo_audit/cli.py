@@ -370,8 +370,9 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
         if not done.parts:
             sys.stderr.write(f"smo-audit: {done.stop_reason} before any shard finished; no report was written\n")
             return stopped or EXIT_INTERRUPTED
-        report, signalled = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet,
-                                          stop_reason=done.stop_reason, warn=not cfg.quiet)
+        report, signalled, pages = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet,
+                                                 stop_reason=done.stop_reason, warn=not cfg.quiet)
+    _refuse_not_auditable(report, pages)
     if stopped is not None:
         sys.stderr.write(f"smo-audit: {done.stop_reason}; the partial report of {len(done.parts)} of "
                          f"{done.count} shards was written\n")
@@ -384,13 +385,14 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
 
 def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None = None, tolerance: float = 0.0,
                   quiet: bool = True, stop_reason: str | None = None,
-                  warn: bool = True) -> tuple[Report, str | None]:
+                  warn: bool = True) -> tuple[Report, str | None, int]:
     """Merge shard parts (the site rules run over all their pages) and write the report.
 
     `stop_reason`: the signal that stopped a `--dask` run (its shards say "terminated": the
     client stopped them), so the report names what the user did. `warn`: say on stderr what the
     merge crawls, its progress, and when the report is partial (a part missing, links dropped). Also returns the signal that stopped the merge itself (its crawl of the
-    pages no shard reached, or the site rules): the report is written all the same."""
+    pages no shard reached, or the site rules): the report is written all the same; and the
+    number of pages in it."""
     from smo_audit.report.outputs import ReportOutputs
     from smo_audit.report.spool import PageSpool
     from smo_audit.shard import merge_parts
@@ -415,7 +417,7 @@ def _write_merged(paths: list[Path], plan: OutputPlan, baseline: Report | None =
         for error in report.errors:
             if error.kind in ("shard-missing", "shard-links-dropped"):
                 sys.stderr.write(f"smo-audit: partial report: {printable(error.message)}\n")
-    return report, signalled
+    return report, signalled, run.primaries
 
 
 def _compare_baseline(run: Audit, baseline: Report, tolerance: float, quiet: bool) -> None:
@@ -580,6 +582,17 @@ def report_command(
         _fail(error)
 
 
+def _refuse_not_auditable(report: Report, pages: int) -> None:
+    """A merged report whose start page its shard could not audit exits 3, as one process would
+    (the report, written already, keeps the `pages` the other shards audited)."""
+    if report.stop_reason != "not-auditable":
+        return
+    reason = next((e.message for e in report.errors if e.kind == "not-auditable"), "the start page could not be audited")
+    if pages:
+        reason += f" (the merged report keeps the {_plural(pages, 'page')} the other shards audited)"
+    raise TargetError(reason)
+
+
 def _merge(paths: list[Path], formats: str | None, output: Path | None, output_dir: Path | None, show: str | None) -> int:
     from smo_audit.interrupt import exit_code
     from smo_audit.report.formats import parse_formats
@@ -591,7 +604,8 @@ def _merge(paths: list[Path], formats: str | None, output: Path | None, output_d
         raise UsageError(str(exc)) from None
     plan = OutputPlan(tuple(names), output, output_dir, show or "summary")
     plan.check()
-    report, signalled = _write_merged(paths, plan)
+    report, signalled, pages = _write_merged(paths, plan)
+    _refuse_not_auditable(report, pages)
     if signalled is not None:
         sys.stderr.write(f"smo-audit: {signalled}; the partial merged report was written\n")
         return exit_code(signalled) or EXIT_INTERRUPTED

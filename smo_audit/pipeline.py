@@ -574,13 +574,23 @@ class Audit:
         further crawling. `signalled` says whether the signal came to this process."""
         return self.stop_reason in ("interrupted", "terminated")
 
-    def add_merged_page(self, line: str, extras: dict[str, tuple[bool, bool]], skip: frozenset[str] = frozenset()) -> None:
+    def add_merged_page(self, line: str, extras: dict[str, tuple[bool, bool]],
+                        landed: Mapping[str, str] | None = None) -> None:
         """One page line of a shard part (`report --merge`): spooled as is, its record rebuilt.
 
-        `skip`: URLs whose page another part holds under another name (see shard._start_landed)."""
+        `landed`: URLs whose page another part holds under another name, that name (the start
+        page's: see shard._start_landed); the page is left out and its duplicates point to that
+        name, as in one process. Raises ValueError (pydantic's ValidationError) on a damaged line."""
         page = rm.Page.model_validate_json(report_page_text(line))
-        if page.url in skip:
-            return
+        if page.url in self.collected.index:
+            return  # a line repeated in a part (edited by hand): the page once, as one process
+        if landed:
+            if page.url in landed:
+                return
+            if page.duplicate_of is not None and page.duplicate_of in landed:
+                name = landed[page.duplicate_of]
+                page = page.model_copy(update={"duplicate_of": name, "final_url": name if page.final_url in landed
+                                               else page.final_url})
         password, account = extras.get(page.url, (False, False))
         facts = _page_facts(page.facts, has_password_form=password, is_account_page=account)
         if page.duplicate_of is not None:

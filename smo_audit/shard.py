@@ -44,8 +44,10 @@ if TYPE_CHECKING:
     from smo_audit.report.spool import PageEntry
 
 SHARD_LINE = "shard"
-# Output options differ between the parts of one audit; everything else must be the same.
-_PER_PART = frozenset({"format", "output", "output_dir", "show", "quiet", "debug"})
+# Output options and each machine's pace differ between the parts of one audit (they change no
+# finding); everything else must be the same.
+_PER_PART = frozenset({"format", "output", "output_dir", "show", "quiet", "debug", "concurrency", "per_host",
+                       "workers"})
 
 
 @dataclass(frozen=True)
@@ -127,20 +129,29 @@ class Part:
     extras: dict[str, tuple[bool, bool]] = field(default_factory=dict)
     handover: Handover = field(default_factory=Handover)
 
-    def page_lines(self) -> Iterator[str]:
+    def page_lines(self) -> Iterator[tuple[int, str]]:
+        """(line number, page line) of every page of the part."""
         with self.path.open("r", encoding="utf-8") as handle:
-            for line in handle:
+            for number, line in enumerate(handle, 1):
                 if line.startswith('{"type":"page"'):
-                    yield line.rstrip("\n")
+                    yield number, line.rstrip("\n")
+
+    def damaged(self, what: str) -> UsageError:
+        """The one sentence for a part edited or cut off after its shard wrote it (exit 2)."""
+        return UsageError(f"{self.path} is a damaged shard part ({what[:200]}): run shard {self.shard} again")
 
 
 def read_part(path: Path) -> Part:
     meta: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
+    pages = 0
     try:
         with path.open("r", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                if line.startswith('{"type":"page"') or not line.strip():
+                if line.startswith('{"type":"page"'):
+                    pages += 1
+                    continue
+                if not line.strip():
                     continue
                 try:
                     data = json.loads(line)
@@ -161,14 +172,63 @@ def read_part(path: Path) -> Part:
         raise UsageError(f"{path} is not a shard part (not UTF-8 text)") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if meta is None and pages:
+        raise UsageError(f"{path} is an unfinished or damaged shard part (page lines but no shard line): "
+                         "run that shard again")
     if meta is None:
         raise UsageError(f"{path} is not a shard part (no shard line: write parts with "
                          "`smo-audit audit URL --shard K/N -o part-K.ndjson`)")
     if summary is None:
         raise UsageError(f"{path} is an unfinished shard part (no summary line): run that shard again")
-    shard = parse_shard(str(meta.get("shard", "")))
-    extras = {str(url): (bool(v[0]), bool(v[1])) for url, v in (meta.get("records") or {}).items()}
-    return Part(path, shard, meta, summary, extras, Handover.from_json(meta.get("handover")))
+    part = Part(path, parse_shard(str(meta.get("shard", ""))), meta, summary)
+    _check_part(part)
+    part.extras = {str(url): (bool(v[0]), bool(v[1])) for url, v in (meta.get("records") or {}).items()}
+    part.handover = Handover.from_json(meta.get("handover"))
+    return part
+
+
+def _check_part(part: Part) -> None:
+    """The shard and summary lines hold what the merge reads, in the shapes it reads (a part is a
+    file: it can be edited or cut off after its shard wrote it)."""
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from smo_audit.report.model import CrawlError
+
+    meta, summary = part.meta, part.summary
+    records = meta.get("records") or {}
+    if not isinstance(records, dict) or not all(isinstance(v, list) and len(v) == 2 for v in records.values()):
+        raise part.damaged("its shard line's records are not URL -> [password form, account page]")
+    site = meta.get("site")
+    if site is not None and not (isinstance(site, dict) and isinstance(site.get("start_url"), str)):
+        raise part.damaged("its shard line's site has no start URL")
+    if site is not None and not (isinstance(site.get("sitemaps") or [], list)
+                                 and isinstance(site.get("sitemap_lastmod") or [], list)
+                                 and all(isinstance(p, list) and len(p) == 2 for p in site.get("sitemap_lastmod") or [])):
+        raise part.damaged("its shard line's sitemaps are not lists")
+    if not isinstance(meta.get("config") or {}, dict):
+        raise part.damaged("its shard line's config is not an object")
+    errors = summary.get("errors") or []
+    try:
+        if not isinstance(errors, list):
+            raise TypeError("not a list")
+        for error in errors:
+            CrawlError.model_validate(error)
+        if summary.get("started_at") is not None:
+            datetime.fromisoformat(str(summary["started_at"]))
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise part.damaged(f"its summary line: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    """What is wrong, in a few words: pydantic's first error (where, what), else the first line."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _comparable(config: dict[str, Any]) -> dict[str, Any]:
@@ -236,8 +296,11 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
     reported: set[str] = set()  # URLs the parts fetched that are not pages: never fetched again
     landed = _start_landed(parts, run.target.url or "")
     for part in parts:
-        for line in part.page_lines():
-            run.add_merged_page(line, part.extras, skip=landed)
+        for number, line in part.page_lines():
+            try:
+                run.add_merged_page(line, part.extras, landed)
+            except ValueError as exc:  # pydantic's ValidationError too: a line cut off or edited
+                raise part.damaged(f"line {number} is not a page: {_first_line(exc)}") from None
         for error in part.summary.get("errors") or []:
             key = (str(error.get("url")), str(error.get("kind")), str(error.get("message")))
             if error.get("kind") == "plugin" or key in seen_errors:
@@ -249,6 +312,12 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         if part.summary.get("partial"):
             run.partial = True
             run.stop_reason = run.stop_reason or part.summary.get("stop_reason") or "partial"
+    if any(part.summary.get("stop_reason") == "not-auditable" for part in parts):
+        # The start page's shard could not audit it (as one process, which would stop there): the
+        # other parts' pages are kept, nothing more is crawled or judged, and the merge exits 3.
+        run.stop("not-auditable")
+        _combine_repeats(run.collected.errors)
+        return run, None
     for sentence in missing:
         run.collected.errors.append(rm.CrawlError(url=run.target.text, kind="shard-missing", message=sentence))
         run.stop("shards-missing")
@@ -287,18 +356,60 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         except Terminated:
             stopper.reason = "terminated"
             run.stop(stopper.reason)
+        _combine_repeats(run.collected.errors)
         return run, stopper.reason
+    _combine_repeats(run.collected.errors)
     return run, None
 
 
-def _start_landed(parts: list[Part], start: str) -> frozenset[str]:
+_COUNTED = re.compile(r"(\d{1,12}) (link\(s\) .*)", re.DOTALL)
+
+
+def _combine_repeats(errors: list[Any]) -> None:
+    """One finding per trap pattern and per session-id parameter, as one process reports them.
+
+    Each shard (and the merge's own crawl) reports its own share: "8 link(s) like /t#/ ..." and
+    "10 link(s) like /t#/ ..." become "18 link(s) like /t#/ ..." (the first example kept), and a
+    session-id parameter found by several shards is reported once, with the first one's example."""
+    combined: list[Any] = []
+    first: dict[tuple[str, str], int] = {}  # (kind, message without its count or example) -> index
+    totals: dict[int, tuple[int, int]] = {}  # index of a counted finding -> (its own count, the sum)
+    for error in errors:
+        kind, message = str(error.kind), str(error.message)
+        key: tuple[str, str] | None = None
+        count = 0
+        if kind in ("crawl-trap", "max-depth"):
+            match = _COUNTED.fullmatch(message)
+            if match is not None:
+                count, key = int(match.group(1)), (kind, match.group(2))
+        elif kind == "session-id":
+            key = (kind, message.split(" (e.g. ", 1)[0])
+        if key is None:
+            combined.append(error)
+        elif key in first:
+            own, total = totals[first[key]]
+            totals[first[key]] = (own, total + count)
+        else:
+            first[key] = len(combined)
+            totals[len(combined)] = (count, count)
+            combined.append(error)
+    for (_kind, rest), index in first.items():
+        own, total = totals[index]
+        if total != own:
+            combined[index] = combined[index].model_copy(update={"message": f"{total} {rest}"})
+    errors[:] = combined
+
+
+def _start_landed(parts: list[Part], start: str) -> dict[str, str]:
     """Where the start URL's redirects ended, when that is another URL (http -> https, the apex
-    -> www): its shard audited it as the start page, and if a sitemap lists it, its own shard
-    audited it again. One process audits it once, as the start page: the merge keeps that one."""
+    -> www) -> the start page's name. Its shard audited it as the start page, and if a sitemap
+    lists it, its own shard audited it again. One process audits it once, as the start page (and
+    the URLs redirecting there are that page's duplicates): the merge keeps that one."""
     from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, try_normalize
 
-    finals = {part.handover.start_final for part in parts} - {None, try_normalize(start, DEFAULT_STRIP_PARAMS)}
-    return frozenset(final for final in finals if final is not None)
+    name = try_normalize(start, DEFAULT_STRIP_PARAMS)
+    finals = {part.handover.start_final for part in parts} - {None, name}
+    return {final: name for final in finals if final is not None and name is not None}
 
 
 def _present(parts: list[Part], count: int) -> Callable[[str], bool] | None:

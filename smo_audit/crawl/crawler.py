@@ -248,6 +248,9 @@ class Crawler:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._seen: set[str] = set()
         self._audited: dict[str, _Audited] = {}
+        # URLs being fetched as pages now -> set once they are audited or failed: a redirect onto
+        # one waits for it instead of fetching it a second time (see _process)
+        self._fetching: dict[str, asyncio.Event] = {}
         self._pending_canonical: dict[str, list[str]] = {}
         self._admitted = 0
         self._extra_admitted = 0
@@ -465,6 +468,18 @@ class Crawler:
     async def _process(self, item: _Item) -> None:
         if item.url in self._audited:  # already audited as the target of a redirect
             return
+        done = self._fetching[item.url] = asyncio.Event()
+        try:
+            await self._process_page(item, done)
+        finally:
+            self._release_fetching(item.url, done)
+
+    def _release_fetching(self, url: str, done: asyncio.Event) -> None:
+        if self._fetching.get(url) is done:
+            del self._fetching[url]
+        done.set()
+
+    async def _process_page(self, item: _Item, done: asyncio.Event) -> None:
         if item.via is not None:
             if not await self._may_go_on(item, item.via.target):
                 return
@@ -496,6 +511,17 @@ class Crawler:
             ))
             return
         final = try_normalize(response.final_url, self._strip) or item.url
+        if response.status in REDIRECT_STATUSES and final in self._fetching and not item.explicit:
+            # A redirect onto a page being fetched now (linked from another page): once that
+            # fetch is done this URL is its duplicate, as when it was audited first. This item
+            # stops counting as in flight first, so two URLs redirecting to each other cannot
+            # wait for one another. Should that fetch fail, this one is fetched again (its error
+            # is then this URL's own, as before).
+            self._release_fetching(item.url, done)
+            await self._fetching[final].wait()
+            if final not in self._audited:
+                await self._process_page(item, done)
+                return
         if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
             self._stopped_redirect(item, final, response.redirects)
             return
@@ -528,6 +554,8 @@ class Crawler:
             return False
         if url in self._audited or not self._scope(url):
             return True
+        if url in self._fetching:
+            return True  # being fetched as a page now: _process waits for it
         if self.settings.owns is not None and not self.settings.owns(url):
             return True  # --shard: another partition's page (_stopped_redirect hands it over)
         if url in self._reached_elsewhere:

@@ -225,3 +225,80 @@ def test_account_pages_on_another_partition_count_once(scripted_server, tmp_path
     assert sum(1 for p in one["pages"] if "/login-" in p["url"]) == 5
     assert comparable(joined) == comparable(one)
     assert set(_hits(server, before).values()) == {1}
+
+
+def test_a_url_redirecting_to_the_start_pages_landing_is_the_start_pages_duplicate(scripted_server,
+                                                                                  tmp_path: Path) -> None:
+    """`/` redirects to `/en-N/` (another partition's) and so does `/index-M.html`, linked from the
+    pages: one process lists `/index-M.html` as the duplicate of the start page, `/`. The merge
+    keeps the start's page and must point the duplicate at it, not at the landing's page it
+    leaves out (a duplicate of a page the report does not hold)."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    landing = _pick(server, "/en-{}/", N + 1 - home)
+    alias = _pick(server, "/index-{}.html", N + 1 - home)
+    posts = [_pick(server, "/post-{}/", k) for k in (home, N + 1 - home)]
+    server.routes["/"] = redirect(server.url(landing))
+    server.routes[alias] = redirect(server.url(landing))
+    server.routes[landing] = _page("Home", [alias, *posts])
+    for post in posts:
+        server.routes[post] = _page("Post", [landing, alias])
+    _sitemap(server, posts)
+    single, merged, _hits = _single_and_merged(server, tmp_path)
+    duplicates = {p["url"]: (p["duplicate_of"], p["final_url"]) for p in merged["pages"] if p["duplicate_of"]}
+    assert duplicates == {server.url(alias): (server.url("/"), server.url("/"))}
+    urls = {p["url"] for p in merged["pages"]}
+    assert all(of in urls for of, _final in duplicates.values())
+    assert comparable(merged) == comparable(single)
+
+
+def test_trap_and_session_id_findings_are_one_per_pattern_with_the_shards_counts_added(scripted_server,
+                                                                                      tmp_path: Path) -> None:
+    """Each shard reports the traps and session ids it met; one process reports one finding per
+    trap pattern (with every link counted) and one per session-id parameter: so does the merge."""
+    server = scripted_server({})
+    posts = [f"/p{i}/" for i in range(6)]
+    token = "a1b2c3d4e5f6a7b8c9d0"
+    server.routes["/"] = _page("Home", posts)
+    for i, post in enumerate(posts):
+        # 3 ever-growing paths per page, and links with a session id on every page
+        server.routes[post] = _page(f"Post {i}", [*(f"/t{i}{j}/a/a/a/" for j in range(3)),
+                                                  f"/x{i}/?PHPSESSID={token}", f"/y{i}/?PHPSESSID={token}"])
+    server.routes["/x*"] = _page("X")
+    server.routes["/y*"] = _page("Y")
+    _sitemap(server, ["/", *posts])
+    single, merged, hits = _single_and_merged(server, tmp_path)
+
+    def findings(report: dict[str, Any]) -> list[tuple[str, str]]:
+        """(kind, message without its example URL): examples depend on which page came first."""
+        return sorted((e["kind"], e["message"].split(" (e.g. ")[0]) for e in report["errors"])
+
+    assert [kind for kind, _ in findings(single)] == ["crawl-trap", "session-id"]
+    assert findings(single)[0][1].startswith("18 link(s) like /t#/a/a/a/")
+    assert findings(merged) == findings(single)
+    assert set(hits.values()) == {1}, hits
+
+
+def test_a_start_page_its_shard_cannot_audit_fails_the_merge_with_exit_3(scripted_server, tmp_path: Path) -> None:
+    """One process stops at a start page that answers 500 (exit 3); its shard does too, while the
+    other shard audits the sitemap's pages. The merge keeps those pages in its report, crawls and
+    judges nothing more, and exits 3 with the start page's reason (a CI gate must not pass it)."""
+    server = scripted_server({})
+    posts = [f"/e{i}/" for i in range(8)]
+    server.routes["/"] = Reply(500, {"content-type": "text/html"}, b"<h1>down</h1>")
+    server.routes["/e*"] = _page("Post")
+    _sitemap(server, ["/", *posts])
+    owner = partition_of(server.url("/"), N)
+    codes = {k: _run("audit", server.url("/"), "--shard", f"{k}/{N}", "-o", str(tmp_path / f"part-{k}.ndjson"),
+                     "--workers", "0", "-q", cwd=tmp_path).returncode for k in range(1, N + 1)}
+    assert codes == {owner: 3, N + 1 - owner: 0}
+    kept = sum(1 for post in posts if partition_of(server.url(post), N) != owner)
+    assert kept  # the other shard audited some pages
+    merged = _run("report", "--merge", *(str(tmp_path / f"part-{k}.ndjson") for k in range(1, N + 1)),
+                  "-f", "json", "-o", str(tmp_path / "merged.json"), cwd=tmp_path)
+    assert merged.returncode == 3, merged.stderr
+    assert "500" in merged.stderr and f"keeps the {kept} pages" in merged.stderr, merged.stderr
+    assert "Traceback" not in merged.stderr
+    report = json.loads((tmp_path / "merged.json").read_text())
+    assert report["stop_reason"] == "not-auditable" and report["partial"] is True
+    assert len(report["pages"]) == kept and not report["site_findings"]

@@ -274,3 +274,66 @@ def test_partitions_cover_every_url_once() -> None:
     assert all(len(o) == 1 for o in owners)
     sizes = Counter(o[0] for o in owners)
     assert min(sizes.values()) > 400  # roughly even
+
+
+def _cut_first_page_line(part: Path) -> None:
+    lines = part.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith('{"type":"page"'))
+    lines[at] = lines[at][: len(lines[at]) // 2] + "\n"
+    part.write_text("".join(lines))
+
+
+def _cut_after_pages(part: Path) -> None:
+    part.write_text("".join(line for line in part.read_text().splitlines(keepends=True) if '"type":"page"' in line))
+
+
+def _set(kind: str, key: str, value: Any) -> Callable[[Path], None]:
+    return lambda part: _edit_part(part, kind, lambda line: line.__setitem__(key, value))
+
+
+# A part is a file: cut off by a full disk, edited by hand. Each damage is one sentence, exit 2.
+DAMAGED_PARTS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("a page line cut in half", _cut_first_page_line, "is not a page: Invalid JSON"),
+    ("page lines only", _cut_after_pages, "page lines but no shard line"),
+    ("records a list", _set("shard", "records", [1]), "records are not URL"),
+    ("records of numbers", _set("shard", "records", {"x": 1}), "records are not URL"),
+    ("site without a start URL", _set("shard", "site", {"robots_txt": None}), "site has no start URL"),
+    ("site a string", _set("shard", "site", "example.com"), "site has no start URL"),
+    ("errors of numbers", _set("summary", "errors", [1]), "its summary line"),
+    ("a start time that is not one", _set("summary", "started_at", "yesterday"), "its summary line"),
+]
+
+
+@pytest.mark.parametrize(("damage", "edit", "said"), DAMAGED_PARTS, ids=[case[0] for case in DAMAGED_PARTS])
+def test_a_damaged_part_is_one_sentence_and_exit_2(scripted_server, tmp_path: Path, damage: str,
+                                                   edit: Callable[[Path], None], said: str) -> None:
+    server = scripted_server({})
+    build_site(server, 6)
+    parts = _parts(server, tmp_path, 2)
+    edit(parts[1])
+    merged = _run("report", "--merge", *map(str, parts), "-f", "json", "-o", str(tmp_path / "merged.json"),
+                  cwd=tmp_path)
+    assert merged.returncode == 2, (damage, merged.returncode, merged.stderr)
+    assert said in merged.stderr and str(parts[1]) in merged.stderr, merged.stderr
+    assert merged.stderr.count("\n") == 1 and "Traceback" not in merged.stderr
+    assert not (tmp_path / "merged.json").exists()
+
+
+def test_shards_may_run_at_their_own_pace(scripted_server, tmp_path: Path) -> None:
+    """--concurrency and --workers are each machine's (they change no finding): parts that differ
+    only in them merge; any other option must be the same."""
+    server = scripted_server({})
+    build_site(server, 8)
+    paces = {1: ["--concurrency", "2", "--workers", "0"], 2: ["--concurrency", "6", "--workers", "1"]}
+    for k, pace in paces.items():
+        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "-o", str(tmp_path / f"part-{k}.ndjson"), "-q",
+                    *pace, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    parts = [str(tmp_path / f"part-{k}.ndjson") for k in (1, 2)]
+    merged = _run("report", "--merge", *parts, "-f", "json", "-o", str(tmp_path / "merged.json"), cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    other = _run("audit", server.url("/"), "--shard", "2/2", "-o", parts[1], "-q", "--workers", "0",
+                 "--max-pages", "50", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    refused = _run("report", "--merge", *parts, cwd=tmp_path)
+    assert refused.returncode == 2 and "ran with other settings" in refused.stderr, refused.stderr

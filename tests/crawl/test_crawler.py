@@ -516,3 +516,36 @@ def test_page_links_helper_matches_the_pipeline_contract() -> None:
     links = page_links(response_page)
     assert links.links == ("http://x.org/a/b",)
     assert links.canonical == "http://x.org/c"
+
+
+def _page_hits(server: ScriptedServer, path: str) -> int:
+    return sum(1 for r in server.requests if r.path == path and r.method == "GET")
+
+
+def test_a_redirect_onto_a_page_being_fetched_waits_for_it(scripted_server) -> None:
+    """/r redirects to /t while /t (linked from /p) is being fetched: /r is /t's duplicate, and /t
+    is fetched once (it used to be fetched a second time by the redirect's chain)."""
+    server = scripted_server({
+        "/": html('<a href="/p">p</a> <a href="/r">r</a>'),
+        "/p": html('<a href="/t">t</a>'),
+        "/r": Reply(301, {"location": "/t"}, delay=0.15),  # arrives while /t is still on its way
+        "/t": Reply(200, {"content-type": "text/html"}, "<p>target</p>", delay=0.4),
+    })
+    recorder, _summary = asyncio.run(_crawl(_settings(server.url("/"), use_sitemaps=False)))
+    assert recorder.paths(server.base_url) == {"/", "/p", "/t"}
+    assert recorder.duplicates == [(server.url("/r"), server.url("/t"))]
+    assert _page_hits(server, "/t") == 1
+    assert not recorder.errors
+
+
+def test_two_urls_redirecting_to_each_other_while_both_are_fetched_do_not_wait_forever(scripted_server) -> None:
+    """/a redirects to /b and /b to /a, both linked from the home page and fetched at once: neither
+    waits for the other (each stops counting as in flight before waiting), the loop is reported."""
+    server = scripted_server({
+        "/": html('<a href="/a">a</a> <a href="/b">b</a>'),
+        "/a": Reply(301, {"location": "/b"}, delay=0.3),
+        "/b": Reply(301, {"location": "/a"}, delay=0.3),
+    })
+    recorder, _summary = asyncio.run(asyncio.wait_for(_crawl(_settings(server.url("/"), use_sitemaps=False)), 30))
+    assert recorder.paths(server.base_url) == {"/"}
+    assert recorder.error_kinds(server.base_url) == {"/a": "redirect-loop", "/b": "redirect-loop"}
