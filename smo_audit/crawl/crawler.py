@@ -491,8 +491,8 @@ class Crawler:
         try:
             response = await self._fetch_obeying_robots(
                 item.url if item.via is None else item.via.target,
-                self._stop_for_robots if item.explicit else self._stop_redirect, explicit=item.explicit,
-                html_only=True,
+                self._stop_for_robots if item.explicit else partial(self._stop_redirect, fetching=item.url),
+                explicit=item.explicit, html_only=True,
             )
             if item.via is not None:  # the page of the URL whose redirect the shard stopped
                 hops = tuple(Redirect(url, status) for url, status in item.via.hops)
@@ -511,7 +511,8 @@ class Crawler:
             ))
             return
         final = try_normalize(response.final_url, self._strip) or item.url
-        if response.status in REDIRECT_STATUSES and final in self._fetching and not item.explicit:
+        if (response.status in REDIRECT_STATUSES and final != item.url and final in self._fetching
+                and not item.explicit):
             # A redirect onto a page being fetched now (linked from another page): once that
             # fetch is done this URL is its duplicate, as when it was audited first. This item
             # stops counting as in flight first, so two URLs redirecting to each other cannot
@@ -547,14 +548,15 @@ class Crawler:
                 return False
         return True
 
-    def _stop_redirect(self, target: str) -> bool:
-        """Don't follow a redirect to a page already audited, out of scope, or disallowed."""
+    def _stop_redirect(self, target: str, fetching: str | None = None) -> bool:
+        """Don't follow a redirect to a page already audited, out of scope, or disallowed, nor to
+        one another item is fetching now (not `fetching`, this chain's own: /(S(id))/a -> /a)."""
         url = try_normalize(target, self._strip)
         if url is None:
             return False
         if url in self._audited or not self._scope(url):
             return True
-        if url in self._fetching:
+        if url != fetching and url in self._fetching:
             return True  # being fetched as a page now: _process waits for it
         if self.settings.owns is not None and not self.settings.owns(url):
             return True  # --shard: another partition's page (_stopped_redirect hands it over)
