@@ -476,6 +476,7 @@ class _Slot:
             slot.main_frame = str(tree["frameTree"]["frame"]["id"])
             context.on("page", slot._popup)
             page.on("dialog", slot._dialog)
+            page.on("download", slot._download)
             page.on("pageerror", slot._error)
             page.on("crash", slot._crash)
             cdp.on("Fetch.requestPaused", slot._paused)
@@ -538,6 +539,14 @@ class _Slot:
     def _dialog(self, dialog: Any) -> None:
         self._keep(asyncio.ensure_future(_quietly(dialog.dismiss())))
 
+    def _download(self, download: Any) -> None:
+        """A download the page started without a navigation (a blob: or data: URL behind
+        `<a download>`): the context refuses it (accept_downloads=False); say so in the notes. A
+        download by URL is a top-level navigation, answered 204 before any request (see document)."""
+        if self._state is not None:
+            self._state.download(str(download.suggested_filename))
+        self._keep(asyncio.ensure_future(_quietly(download.cancel())))
+
     def _keep(self, task: asyncio.Future[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -596,12 +605,18 @@ class _PageState:
         self.origins: set[str] = set()  # every origin a request went to: its storage is cleared after
         self.documents: set[str] = set()  # the origins of the page's documents (its own, its frames')
         self._popups = 0
+        self._downloads = 0
         self._navigations = 0
 
     def popup(self) -> None:
         self._popups += 1
         if self._popups == 1:
             self.notes.append("the page opened a window: closed")
+
+    def download(self, filename: str) -> None:
+        self._downloads += 1
+        if self._downloads == 1:
+            self.notes.append(f"the page started a download ({filename[:100]}): refused")
 
     def error(self, error: Any) -> None:
         if len(self.errors) < 20:

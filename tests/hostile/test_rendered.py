@@ -86,6 +86,28 @@ def test_a_dom_rewritten_forever_is_read_as_it_stands(scripted_server) -> None:
     assert all(outcome.pages[p]["render"]["status"] == "rendered" for p in ("/", "/a", "/b"))
 
 
+def test_downloads_a_page_starts_are_refused_and_noted(scripted_server) -> None:
+    # One download from a blob: URL (the browser's download manager, no request) and one by URL
+    # (a top-level navigation, answered 204 by the tab before anything is requested).
+    script = ("<script>addEventListener('load', () => {"
+              " const blob = document.createElement('a'); blob.download = 'report.bin';"
+              " blob.href = URL.createObjectURL(new Blob(['x'.repeat(100000)])); document.body.appendChild(blob); blob.click();"
+              " const file = document.createElement('a'); file.download = 'file.bin'; file.href = '/file.bin';"
+              " document.body.appendChild(file); setTimeout(() => file.click(), 10); });</script>")
+    attachment = Reply(200, {"content-type": "application/octet-stream",
+                             "content-disposition": 'attachment; filename="file.bin"'}, b"x" * 100_000)
+    server = scripted_server(site_routes(**{"/hostile": _page(script), "/file.bin": attachment}))
+    outcome = run_site(server, *RENDER, bound=90)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    render = outcome.pages["/hostile"]["render"]
+    assert render["status"] == "rendered", render
+    assert "the page started a download (report.bin): refused" in render["notes"], render["notes"]
+    assert any("navigate to" in note and "/file.bin" in note for note in render["notes"]), render["notes"]
+    assert server.hits("/file.bin") == 0
+    assert all(outcome.pages[p]["render"]["status"] == "rendered" and not outcome.pages[p]["render"]["notes"]
+               for p in ("/", "/a", "/b"))
+
+
 def test_a_rendered_dom_over_the_page_budget_keeps_the_static_results(scripted_server) -> None:
     # 40,000 share-looking anchors drawn by a script: over a second of extraction for the rendered DOM,
     # in a worker with a 0.4 s budget. The static page (small) is audited; the render is not.
