@@ -297,7 +297,9 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
             part_outputs(cfg.output, run, shard)  # type: ignore[arg-type]  # checked: -o is given
         run.on_page_done = outputs.on_page
         outputs.start()
-        _tune_gc()
+        from smo_audit.tuning import tune_gc
+
+        tune_gc()
         # SIGINT/SIGTERM cancel the audit (fetches, site rules, parsing, the browser) and mark it
         # partial; the pages audited so far are written below and the exit code is 130/143.
         stopper = Stopper(on_stop=run.stop)
@@ -438,20 +440,6 @@ def _notice(text: str) -> None:
     """A fact about the run the user should know as it happens (a detected production origin)."""
     safe = "".join(ch if ch.isprintable() else " " for ch in text)  # it quotes the build's own tags
     sys.stderr.write(f"smo-audit: {safe}\n")
-
-
-def _tune_gc() -> None:
-    """An audit allocates many small objects that live until the report is written.
-
-    Freezing what start-up built (modules, rules, catalogues) keeps the collector from walking it
-    again and again, and a larger first generation lets it run less often (the collector was
-    9-14% of an audit's CPU).
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def _write_report(run: Audit, outputs: ReportOutputs, quiet: bool) -> None:

@@ -13,6 +13,7 @@ import smo_audit.engine.page_audit  # noqa: F401  (the page stage a worker runs:
 from smo_audit.engine.registry import load_rules
 from smo_audit.extract import Extractor
 from smo_audit.extract.transfer import register
+from smo_audit.tuning import tune_gc
 
 # Imports the built-in rules (and installed plugins) once, for every worker. A broken plugin is
 # the audit's to report (workers load what the audit loaded, later).
@@ -20,3 +21,4 @@ with contextlib.suppress(Exception):
     load_rules()
 register()  # facts go back to the parent through the fast reducers (extract/transfer.py)
 EXTRACTOR = Extractor()
+tune_gc()  # after everything a worker shares with the fork server is built (see tuning.py)

@@ -28,3 +28,19 @@ def test_the_probe_sees_an_http_client_import() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "httpx" in result.stdout.split(",") and "smo_audit.crawl.fetcher" in result.stdout.split(",")
+
+
+GC_PROBE = """
+import gc
+import smo_audit.extract.warm
+print(gc.get_threshold()[0], gc.get_freeze_count())
+"""
+
+
+def test_the_worker_preload_leaves_the_collector_tuned_for_the_workers_it_forks() -> None:
+    # Workers are forked from the fork server and inherit its collector settings: what the preload
+    # built is frozen (not walked again per collection, not copied by it), the first generation large.
+    result = subprocess.run([sys.executable, "-c", GC_PROBE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    threshold, frozen = map(int, result.stdout.split())
+    assert threshold >= 10_000 and frozen > 10_000, result.stdout
