@@ -374,14 +374,14 @@ def _audit_on_dask(address_text: str, target_text: str, target: Target, cfg: Aud
             return stopped or EXIT_INTERRUPTED
         report, signalled, pages = _write_merged(done.parts, plan, baseline, cfg.tolerance, cfg.quiet,
                                                  stop_reason=done.stop_reason, warn=not cfg.quiet)
-    _refuse_not_auditable(report, pages)
-    if stopped is not None:
+    if stopped is not None:  # a signal's exit code wins over the start page's exit 3, as in one process
         sys.stderr.write(f"smo-audit: {done.stop_reason}; the partial report of {len(done.parts)} of "
                          f"{done.count} shards was written\n")
         return stopped
     if signalled is not None:
         sys.stderr.write(f"smo-audit: {signalled} while merging; the partial report was written\n")
         return exit_code(signalled) or EXIT_INTERRUPTED
+    _refuse_not_auditable(report, pages)
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 
@@ -593,10 +593,10 @@ def _merge(paths: list[Path], formats: str | None, output: Path | None, output_d
     plan = OutputPlan(tuple(names), output, output_dir, show or "summary")
     plan.check()
     report, signalled, pages = _write_merged(paths, plan)
-    _refuse_not_auditable(report, pages)
-    if signalled is not None:
+    if signalled is not None:  # the merge's own crawl was stopped: the signal's exit code wins
         sys.stderr.write(f"smo-audit: {signalled}; the partial merged report was written\n")
         return exit_code(signalled) or EXIT_INTERRUPTED
+    _refuse_not_auditable(report, pages)
     return EXIT_BELOW_THRESHOLD if report.passed is False else EXIT_PASSED
 
 

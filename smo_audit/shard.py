@@ -312,14 +312,15 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         if part.summary.get("partial"):
             run.partial = True
             run.stop_reason = run.stop_reason or part.summary.get("stop_reason") or "partial"
+    for sentence in missing:
+        run.collected.errors.append(rm.CrawlError(url=run.target.text, kind="shard-missing", message=sentence))
     if any(part.summary.get("stop_reason") == "not-auditable" for part in parts):
         # The start page's shard could not audit it (as one process, which would stop there): the
         # other parts' pages are kept, nothing more is crawled or judged, and the merge exits 3.
         run.stop("not-auditable")
         _combine_repeats(run.collected.errors)
         return run, None
-    for sentence in missing:
-        run.collected.errors.append(rm.CrawlError(url=run.target.text, kind="shard-missing", message=sentence))
+    if missing:
         run.stop("shards-missing")
     for part in parts:
         if part.handover.dropped:

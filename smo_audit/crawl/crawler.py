@@ -479,7 +479,9 @@ class Crawler:
             del self._fetching[url]
         done.set()
 
-    async def _process_page(self, item: _Item, done: asyncio.Event) -> None:
+    async def _process_page(self, item: _Item, done: asyncio.Event, *, wait: bool = True) -> None:
+        """Fetch and deliver one page. `wait`: a redirect onto a page another item is fetching
+        stops there and waits for it (once: the second try follows every redirect)."""
         if item.via is not None:
             if not await self._may_go_on(item, item.via.target):
                 return
@@ -488,11 +490,12 @@ class Crawler:
             if not robots.allowed(item.url, self.settings.user_agent):
                 self._disallowed(item.url, robots, item.referrer)
                 return
+        in_flight: list[str] = []  # the page in flight this chain stopped at, if it did
+        stop = self._stop_for_robots if item.explicit else \
+            partial(self._stop_redirect, fetching=item.url, in_flight=in_flight if wait else None)
         try:
             response = await self._fetch_obeying_robots(
-                item.url if item.via is None else item.via.target,
-                self._stop_for_robots if item.explicit else partial(self._stop_redirect, fetching=item.url),
-                explicit=item.explicit, html_only=True,
+                item.url if item.via is None else item.via.target, stop, explicit=item.explicit, html_only=True,
             )
             if item.via is not None:  # the page of the URL whose redirect the shard stopped
                 hops = tuple(Redirect(url, status) for url, status in item.via.hops)
@@ -511,17 +514,19 @@ class Crawler:
             ))
             return
         final = try_normalize(response.final_url, self._strip) or item.url
-        if (response.status in REDIRECT_STATUSES and final != item.url and final in self._fetching
-                and not item.explicit):
-            # A redirect onto a page being fetched now (linked from another page): once that
-            # fetch is done this URL is its duplicate, as when it was audited first. This item
-            # stops counting as in flight first, so two URLs redirecting to each other cannot
-            # wait for one another. Should that fetch fail, this one is fetched again (its error
-            # is then this URL's own, as before).
-            self._release_fetching(item.url, done)
-            await self._fetching[final].wait()
+        if response.status in REDIRECT_STATUSES and in_flight and final == in_flight[-1]:
+            # A redirect onto a page another item was fetching (linked from another page): once
+            # that fetch is done this URL is its duplicate, as when it was audited first. This
+            # item stops counting as in flight first, so two URLs redirecting to each other cannot
+            # wait for one another. If that page was not audited under that URL (its fetch failed,
+            # it redirected on, or it was waiting itself), the chain is followed again, to the end
+            # this time: its outcome is then this URL's own, as before.
+            fetching = self._fetching.get(final)
+            if fetching is not None:
+                self._release_fetching(item.url, done)
+                await fetching.wait()
             if final not in self._audited:
-                await self._process_page(item, done)
+                await self._process_page(item, done, wait=False)
                 return
         if response.status in REDIRECT_STATUSES:  # the chain was stopped by _stop_redirect
             self._stopped_redirect(item, final, response.redirects)
@@ -548,16 +553,18 @@ class Crawler:
                 return False
         return True
 
-    def _stop_redirect(self, target: str, fetching: str | None = None) -> bool:
-        """Don't follow a redirect to a page already audited, out of scope, or disallowed, nor to
-        one another item is fetching now (not `fetching`, this chain's own: /(S(id))/a -> /a)."""
+    def _stop_redirect(self, target: str, fetching: str | None = None, in_flight: list[str] | None = None) -> bool:
+        """Don't follow a redirect to a page already audited, out of scope, or disallowed, nor
+        (given `in_flight`, where it is then noted) to one another item is fetching now: not
+        `fetching`, this chain's own URL (/(S(id))/a -> /a)."""
         url = try_normalize(target, self._strip)
         if url is None:
             return False
         if url in self._audited or not self._scope(url):
             return True
-        if url != fetching and url in self._fetching:
-            return True  # being fetched as a page now: _process waits for it
+        if in_flight is not None and url != fetching and url in self._fetching:
+            in_flight.append(url)  # being fetched as a page now: _process_page waits for it
+            return True
         if self.settings.owns is not None and not self.settings.owns(url):
             return True  # --shard: another partition's page (_stopped_redirect hands it over)
         if url in self._reached_elsewhere:

@@ -302,3 +302,10 @@ def test_a_start_page_its_shard_cannot_audit_fails_the_merge_with_exit_3(scripte
     report = json.loads((tmp_path / "merged.json").read_text())
     assert report["stop_reason"] == "not-auditable" and report["partial"] is True
     assert len(report["pages"]) == kept and not report["site_findings"]
+    # The start page's part alone: still exit 3, and the report still says which shard is missing.
+    alone = _run("report", "--merge", str(tmp_path / f"part-{owner}.ndjson"), "-f", "json",
+                 "-o", str(tmp_path / "alone.json"), cwd=tmp_path)
+    assert alone.returncode == 3, alone.stderr
+    report = json.loads((tmp_path / "alone.json").read_text())
+    kinds = [error["kind"] for error in report["errors"]]
+    assert report["stop_reason"] == "not-auditable" and "not-auditable" in kinds and "shard-missing" in kinds, kinds

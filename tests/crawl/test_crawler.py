@@ -549,3 +549,36 @@ def test_two_urls_redirecting_to_each_other_while_both_are_fetched_do_not_wait_f
     recorder, _summary = asyncio.run(asyncio.wait_for(_crawl(_settings(server.url("/"), use_sitemaps=False)), 30))
     assert recorder.paths(server.base_url) == {"/"}
     assert recorder.error_kinds(server.base_url) == {"/a": "redirect-loop", "/b": "redirect-loop"}
+
+
+def _moved_slowly(to: str) -> Reply:
+    """A redirect whose body drips for ~0.6 s: the chain is stopped (at its Location) at once, but
+    its fetch returns only once the body is read, after the page it stopped at is done."""
+    return Reply(301, {"location": to, "content-type": "text/html"}, body=[b"<p>moved</p>"] * 6, chunk_delay=0.1)
+
+
+# (routes besides "/", errors expected by path, duplicates expected by path)
+STALE_IN_FLIGHT_CASES = {
+    "mutual redirects": (
+        {"/a": _moved_slowly("/b"), "/b": Reply(301, {"location": "/a"}, delay=0.2)},
+        {"/a": "redirect-loop", "/b": "redirect-loop"}, []),
+    "the target answers 404": (
+        {"/a": _moved_slowly("/b"), "/b": Reply(404, {"content-type": "text/html"}, "gone", delay=0.2)},
+        {"/a": "http-status", "/b": "http-status"}, []),
+    "the target redirects on": (
+        {"/a": _moved_slowly("/b"), "/b": Reply(301, {"location": "/c"}, delay=0.2), "/c": html("<p>c</p>")},
+        {}, [("/a", "/b")]),
+}
+
+
+@pytest.mark.parametrize("case", list(STALE_IN_FLIGHT_CASES))
+def test_a_redirect_stopped_at_a_page_whose_fetch_ended_meanwhile_is_followed_again(scripted_server, case: str) -> None:
+    """The chain of /a stops at /b while /b is in flight, but /b's fetch is over (not audited as
+    /b) before /a's returns: /a's chain is followed to its end, and /a gets what that end says (it
+    was reported "robots-disallowed", which no robots.txt said)."""
+    routes, errors, duplicates = STALE_IN_FLIGHT_CASES[case]
+    server = scripted_server({"/": html('<a href="/a">a</a> <a href="/b">b</a>'), **routes})
+    recorder, _summary = asyncio.run(asyncio.wait_for(_crawl(_settings(server.url("/"), use_sitemaps=False)), 30))
+    assert recorder.error_kinds(server.base_url) == errors
+    base = server.base_url
+    assert [(u.removeprefix(base), d.removeprefix(base)) for u, d in recorder.duplicates] == duplicates
