@@ -514,7 +514,8 @@ class Crawler:
             ))
             return
         final = try_normalize(response.final_url, self._strip) or item.url
-        if response.status in REDIRECT_STATUSES and in_flight and final == in_flight[-1]:
+        if response.status in REDIRECT_STATUSES and in_flight:  # the chain stopped there (nowhere else)
+            final = in_flight[-1]  # as normalised then: a session id found meanwhile changes nothing
             # A redirect onto a page another item was fetching (linked from another page): once
             # that fetch is done this URL is its duplicate, as when it was audited first. This
             # item stops counting as in flight first, so two URLs redirecting to each other cannot
