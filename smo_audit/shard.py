@@ -118,6 +118,22 @@ def write_part(path: Path, run: Audit, shard: Shard) -> None:
         temporary.unlink(missing_ok=True)
 
 
+_PAGE_LINE = '{"type":"page"'  # how a shard writes a page line (the spool's PAGE_PREFIX)
+_COMPACT_OTHER = ('{"type":"shard"', '{"type":"summary"')  # its other lines, never pages
+
+
+def _page_object(line: str) -> dict[str, Any] | None:
+    """A page line in another JSON layout, without its "type" (None for any other line)."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return None  # read_part has refused the part already
+    if not isinstance(data, dict) or data.get("type") != "page":
+        return None
+    data.pop("type")
+    return data
+
+
 @dataclass
 class Part:
     """One part file, read once for its shard and summary lines (pages are streamed later)."""
@@ -130,11 +146,16 @@ class Part:
     handover: Handover = field(default_factory=Handover)
 
     def page_lines(self) -> Iterator[tuple[int, str]]:
-        """(line number, page line) of every page of the part."""
+        """(line number, page line) of every page of the part, in the shard's compact form: a
+        part rewritten by another tool (jq, `json.dumps` with its spaces) keeps its pages."""
         with self.path.open("r", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                if line.startswith('{"type":"page"'):
+                if line.startswith(_PAGE_LINE):
                     yield number, line.rstrip("\n")
+                elif not line.startswith(_COMPACT_OTHER) and line.strip():
+                    data = _page_object(line)
+                    if data is not None:
+                        yield number, json.dumps({"type": "page", **data}, ensure_ascii=False, separators=(",", ":"))
 
     def damaged(self, what: str) -> UsageError:
         """The one sentence for a part edited or cut off after its shard wrote it (exit 2)."""
@@ -148,7 +169,7 @@ def read_part(path: Path) -> Part:
     try:
         with path.open("r", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                if line.startswith('{"type":"page"'):
+                if line.startswith(_PAGE_LINE):
                     pages += 1
                     continue
                 if not line.strip():
@@ -166,6 +187,8 @@ def read_part(path: Path) -> Part:
                     meta = data
                 elif kind == "summary":
                     summary = data
+                elif kind == "page":
+                    pages += 1  # written out again by another tool: page_lines reads it too
     except FileNotFoundError:
         raise UsageError(f"{path} does not exist") from None
     except UnicodeDecodeError:

@@ -221,6 +221,25 @@ def test_ctrl_c_during_the_merges_crawl_writes_what_it_has(scripted_server, tmp_
     assert report["site_findings"] == []  # stopped: the site rules do not fetch any more
 
 
+def test_parts_written_out_again_by_another_tool_keep_their_pages(scripted_server, tmp_path: Path) -> None:
+    """A part passed through jq or `json.dumps` (spaces after ":" and ",", keys reordered) is the
+    same part: the merge reads every page of it. Its pages used to be dropped without a word."""
+    server = scripted_server({})
+    pages = build_site(server, 6)
+    parts = _parts(server, tmp_path, 2)
+    compact = _run("report", "--merge", *map(str, parts), "-f", "json", cwd=tmp_path)
+    assert compact.returncode == 0, compact.stderr
+    for part in parts:
+        lines = [json.loads(line) for line in part.read_text().splitlines()]
+        part.write_text("".join(json.dumps(dict(sorted(line.items()))) + "\n" for line in lines))  # "type" not first
+    rewritten = _run("report", "--merge", *map(str, parts), "-f", "json", cwd=tmp_path)
+    assert rewritten.returncode == 0, rewritten.stderr
+    before, after = json.loads(compact.stdout), json.loads(rewritten.stdout)
+    assert len(after["pages"]) == len(pages) == len(before["pages"])
+    assert [p["url"] for p in after["pages"]] == [p["url"] for p in before["pages"]]
+    assert after["score"] == before["score"] and after["site_findings"] == before["site_findings"]
+
+
 def test_a_part_a_signal_stopped_is_still_judged_by_the_site_rules(scripted_server, tmp_path: Path) -> None:
     """A CI job killed by its timeout leaves a partial part ("terminated"): the merge, a later job,
     still runs the site rules over the pages there are, and says the report is partial."""
