@@ -284,16 +284,18 @@ def test_a_start_page_its_shard_cannot_audit_fails_the_merge_with_exit_3(scripte
     other shard audits the sitemap's pages. The merge keeps those pages in its report, crawls and
     judges nothing more, and exits 3 with the start page's reason (a CI gate must not pass it)."""
     server = scripted_server({})
-    posts = [f"/e{i}/" for i in range(8)]
+    owner = partition_of(server.url("/"), N)
+    posts: list[str] = []
+    for partition in (N + 1 - owner,) * 6 + (owner,) * 2:  # whatever port the server got
+        posts.append(_pick(server, "/e{}/", partition, avoid=posts))
     server.routes["/"] = Reply(500, {"content-type": "text/html"}, b"<h1>down</h1>")
     server.routes["/e*"] = _page("Post")
     _sitemap(server, ["/", *posts])
-    owner = partition_of(server.url("/"), N)
     codes = {k: _run("audit", server.url("/"), "--shard", f"{k}/{N}", "-o", str(tmp_path / f"part-{k}.ndjson"),
                      "--workers", "0", "-q", cwd=tmp_path).returncode for k in range(1, N + 1)}
     assert codes == {owner: 3, N + 1 - owner: 0}
     kept = sum(1 for post in posts if partition_of(server.url(post), N) != owner)
-    assert kept  # the other shard audited some pages
+    assert kept == 6  # the other shard audited its pages
     merged = _run("report", "--merge", *(str(tmp_path / f"part-{k}.ndjson") for k in range(1, N + 1)),
                   "-f", "json", "-o", str(tmp_path / "merged.json"), cwd=tmp_path)
     assert merged.returncode == 3, merged.stderr
