@@ -93,7 +93,10 @@ def test_downloads_a_page_starts_are_refused_and_noted(scripted_server) -> None:
               " const blob = document.createElement('a'); blob.download = 'report.bin';"
               " blob.href = URL.createObjectURL(new Blob(['x'.repeat(100000)])); document.body.appendChild(blob); blob.click();"
               " const file = document.createElement('a'); file.download = 'file.bin'; file.href = '/file.bin';"
-              " document.body.appendChild(file); setTimeout(() => file.click(), 10); });</script>")
+              " document.body.appendChild(file); file.click();"
+              # the DOM keeps changing for 200 ms: the render outlasts both events on a slow machine
+              " let n = 0; const t = setInterval(() => { document.body.appendChild(document.createElement('i'));"
+              " if (++n === 10) clearInterval(t); }, 20); });</script>")
     attachment = Reply(200, {"content-type": "application/octet-stream",
                              "content-disposition": 'attachment; filename="file.bin"'}, b"x" * 100_000)
     server = scripted_server(site_routes(**{"/hostile": _page(script), "/file.bin": attachment}))
