@@ -26,6 +26,7 @@ from smo_audit.errors import (
     UsageError,
     printable,
 )
+from smo_audit.tuning import tune_gc
 
 if TYPE_CHECKING:
     from smo_audit.config import AuditConfig, Settings
@@ -297,8 +298,6 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
             part_outputs(cfg.output, run, shard)  # type: ignore[arg-type]  # checked: -o is given
         run.on_page_done = outputs.on_page
         outputs.start()
-        from smo_audit.tuning import tune_gc
-
         tune_gc()
         # SIGINT/SIGTERM cancel the audit (fetches, site rules, parsing, the browser) and mark it
         # partial; the pages audited so far are written below and the exit code is 130/143.

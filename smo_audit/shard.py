@@ -118,7 +118,6 @@ def write_part(path: Path, run: Audit, shard: Shard) -> None:
         temporary.unlink(missing_ok=True)
 
 
-_PAGE_LINE = '{"type":"page"'  # how a shard writes a page line (the spool's PAGE_PREFIX)
 _COMPACT_OTHER = ('{"type":"shard"', '{"type":"summary"')  # its other lines, never pages
 
 
@@ -148,9 +147,11 @@ class Part:
     def page_lines(self) -> Iterator[tuple[int, str]]:
         """(line number, page line) of every page of the part, in the shard's compact form: a
         part rewritten by another tool (jq, `json.dumps` with its spaces) keeps its pages."""
+        from smo_audit.report.spool import PAGE_PREFIX
+
         with self.path.open("r", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                if line.startswith(_PAGE_LINE):
+                if line.startswith(PAGE_PREFIX):
                     yield number, line.rstrip("\n")
                 elif not line.startswith(_COMPACT_OTHER) and line.strip():
                     data = _page_object(line)
@@ -163,13 +164,15 @@ class Part:
 
 
 def read_part(path: Path) -> Part:
+    from smo_audit.report.spool import PAGE_PREFIX
+
     meta: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
     pages = 0
     try:
         with path.open("r", encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                if line.startswith(_PAGE_LINE):
+                if line.startswith(PAGE_PREFIX):
                     pages += 1
                     continue
                 if not line.strip():
