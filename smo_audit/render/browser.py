@@ -342,6 +342,7 @@ class BrowserSession:
         # if it did, it is taken again once quiet and measured as it is then.
         quiet, bound = settings.quiet * 1000, settings.settle * 1000
         settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": 0, "max": bound, "start": None})
+        document = _same_document(settled, None, response.final_url, viewport)
         if not settled.get("loaded"):
             state.notes.append(f"the load event did not fire within {settings.settle:g} s "
                                f"({viewport.name}): facts are from the page as it stood")
@@ -349,11 +350,14 @@ class BrowserSession:
         start = settled.get("start")
         measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {
             "targets": _targets(facts), "quiet": quiet, "max": bound, "start": start, "mark": settled.get("mark")})
+        _same_document(measured, document, response.final_url, viewport)
         if measured.get("changed"):
             settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": quiet, "max": bound, "start": start})
+            _same_document(settled, document, response.final_url, viewport)
             facts = await extract(str(settled.get("html") or ""))
             measured = await page.evaluate(MEASURE_SCRIPT, {
                 "targets": _targets(facts), "quiet": 0, "max": bound, "start": start, "mark": None})
+            _same_document(measured, document, response.final_url, viewport)
         for name, count in dict(measured.get("blocked") or {}).items():
             state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")
         scale = float(measured.get("scale") or 1.0)
@@ -363,7 +367,11 @@ class BrowserSession:
         )
         screenshot = None
         if settings.screenshots is not None:
-            screenshot = await self._screenshot(page, viewport, response.final_url, buttons, int(measured["pageHeight"]))
+            try:
+                screenshot = await self._screenshot(page, viewport, response.final_url, buttons, int(measured["pageHeight"]))
+            except OSError as exc:  # a full disk, a folder removed mid-audit: the page keeps its facts
+                state.notes.append(f"the screenshot could not be written ({viewport.name}): "
+                                   f"{exc.strerror or type(exc).__name__}")
         view = ViewportView(viewport.name, viewport.width, viewport.height, buttons,
                             int(measured["pageHeight"]), screenshot, round(scale, 3))
         return ViewportCapture(view, facts, state.errors, state.notes)
@@ -381,6 +389,20 @@ class BrowserSession:
                               clip={"x": 0, "y": 0, "width": viewport.width, "height": height},
                               timeout=10_000, animations="disabled")
         return str(path)
+
+
+def _same_document(result: dict[str, Any], document: object, url: str, viewport: Viewport) -> object:
+    """The identity of the document a script ran in (its time origin), checked against the
+    page's: navigations to other http(s) URLs are refused before they leave (see `document`),
+    but one to a blob:, data: or about: URL never reaches the network, so it is caught here. The
+    facts of another document are not the page's: the render fails and the static facts stay."""
+    here = result.get("doc")
+    where = str(result.get("url") or url)
+    if (document is not None and here != document) or urlsplit(where).scheme not in ("http", "https"):
+        where = where if document is None else "another document"
+        raise RenderFailure("render-error", f"the page navigated to {where[:200]} ({viewport.name}), which "
+                            "cannot be refused: its rendered facts are not used")
+    return here
 
 
 async def _died(browser: Browser, exc: PlaywrightError) -> bool:

@@ -41,21 +41,41 @@ def button_keys(buttons: Sequence[ShareButton], *, portable: bool = False) -> li
     return keys
 
 
+def pair_buttons(static: Sequence[ShareButton], shown: Sequence[ShareButton], *,
+                 portable: bool = False) -> list[int | None]:
+    """For each static button, the index of the same button in `shown` (None: not shown).
+
+    Matched by network, selector, href and occurrence first; what is left by the same without the
+    href: a script that fills the share URL in (`u=` + `location.href`) changes the link, not the
+    button, which must neither count twice nor be reported as drawn by the script."""
+    index = {key: i for i, key in enumerate(button_keys(shown, portable=portable))}
+    pairs = [index.get(key) for key in button_keys(static, portable=portable)]
+    taken = {i for i in pairs if i is not None}
+    spare: dict[tuple[str, str, str], list[int]] = {}
+    for i, key in enumerate(button_keys(shown, portable=True)):
+        if i not in taken:
+            spare.setdefault(key[:3], []).append(i)
+    for n, key in enumerate(button_keys(static, portable=True)):
+        candidates = spare.get(key[:3]) if pairs[n] is None else None
+        if candidates:
+            pairs[n] = candidates.pop(0)
+    return pairs
+
+
 def script_changes(static: PageFacts, rendered: PageFacts) -> ScriptChanges:
     raw_tags = {**static.open_graph, **static.twitter}
     new_tags = {**rendered.open_graph, **rendered.twitter}
     added = tuple(k for k in new_tags if k.startswith(PREVIEW_PREFIXES) and k not in raw_tags)
     changed = tuple(k for k in new_tags if k in raw_tags and k.startswith(PREVIEW_PREFIXES) and new_tags[k] != raw_tags[k])
-    static_buttons = set(button_keys(static.share_buttons))
+    in_html = set(pair_buttons(static.share_buttons, rendered.share_buttons))
+    drawn = [b for i, b in enumerate(rendered.share_buttons) if i not in in_html]
     buttons_added = tuple(
         f"{b.network}{f' ({b.provider})' if b.provider else ''}: {b.selector or b.href}"[:200]
-        for b, key in zip(rendered.share_buttons, button_keys(rendered.share_buttons), strict=True)
-        if key not in static_buttons and b.network != "menu"  # a menu toggle shares nothing itself
+        for b in drawn if b.network != "menu"  # a menu toggle shares nothing itself
     )
     static_providers = {w.provider for w in static.share_widgets if not w.js_only}
     widgets_added = tuple(dict.fromkeys(
-        b.provider for b, key in zip(rendered.share_buttons, button_keys(rendered.share_buttons), strict=True)
-        if b.provider and key not in static_buttons and b.provider not in static_providers
+        b.provider for b in drawn if b.provider and b.provider not in static_providers
     ))
     static_sign_in = {(s.provider, s.mechanism, s.evidence) for s in static.sign_in}
     sign_in_added = tuple(
@@ -94,12 +114,9 @@ def effective_facts(static: PageFacts, rendered: RenderedPage) -> PageFacts:
     shown = rendered.facts
     if shown is None:
         return static
-    shown_keys = set(button_keys(shown.share_buttons, portable=rendered.status == "inherited"))
+    pairs = pair_buttons(static.share_buttons, shown.share_buttons, portable=rendered.status == "inherited")
     gone = tuple(  # in the HTML, removed by a script: nobody sees it
-        replace(b, visible=False)
-        for b, key in zip(static.share_buttons, button_keys(static.share_buttons,
-                                                            portable=rendered.status == "inherited"), strict=True)
-        if key not in shown_keys
+        replace(b, visible=False) for b, pair in zip(static.share_buttons, pairs, strict=True) if pair is None
     )
     return replace(
         static,
@@ -119,7 +136,9 @@ def static_with_visibility(static: PageFacts, rendered: RenderedPage) -> PageFac
     """The static facts for the report, each share button's `visible` filled from the render."""
     if rendered.facts is None:
         return static
-    portable = rendered.status == "inherited"
     shown = rendered.facts.share_buttons
-    visible = {key: bool(b.visible) for key, b in zip(button_keys(shown, portable=portable), shown, strict=True)}
-    return replace(static, share_buttons=with_visibility(static.share_buttons, visible, portable=portable))
+    pairs = pair_buttons(static.share_buttons, shown, portable=rendered.status == "inherited")
+    return replace(static, share_buttons=tuple(
+        replace(b, visible=pair is not None and bool(shown[pair].visible))
+        for b, pair in zip(static.share_buttons, pairs, strict=True)
+    ))

@@ -22,6 +22,7 @@ from smo_audit.render.settings import RenderSettings, is_local_url
 from smo_audit.report import model as rm
 
 try:  # Playwright is the optional `render` extra: without it, one readable sentence
+    from smo_audit.render.browser import RenderFailure
     from smo_audit.render.session import ExtractText, Renderer
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     _IMPORT_ERROR: ImportError | None = exc
@@ -57,8 +58,17 @@ async def open_renderer(config: AuditConfig, extractor: Extractor, start_url: st
         renderer = Renderer(settings, extractor, extract_text)
     except ChromiumNotFound as exc:
         raise UsageError(f"rendered mode (--render) needs Chromium: {exc}") from None
-    async with renderer:
+    try:
+        await renderer.__aenter__()
+    except RenderFailure as exc:  # the browser given (--chromium, SMO_AUDIT_CHROMIUM) does not run
+        raise UsageError(f"rendered mode (--render) could not start Chromium: {exc.message}") from None
+    except OSError as exc:  # --screenshots names a file, or a folder that cannot be made
+        raise UsageError(f"--screenshots {config.screenshots}: the folder cannot be made "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    try:
         yield renderer
+    finally:
+        await renderer.__aexit__(None, None, None)
 
 
 async def render_page(renderer: Renderer, raw: RawPage, static: PageFacts

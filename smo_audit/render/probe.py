@@ -28,8 +28,15 @@ INIT_SCRIPT = """
   // storage are emptied before its first script. The slot's reset clears the origin's storage
   // over DevTools too, but the renderer keeps the page's last write when it was not yet confirmed
   // by the browser at that moment (measured: about one page in ten under load carried consent to
-  // the next one), and the next page, in the same renderer, would read it.
-  try { if (window.top === window) { localStorage.clear(); sessionStorage.clear(); } } catch (e) {}
+  // the next one), and the next page, in the same renderer, would read it. `window.name` outlives
+  // a same-site navigation of the tab (a page can keep consent in it): emptied too, as in a new tab.
+  try { if (window.top === window) { window.name = ''; localStorage.clear(); sessionStorage.clear(); } } catch (e) {}
+  // WebRTC sends its STUN/TURN requests over UDP from the browser, past the policy proxy (which
+  // sees HTTP only): a page could send packets to any address. No share or sign-in control needs
+  // it, so the constructors are removed before any page script runs, in every frame.
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection']) {
+    try { delete window[name]; if (window[name]) Object.defineProperty(window, name, {value: undefined}); } catch (e) {}
+  }
   const count = (name) => { window.__smoBlocked = window.__smoBlocked || {};
     window.__smoBlocked[name] = (window.__smoBlocked[name] || 0) + 1; };
   const quiet = (name, value) => function () { count(name); return value; };
@@ -150,7 +157,7 @@ async ({quiet, max, start: since}) => {
   let html = '';
   if (document.doctype) html = new XMLSerializer().serializeToString(document.doctype);
   if (document.documentElement) html += document.documentElement.outerHTML;
-  return {loaded, start, mark: window.__smoMutations, html};
+  return {loaded, start, mark: window.__smoMutations, html, doc: performance.timeOrigin, url: location.href};
 }
 """
 
@@ -166,7 +173,7 @@ async ({targets, quiet, max, start, mark}) => {
   // takes a new snapshot.
 """ + _QUIET_WAIT + """
   const blocked = window.__smoBlocked || {};
-  if (mark !== null && window.__smoMutations !== mark) return {changed: true, blocked};
+  if (mark !== null && window.__smoMutations !== mark) return {changed: true, blocked, doc: performance.timeOrigin};
   // The layout viewport in CSS px: a phone page without <meta name=viewport> is laid out 980 px
   // wide and shown zoomed out (`scale` < 1), so its buttons are smaller on screen than in CSS.
   const vw = window.innerWidth, vh = window.innerHeight;
@@ -212,6 +219,50 @@ async ({targets, quiet, max, start, mark}) => {
   const doc = document.documentElement;
   const pageWidth = Math.max(doc.scrollWidth, vw);
   const pageHeight = Math.max(doc.scrollHeight, document.body ? document.body.scrollHeight : 0, vh);
+  // What a visitor can scroll to. The viewport takes <html>'s overflow, or <body>'s when <html>'s
+  // is visible (CSS propagation): `hidden` or `clip` there means no scrolling on that axis, so
+  // what lies past the first screen on it is never seen (unless an inner scroller holds it).
+  const CLIPS = {hidden: true, clip: true};
+  const SCROLLS = {auto: true, scroll: true};
+  const htmlStyle = getComputedStyle(doc);
+  const bodyStyle = document.body ? getComputedStyle(document.body) : null;
+  const bodyPropagates = htmlStyle.overflowX === 'visible' && htmlStyle.overflowY === 'visible';
+  const viewportStyle = bodyPropagates && bodyStyle ? bodyStyle : htmlStyle;
+  const reachX = CLIPS[viewportStyle.overflowX] === true ? vw : pageWidth;
+  const reachY = CLIPS[viewportStyle.overflowY] === true ? vh : pageHeight;
+  const lengthOf = (token, reference) => {
+    if (token === '0') return 0;
+    if (/^-?[0-9.]+px$/.test(token)) return parseFloat(token);
+    if (/^-?[0-9.]+%$/.test(token)) return parseFloat(token) * reference / 100;
+    return NaN;  // calc(), em, ...: not judged
+  };
+  // A clip-path that leaves nothing of its element: inset() meeting in the middle (the
+  // "visually hidden" idiom inset(50%)), a circle or ellipse of radius 0, a polygon of no area.
+  const clipsAway = (value, box) => {
+    const m = /^(inset|circle|ellipse|polygon)\\((.*)\\)$/.exec(value || '');
+    if (!m) return false;
+    const args = m[2];
+    if (m[1] === 'inset') {
+      const t = args.split(' round ')[0].trim().split(/\\s+/);
+      const [top, right = top, bottom = top, left = right] = t;
+      const h = lengthOf(top, box.height) + lengthOf(bottom, box.height);
+      const w = lengthOf(left, box.width) + lengthOf(right, box.width);
+      return h >= box.height || w >= box.width;
+    }
+    if (m[1] === 'circle' || m[1] === 'ellipse') {
+      const radii = args.split(' at ')[0].trim().split(/\\s+/).slice(0, m[1] === 'circle' ? 1 : 2);
+      return radii.some((r) => lengthOf(r, Math.min(box.width, box.height)) === 0);
+    }
+    const points = args.replace(/^(nonzero|evenodd)\\s*,/, '').split(',').map((pair) => pair.trim().split(/\\s+/));
+    let area = 0;
+    for (let i = 0; i < points.length; i++) {
+      const [x1, y1] = points[i], [x2, y2] = points[(i + 1) % points.length];
+      const a = lengthOf(x1, box.width) * lengthOf(y2, box.height) - lengthOf(x2, box.width) * lengthOf(y1, box.height);
+      if (Number.isNaN(a)) return false;
+      area += a;
+    }
+    return Math.abs(area) < 1;
+  };
   const results = targets.map(({selector, href, n}) => {
     const el = pick(selector, href, n);
     if (!el || NOT_VISUAL.has(el.tagName)) return {found: false};
@@ -221,36 +272,48 @@ async ({targets, quiet, max, start, mark}) => {
     const displayed = el.getClientRects().length > 0 && (el.checkVisibility ? el.checkVisibility() : true);
     if (!displayed) reasons.push('display:none');
     if (style.visibility !== 'visible') reasons.push('visibility:' + style.visibility);
-    let opacity = 1, fixed = false, clipped = false;
+    // `fixed`: position fixed or sticky (reported); `pinned`: fixed, placed against the viewport.
+    let opacity = 1, fixed = false, pinned = false, clipped = false, scrollsX = false, scrollsY = false;
     for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
       const s = node === el ? style : getComputedStyle(node);
       opacity *= parseFloat(s.opacity || '1');
-      if (s.position === 'fixed' || s.position === 'sticky') fixed = true;
-      if (node !== el && displayed && (s.overflowX !== 'visible' || s.overflowY !== 'visible') && node !== doc && node !== document.body) {
-        const r = node.getBoundingClientRect();
-        const w = Math.min(rect.right, r.right) - Math.max(rect.left, r.left);
-        const h = Math.min(rect.bottom, r.bottom) - Math.max(rect.top, r.top);
-        if (w <= 0 || h <= 0) clipped = true;
-      }
+      if (s.position === 'fixed') { fixed = true; pinned = true; }
+      if (s.position === 'sticky') fixed = true;
+      if (displayed && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;
+      // An ancestor's box clips the axes its overflow hides; a scroller's content can be scrolled
+      // to. <html>'s overflow (and <body>'s when it propagates) is the viewport's, judged below.
+      if (node === el || !displayed || node === doc || (node === document.body && bodyPropagates)) continue;
+      if (SCROLLS[s.overflowX] === true) scrollsX = true;
+      if (SCROLLS[s.overflowY] === true) scrollsY = true;
+      const clipsX = CLIPS[s.overflowX] === true, clipsY = CLIPS[s.overflowY] === true;
+      if (!clipsX && !clipsY) continue;
+      const r = node.getBoundingClientRect();
+      const w = Math.min(rect.right, r.right) - Math.max(rect.left, r.left);
+      const h = Math.min(rect.bottom, r.bottom) - Math.max(rect.top, r.top);
+      if ((clipsX && w <= 0) || (clipsY && h <= 0)) clipped = true;
     }
     if (style.clip && style.clip !== 'auto' && /rect\\(\\s*0(px)?[ ,]+0(px)?[ ,]+0(px)?[ ,]+0(px)?\\s*\\)/.test(style.clip)) clipped = true;
     if (opacity <= 0) reasons.push('opacity:0');
     if (displayed && (rect.width < 2 || rect.height < 2)) reasons.push('zero size');
     if (clipped) reasons.push('clipped');
     const x = rect.left + window.scrollX, y = rect.top + window.scrollY;
-    const offscreen = displayed && rect.width > 0 && (x + rect.width <= 0 || y + rect.height <= 0 || x >= pageWidth || y >= pageHeight);
+    // A fixed element stays where it is on the screen (the page is at its top here): outside the
+    // viewport it is never seen, however far the visitor scrolls.
+    const offscreen = displayed && rect.width > 0 && (pinned
+      ? (rect.right <= 0 || rect.bottom <= 0 || rect.left >= vw || rect.top >= vh)
+      : (x + rect.width <= 0 || y + rect.height <= 0 || (!scrollsX && x >= reachX) || (!scrollsY && y >= reachY)));
     if (offscreen) reasons.push('off-screen');
     const visible = reasons.length === 0;
     const inFirst = visible && rect.right > 0 && rect.bottom > 0 && rect.left < vw && rect.top < vh;
     return {found: true, el, visible, displayed, visibility: style.visibility, opacity, clipped, offscreen, fixed,
-            inFirst, box: displayed ? {x, y, width: rect.width, height: rect.height} : null,
+            pinned, inFirst, box: displayed ? {x, y, width: rect.width, height: rect.height} : null,
             name: nameOf(el).slice(0, 200), reasons};
   });
   // Occlusion: what a tap at the button's centre would hit. Buttons in the first viewport are
   // tested where the visitor first sees them; others once scrolled to the middle of the screen.
   for (const r of results) {
     if (!r.found || !r.visible) continue;
-    if (r.inFirst || r.fixed) window.scrollTo(0, 0); else r.el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+    if (r.inFirst || r.pinned) window.scrollTo(0, 0); else r.el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
     const rect = r.el.getBoundingClientRect();
     const cx = Math.min(Math.max(rect.left + rect.width / 2, 0), vw - 1);
     const cy = Math.min(Math.max(rect.top + rect.height / 2, 0), vh - 1);
@@ -258,8 +321,8 @@ async ({targets, quiet, max, start, mark}) => {
     r.coveredBy = (hit && hit !== r.el && !r.el.contains(hit) && !hit.contains(r.el)) ? describe(hit) : null;
   }
   window.scrollTo(0, 0);
-  return {changed: false, blocked, pageHeight, scale,
-          buttons: results.map((r) => { if (!r.found) return r; const {el, ...rest} = r; return rest; })};
+  return {changed: false, blocked, pageHeight, scale, doc: performance.timeOrigin,
+          buttons: results.map((r) => { if (!r.found) return r; const {el, pinned, ...rest} = r; return rest; })};
 }
 """
 

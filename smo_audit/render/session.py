@@ -17,7 +17,13 @@ from smo_audit.extract.decode import decode_html
 from smo_audit.extract.facts import PageFacts, ShareButton
 from smo_audit.extract.workers import ProcessingTimeout, WorkerCrashed
 from smo_audit.render.browser import BrowserSession, RenderFailure, ViewportCapture
-from smo_audit.render.compare import button_keys, script_changes, visibility_by_key, with_visibility
+from smo_audit.render.compare import (
+    button_keys,
+    pair_buttons,
+    script_changes,
+    visibility_by_key,
+    with_visibility,
+)
 from smo_audit.render.facts import RenderedPage, RenderSummary
 from smo_audit.render.settings import RenderSettings
 from smo_audit.render.templates import TemplateSampler, controls_signature, layout_signature
@@ -138,15 +144,14 @@ def assemble(captures: list[ViewportCapture], static: PageFacts, template: str |
     visible = visibility_by_key([c.view for c in captures], keys_per_view)
     buttons = with_visibility((*primary.share_buttons, *extra), visible)
     facts = replace(primary, share_buttons=buttons)
-    static_keys = set(button_keys(static.share_buttons))
-    views = tuple(
-        replace(c.view, buttons=tuple(replace(v, in_static_html=key in static_keys)
-                                      for v, key in zip(c.view.buttons, keys, strict=True)))
-        for c, keys in zip(captures, keys_per_view, strict=True)
-    )
+    views = []
+    for capture in captures:
+        in_html = set(pair_buttons(static.share_buttons, capture.facts.share_buttons))
+        views.append(replace(capture.view, buttons=tuple(replace(v, in_static_html=i in in_html)
+                                                         for i, v in enumerate(capture.view.buttons))))
     errors = tuple(dict.fromkeys(e for c in captures for e in c.script_errors))
     notes = tuple(dict.fromkeys(n for c in captures for n in c.notes))
-    return RenderedPage("rendered", facts=facts, viewports=views, changes=script_changes(static, facts),
+    return RenderedPage("rendered", facts=facts, viewports=tuple(views), changes=script_changes(static, facts),
                         template=template, script_errors=errors[:20], notes=notes[:20])
 
 
@@ -154,8 +159,8 @@ def inherit(sample: RenderedPage, sample_url: str, static: PageFacts, url: str) 
     """This page's rendered facts, carried over from a sample of its template and controls.
 
     The page's own share buttons (from its HTML) take the sample's measurements; buttons the
-    sample's scripts drew are added, with share URLs that named the sample's address moved to
-    this page's. Title and canonical stay this page's own.
+    sample's scripts drew, or pointed at the sample's own address, are taken from the sample, with
+    share URLs that named the sample's address moved to this page's. Title and canonical stay this page's own.
     """
     assert sample.facts is not None
     own = dict(zip(button_keys(static.share_buttons, portable=True), static.share_buttons, strict=True))
@@ -163,7 +168,12 @@ def inherit(sample: RenderedPage, sample_url: str, static: PageFacts, url: str) 
     for button, key in zip(sample.facts.share_buttons, button_keys(sample.facts.share_buttons, portable=True),
                            strict=True):
         mine = own.get(key)
-        buttons.append(replace(mine, visible=button.visible) if mine is not None else _moved(button, sample_url, url))
+        if mine is None or (button.shares_url == sample_url and mine.shares_url != url):
+            # drawn by the sample's scripts, or given its page's URL by them (`u=` + location.href):
+            # those scripts do the same here
+            buttons.append(_moved(button, sample_url, url))
+        else:
+            buttons.append(replace(mine, visible=button.visible))
     facts = replace(sample.facts, share_buttons=tuple(buttons), title=static.title, canonical=static.canonical,
                     open_graph=static.open_graph | {k: v for k, v in sample.facts.open_graph.items()
                                                     if k not in static.open_graph},

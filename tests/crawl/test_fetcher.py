@@ -157,7 +157,7 @@ async def test_slow_headers_hit_the_read_timeout(scripted_server: Start) -> None
     async with Fetcher(limits=FetchLimits(1.0, 0.3, 5.0)) as fetcher:
         failure = await _fail(fetcher, server.url("/slow"))
     assert failure.kind == "timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5  # the headers come after 3 s: well before, even on a busy machine
 
 
 async def test_slow_drip_hits_the_total_timeout(scripted_server: Start) -> None:
@@ -168,7 +168,7 @@ async def test_slow_drip_hits_the_total_timeout(scripted_server: Start) -> None:
         failure = await _fail(fetcher, server.url("/drip"))
     assert failure.kind == "timeout"
     assert "in total" in failure.message
-    assert time.monotonic() - started < 1.6
+    assert time.monotonic() - started < 3.0  # the drip lasts 5 s: stopped well before, even on a busy machine
 
 
 async def test_connection_refused_is_connect() -> None:

@@ -3,6 +3,10 @@ policy too, and a hostile script cannot stall or derail the audit of the other p
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+
 from smo_audit.render.templates import layout_signature
 from tests.hostile.harness import PLAIN, assert_case, run_site, site_routes
 from tests.support.scripted_server import Reply, html, png
@@ -170,3 +174,41 @@ def test_websockets_and_frames_of_a_rendered_page_obey_the_address_rule(scripted
     control = run_site(site, *RENDER, "--allow-private", env=PUBLIC_LOOPBACK, bound=90)
     assert_case(control, {}, audited=["/hostile"], not_audited=())
     assert internal.hits("/socket") >= 1 and internal.hits("/framed") >= 1, internal.paths()
+
+
+def test_a_page_that_navigates_to_a_blob_url_keeps_its_static_results(scripted_server) -> None:
+    # A navigation to a blob: URL never reaches the network, so it cannot be refused as other
+    # navigations are; the document it opens is not the page, and its facts are never the page's.
+    # (right after `load`: the blob document commits between the snapshot and the measurement)
+    script = ("<script>addEventListener('load', () => setTimeout(() => { location.href = URL.createObjectURL("
+              "new Blob(['<title>Elsewhere</title><p>gone</p>'], {type: 'text/html'})); }, 0));</script>")
+    server = scripted_server(site_routes(**{"/hostile": _page(script)}))
+    outcome = run_site(server, *RENDER, bound=90)
+    assert_case(outcome, {"/hostile": ["render-error"]}, audited=["/hostile"], not_audited=())
+    page = outcome.pages["/hostile"]
+    assert page["render"]["status"] == "static-only", page["render"]
+    assert page["facts"]["title"] == "Hostile"  # the static facts stay the page's
+    assert all(outcome.pages[p]["render"]["status"] == "rendered" for p in ("/", "/a", "/b"))
+
+
+def test_webrtc_sends_nothing_past_the_policy(scripted_server) -> None:
+    # STUN/TURN requests are UDP from the browser, which the policy proxy never sees: a page on a
+    # public site could aim them at a private address. Here a STUN server on loopback, asked from
+    # the page and from a frame the page makes, must receive nothing.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stun:
+        stun.bind(("127.0.0.1", 0))
+        stun.setblocking(False)
+        ice = f"{{iceServers: [{{urls: 'stun:127.0.0.1:{stun.getsockname()[1]}'}}]}}"
+        script = ("<script>const ask = (w) => { try { const pc = new w.RTCPeerConnection(" + ice + ");"
+                  " pc.createDataChannel('x'); pc.createOffer().then((o) => pc.setLocalDescription(o)); } catch (e) {} };"
+                  " ask(window); const f = document.createElement('iframe'); document.body.appendChild(f);"
+                  " ask(f.contentWindow);"
+                  # the DOM keeps changing for 300 ms: the render outlasts the gathering
+                  " let n = 0; const t = setInterval(() => { document.body.appendChild(document.createElement('i'));"
+                  " if (++n === 15) clearInterval(t); }, 20);</script>")
+        server = scripted_server(site_routes(**{"/hostile": _page(script)}))
+        outcome = run_site(server, *RENDER, bound=90)
+        assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+        assert outcome.pages["/hostile"]["render"]["status"] == "rendered"
+        with pytest.raises(BlockingIOError):
+            stun.recvfrom(2048)

@@ -44,6 +44,20 @@ VISIBILITY_PAGES: dict[str, str] = {
     "/icon-only": page(f"<div class='share'>{target(inner='<svg width=32 height=32><rect width=32 height=32/></svg>')}</div>"),
     "/mobile-hidden": page(f"<div class='share'>{target()}</div>",
                            head="<style>@media (max-width: 600px) { .share { display: none } }</style>"),
+    # the "visually hidden" idiom: a clip-path that leaves nothing of the bar
+    "/clip-path": page(f"<div class='share' style='clip-path:inset(50%)'>{target()}</div>"),
+    # fixed below the screen: no scrolling ever brings it into view
+    "/fixed-below": page(f"<div class='share' style='position:fixed;top:3000px;left:0'>{target()}</div>{TALL}"),
+    # past the right edge of a page that cannot scroll sideways (the body's overflow is the viewport's)
+    "/no-side-scroll": page(f"<div class='share' style='position:absolute;left:3000px;top:10px'>{target()}</div>",
+                            head="<style>body { overflow-x: hidden }</style>"),
+    # the same with <html> hiding too: the body's own box clips it
+    "/body-clips": page(f"<div class='share' style='position:absolute;left:3000px;top:10px'>{target()}</div>",
+                        head="<style>html, body { overflow-x: hidden }</style>"),
+    # a sticky bar further down the page, with nothing over it
+    "/sticky-deep": page(f"{TALL}<div class='share' style='position:sticky;top:0'>{target()}</div>{TALL}"),
+    # below its scroller's visible part: scrolled to, not clipped
+    "/inner-scroller": page(f"<div style='height:300px;overflow:auto'>{TALL}<div class='share'>{target()}</div></div>"),
 }
 
 

@@ -56,6 +56,28 @@ def test_missing_chromium_exits_2_with_one_sentence(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_chromium_that_does_not_start_exits_2_with_one_sentence(tmp_path: Path) -> None:
+    with ScriptedServer({"/": html(PAGE)}) as server:
+        result = _cli("audit", server.url("/"), "--render", "all", "--chromium", "/bin/false", "--quiet",
+                      "-f", "json", "-o", str(tmp_path / "report.json"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "could not start Chromium" in lines[0] and "/bin/false" in lines[0], lines
+    assert "Traceback" not in result.stderr and "RenderFailure" not in result.stderr
+
+
+def test_screenshots_into_a_file_exits_2_with_one_sentence(tmp_path: Path) -> None:
+    taken = tmp_path / "shots"
+    taken.write_text("a file, not a folder")
+    with ScriptedServer({"/": html(PAGE)}) as server:
+        result = _cli("audit", server.url("/"), "--render", "all", "--screenshots", str(taken), "--quiet",
+                      "-f", "json", "-o", str(tmp_path / "report.json"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"--screenshots {taken}" in lines[0] and "cannot be made" in lines[0], lines
+    assert "Traceback" not in result.stderr and taken.read_text() == "a file, not a folder"
+
+
 def test_a_bad_viewport_is_a_usage_error() -> None:
     result = _cli("audit", "http://127.0.0.1:9/", "--render", "--viewports", "desktop,watch", "--quiet")
     assert result.returncode == 2 and "unknown viewport 'watch'" in result.stderr

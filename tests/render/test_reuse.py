@@ -205,3 +205,12 @@ WORKER_PAGES = [f"/worker/{n}" for n in range(12)]
 def test_a_worker_message_after_the_stop_starts_no_timer() -> None:
     report = audit_in_one_slot(WORKER_PAGES, f"<div class='share'>{target()}</div>{FULL_BANNER}{READER}{WORKER_WRITER}")
     assert_banner_on_every_page(report, WORKER_PAGES)
+
+
+def test_consent_kept_in_the_window_name_is_not_carried_to_the_next_page() -> None:
+    # window.name outlives a same-site navigation of the tab: the slot's next page would read it
+    paths = [f"/named/{n}" for n in range(4)]
+    body = (f"<div class='share'>{target()}</div>{BANNER}"
+            "<script>if (window.name === 'consented') document.getElementById('cookie-banner').remove();"
+            "window.name = 'consented';</script>")
+    assert_banner_on_every_page(audit_in_one_slot(paths, body), paths)

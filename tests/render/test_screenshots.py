@@ -5,6 +5,7 @@ The outline colours are read back from the JPEG in the same real Chromium (a can
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 
 from smo_audit.imageinfo import image_info
@@ -67,3 +68,21 @@ def test_screenshots_are_written_referenced_bounded_and_outlined(tmp_path: Path)
     view = visible.render.viewports["desktop"]
     green = _outline_colour(Path(view.screenshot or ""), view.buttons[0].box)
     assert green[1] > 120 and green[0] < 90 and green[2] < 90, green  # visible: outlined green
+
+
+def test_a_screenshot_that_cannot_be_written_leaves_the_page_its_results(tmp_path: Path) -> None:
+    # a full disk, or (here) a folder where the desktop screenshot's file would go
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with ScriptedServer({"/": html(VISIBLE)}) as server:
+        url = server.url("/")
+        (shots / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-desktop.jpg").mkdir()
+        report = rendered_audit(url, screenshots=shots, max_pages=1)
+    (result,) = report.pages
+    assert result.render is not None and result.render.status == "rendered", result.render
+    desktop, mobile = result.render.viewports["desktop"], result.render.viewports["mobile"]
+    assert desktop.screenshot is None and mobile.screenshot is not None
+    assert [b.visible for b in desktop.buttons] == [True]
+    assert any(n.startswith("the screenshot could not be written (desktop)") for n in result.render.notes), \
+        result.render.notes
+    assert not report.errors

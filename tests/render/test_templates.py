@@ -15,8 +15,9 @@ import pytest
 from smo_audit.render.templates import layout_signature
 from smo_audit.report.model import Page, Report
 from tests.render.sites import ODD, TEMPLATE_PAGES, article, doc, product, template_routes
+from tests.render.sites import page as site_page
 from tests.render.test_visibility import finding, page_at, rendered_audit
-from tests.support.scripted_server import ScriptedServer
+from tests.support.scripted_server import ScriptedServer, html
 
 KINDS = ("/article/", "/product/", "/doc/")
 
@@ -98,3 +99,34 @@ def test_layout_signature_ignores_content_and_numbers_but_not_structure() -> Non
     other = "<body><main><ul><li>a</li></ul><div class='card'>x</div><aside>s</aside></main></body>"
     assert layout_signature(three) == layout_signature(thirty)
     assert layout_signature(three) != layout_signature(other)
+
+
+# A share link whose page URL a script fills in (`u=` + location.href), as many themes do: the
+# same button before and after the script, whether the page was rendered or inherited.
+FILL_SHARE_URL = ("<div class='share'><a class='fb' href='https://www.facebook.com/sharer/sharer.php?u=' "
+                  "style='display:inline-block;width:60px;height:60px'>Share on Facebook</a></div><script>"
+                  "document.querySelector('a.fb').href = 'https://www.facebook.com/sharer/sharer.php?u=' + "
+                  "encodeURIComponent(location.href);</script>")
+FILLED = [f"/filled/{n}" for n in range(4)]
+
+
+def test_a_share_url_filled_in_by_script_is_one_button_rendered_or_inherited() -> None:
+    routes = {path: html(site_page(FILL_SHARE_URL, title=f"Post {n}")) for n, path in enumerate(FILLED)}
+    routes["/"] = html(site_page("".join(f"<a href='{p}'>{p}</a> " for p in FILLED), title="Home"))
+    with ScriptedServer(routes) as server:
+        every = rendered_audit(server.url("/"), render="all", viewports=["desktop"])
+        sampled = rendered_audit(server.url("/"), render="auto", render_samples=2, viewports=["desktop"])
+    statuses = sorted(page_at(sampled, path).render.status for path in FILLED)  # type: ignore[union-attr]
+    assert statuses == ["inherited"] * 2 + ["rendered"] * 2
+    for report in (every, sampled):
+        for path in FILLED:
+            audited = page_at(report, path)
+            assert audited.render is not None and audited.render.changes is not None
+            assert [(b.network, b.visible) for b in audited.facts.share_buttons] == [("facebook", True)]
+            assert audited.render.changes.share_buttons_added == ()
+            assert finding(report, path, "share-url-correct").status == "pass", finding(report, path, "share-url-correct")
+            assert finding(report, path, "share-visible-desktop").status == "pass"
+    for path in FILLED:  # the same verdicts either way, but for the head compared on rendered pages only
+        verdicts = [{f.rule: f.status for f in page_at(r, path).findings if f.rule != "js-changed-head"}
+                    for r in (every, sampled)]
+        assert verdicts[0] == verdicts[1], path

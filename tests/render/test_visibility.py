@@ -81,6 +81,10 @@ def test_a_plain_share_button_is_visible_and_passes(report: Report) -> None:
     ("/off-screen", "off-screen"),
     ("/transparent", "opacity:0"),
     ("/clipped", "clipped"),
+    ("/clip-path", "clipped"),
+    ("/fixed-below", "off-screen"),
+    ("/no-side-scroll", "off-screen"),
+    ("/body-clips", "clipped"),
 ])
 def test_hidden_buttons_are_hidden_for_the_right_reason(report: Report, path: str, reason: str) -> None:
     for viewport in ("desktop", "mobile"):
@@ -105,6 +109,21 @@ def test_a_sticky_bar_is_within_reach(report: Report) -> None:
         b = button(report, "/sticky", viewport)
         assert b.visible and b.fixed and b.in_first_viewport and not b.covered_by
     assert finding(report, "/sticky", "share-reachable").status == "pass"
+
+
+def test_a_sticky_bar_further_down_is_measured_where_it_is(report: Report) -> None:
+    # tested for cover where it stands once scrolled to, not at the bottom edge of the first screen
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/sticky-deep", viewport)
+        assert b.visible and b.fixed and not b.in_first_viewport and not b.covered_by, (viewport, b)
+    assert finding(report, "/sticky-deep", "share-not-covered").status == "pass"
+
+
+def test_a_button_down_an_inner_scroller_is_visible(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/inner-scroller", viewport)
+        assert b.visible and not b.clipped and not b.in_first_viewport, (viewport, b)
+    assert finding(report, "/inner-scroller", "share-visible-mobile").status == "pass"
 
 
 def test_a_cookie_banner_covers_the_sticky_bar(report: Report) -> None:

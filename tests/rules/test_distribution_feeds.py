@@ -87,7 +87,7 @@ def test_entity_expansion_is_refused_before_parsing() -> None:
     started = time.perf_counter()
     with pytest.raises(FeedError, match="declares a DTD or entities"):
         parse_feed(bomb, "https://example.com/feed")
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0  # refused unread, not expanded (a billion "lol"s)
     with pytest.raises(FeedError, match="declares a DTD"):
         parse_feed(b'<!doctype rss SYSTEM "http://example.com/x.dtd"><rss/>', "https://example.com/feed")
 
