@@ -360,16 +360,21 @@ def js_changed_head(ctx: PageContext) -> Outcome | None:
     - https://developers.google.com/search/docs/crawling-indexing/javascript/javascript-seo-basics
     """
     rendered = ctx.rendered
-    if rendered is None or rendered.status != "rendered":
-        return skipped("compared only on pages rendered themselves" if rendered is not None
-                       else "needs rendered mode (run with --render)")
-    changes = rendered.changes
+    if rendered is None:
+        return skipped("needs rendered mode (run with --render)")
+    # An inherited page is judged by its sample's own comparison (the template's scripts are the
+    # same), so sampling never takes this rule out of a page's score: a page rendered itself
+    # because its controls changed would otherwise score differently from the same page inherited.
+    changes = rendered.changes if rendered.status == "rendered" else rendered.sample_changes
+    if changes is None:
+        return skipped("the page was not rendered (see its render reason)")
+    where = f" (measured on {rendered.from_url}, same template)" if rendered.status == "inherited" else ""
     changed: list[str] = []
     if changes.title is not None:
-        changed.append(f"title: {changes.title[0]!r} in the HTML, {changes.title[1]!r} after scripts")
+        changed.append(f"title: {changes.title[0]!r} in the HTML, {changes.title[1]!r} after scripts{where}")
     if changes.canonical is not None:
-        changed.append(f"canonical: {changes.canonical[0]} in the HTML, {changes.canonical[1]} after scripts")
+        changed.append(f"canonical: {changes.canonical[0]} in the HTML, {changes.canonical[1]} after scripts{where}")
     if changed:
         parts = human_list([c.split(":", 1)[0] for c in changed])
-        return warned(f"JavaScript changes the {parts}: crawlers see the HTML's", *changed)
-    return passed("the title and canonical are the same in the HTML and after scripts run")
+        return warned(f"JavaScript changes the {parts}: crawlers see the HTML's{where}", *changed)
+    return passed(f"the title and canonical are the same in the HTML and after scripts run{where}")

@@ -577,7 +577,8 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
     buttons = [b for b in ctx.facts.share_buttons if b.selector and b.mechanism != "sdk" and not _drawn_later(b)]
     if not buttons:
         return None
-    unnamed = [b for b in buttons if not b.label.strip()]
+    measured = _measured_names(ctx)
+    unnamed = [b for b in buttons if not b.label.strip() and not measured.get((b.selector, b.href))]
     if not unnamed:
         return passed(f"{_counted(len(buttons), 'share button', 'has', 'have')} an accessible name",
                       *(f"{b.network}: {b.label[:80]}" for b in buttons[:10]))
@@ -586,6 +587,16 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
         f"({_names(dict.fromkeys(b.network for b in unnamed))}): screen readers announce a bare link",
         *(_button_evidence(b) for b in unnamed),
     )
+
+
+def _measured_names(ctx: PageContext) -> dict[tuple[str, str], str]:
+    """Rendered mode: the accessible name the browser computed for each button, by selector and
+    link (aria-labelledby, a labelled icon: names the HTML alone does not spell out)."""
+    rendered = ctx.rendered
+    if rendered is None or rendered.status != "rendered":
+        return {}
+    return {(view.selector, view.href): view.accessible_name for viewport in rendered.viewports
+            for view in viewport.buttons if view.found and view.accessible_name.strip()}
 
 
 def _drawn_later(button: ShareButton) -> bool:
@@ -757,12 +768,17 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
     if rendered is not None and rendered.static is not None:
         # Rendered mode: judge the HTML as sent, and name what appeared only after scripts ran.
         facts = rendered.static
-        if rendered.changes.share_buttons_added and not any(
+        # Buttons the browser shows that the HTML has no working link for: drawn by a script, or
+        # placeholders (<a class="a2a_button_facebook"></a>) a script gave their links.
+        after = [b for b in ctx.facts.share_buttons
+                 if b.mechanism in ("link", "self-link") and b.network != "unknown" and b.href]
+        if (rendered.changes.share_buttons_added or after) and not any(
                 b.network != "unknown" and b.mechanism in ("link", "self-link") for b in facts.share_buttons):
-            drawn = human_list([_provider(p) for p in rendered.changes.share_widgets_added]) or "a script"
+            providers = [*rendered.changes.share_widgets_added, *(w.provider for w in facts.share_widgets)]
+            drawn = human_list([_provider(p) for p in dict.fromkeys(providers)]) or "a script"
             return warned(f"the share buttons appear only after JavaScript runs (drawn by {drawn}): readers "
                           "whose blockers stop the script, and crawlers, get none",
-                          *rendered.changes.share_buttons_added[:20])
+                          *(rendered.changes.share_buttons_added[:20] or [_button_evidence(b) for b in after[:20]]))
     # "Share" controls that name no network count only when a script shows they call navigator.share()
     toggles = [] if facts.share_buttons else share_toggles(ctx.doc)
     script = await _web_share_in_scripts(ctx) if toggles else None

@@ -214,6 +214,17 @@ def _first_icon(node: LexborNode) -> LexborNode | None:
     return None
 
 
+def _icon_name(icon: LexborNode) -> str | None:
+    """The name an icon gives the link around it: an <img>'s alt, or an <svg role="img">'s
+    aria-label (a labelled inline SVG names its link as an alt does; aria-hidden ones name nothing)."""
+    attrs = icon.attributes
+    if icon.tag == "img":
+        return _clip(attrs.get("alt"), MAX_TEXT)
+    if icon.tag == "svg" and attrs.get("aria-hidden") != "true":
+        return _clip(attrs.get("aria-label"), MAX_TEXT)
+    return None
+
+
 class _Contexts:
     """Landmark and ancestor classes of elements, memoised per enclosing element for one page.
 
@@ -381,7 +392,7 @@ class _Collector:
         href = attrs.get("href")
         landmark, ancestors = self._contexts.of(node)
         icon = _first_icon(node)
-        img_alt = _clip(icon.attributes.get("alt"), MAX_TEXT) if icon is not None and icon.tag == "img" else None
+        img_alt = _icon_name(icon) if icon is not None else None
         if href is not None and len(attrs) == 1:
             # Only an href, like most navigation links: the other fields keep their empty defaults,
             # which is what reading the missing attributes would give.

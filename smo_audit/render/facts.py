@@ -115,6 +115,9 @@ class RenderedPage:
     script_errors: tuple[str, ...] = ()  # uncaught exceptions the page's scripts threw
     notes: tuple[str, ...] = ()  # load event late, navigation blocked, popups closed, ...
     static: PageFacts | None = None  # the page's own static facts (rules see effective facts)
+    # inherited: what the sample's scripts changed on the sample itself (its title, canonical), for
+    # the rules that compare a page with itself; `changes` keeps only what carries to this page
+    sample_changes: ScriptChanges | None = None
 
     def viewport(self, name: str) -> ViewportView | None:
         return next((v for v in self.viewports if v.name == name), None)

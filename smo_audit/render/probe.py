@@ -207,6 +207,10 @@ async ({targets, quiet, max, start, mark}) => {
     const text = (el.innerText || '').replace(/\\s+/g, ' ').trim();
     if (text) return text;
     for (const img of el.querySelectorAll('img[alt]')) { if (img.alt.trim()) return img.alt.trim(); }
+    for (const icon of el.querySelectorAll('[aria-label]')) {
+      const label = icon.getAttribute('aria-label').trim();
+      if (label && !icon.closest('[aria-hidden="true"]')) return label;
+    }
     for (const t of el.querySelectorAll('svg title')) { if (t.textContent.trim()) return t.textContent.trim(); }
     if (el.tagName === 'INPUT' && el.value) return el.value.trim();
     if (el.tagName === 'IFRAME' && el.title) return el.title.trim();
@@ -263,11 +267,29 @@ async ({targets, quiet, max, start, mark}) => {
     }
     return Math.abs(area) < 1;
   };
+  // The area a tap reaches: the element's box and those of the icons inside it (an inline <a>
+  // wrapping a 44 px <svg> has a line-high box of its own, the icon is what is tapped).
+  const tapArea = (el) => {
+    const box = el.getBoundingClientRect();
+    let {left, top, right, bottom} = box;
+    const icons = el.querySelectorAll('img, svg, picture, canvas');
+    for (let i = 0; i < icons.length && i < 8; i++) {
+      const r = icons[i].getBoundingClientRect();
+      if (r.width <= 0 || r.height <= 0) continue;
+      if (box.width > 0 && box.height > 0) {
+        left = Math.min(left, r.left); top = Math.min(top, r.top);
+        right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
+      } else {
+        ({left, top, right, bottom} = r);  // an empty box (floated icon): the icon's
+      }
+    }
+    return {left, top, right, bottom, width: right - left, height: bottom - top};
+  };
   const results = targets.map(({selector, href, n}) => {
     const el = pick(selector, href, n);
     if (!el || NOT_VISUAL.has(el.tagName)) return {found: false};
     const style = getComputedStyle(el);
-    const rect = el.getBoundingClientRect();
+    const rect = tapArea(el);
     const reasons = [];
     const displayed = el.getClientRects().length > 0 && (el.checkVisibility ? el.checkVisibility() : true);
     if (!displayed) reasons.push('display:none');
@@ -277,6 +299,7 @@ async ({targets, quiet, max, start, mark}) => {
     for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
       const s = node === el ? style : getComputedStyle(node);
       opacity *= parseFloat(s.opacity || '1');
+      if (s.filter && s.filter !== 'none' && /opacity\\(0(\\.0*)?%?\\)/.test(s.filter)) opacity = 0;
       if (s.position === 'fixed') { fixed = true; pinned = true; }
       if (s.position === 'sticky') fixed = true;
       if (displayed && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;
@@ -314,11 +337,19 @@ async ({targets, quiet, max, start, mark}) => {
   for (const r of results) {
     if (!r.found || !r.visible) continue;
     if (r.inFirst || r.pinned) window.scrollTo(0, 0); else r.el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
-    const rect = r.el.getBoundingClientRect();
-    const cx = Math.min(Math.max(rect.left + rect.width / 2, 0), vw - 1);
-    const cy = Math.min(Math.max(rect.top + rect.height / 2, 0), vh - 1);
-    const hit = document.elementFromPoint(cx, cy);
-    r.coveredBy = (hit && hit !== r.el && !r.el.contains(hit) && !hit.contains(r.el)) ? describe(hit) : null;
+    const hitAt = (box) => document.elementFromPoint(Math.min(Math.max(box.left + box.width / 2, 0), vw - 1),
+                                                     Math.min(Math.max(box.top + box.height / 2, 0), vh - 1));
+    const mine = (hit) => hit === r.el || r.el.contains(hit);
+    let hit = hitAt(tapArea(r.el));
+    // An ancestor at the centre: its ::before/::after drawn over the button (a paywall fade, a
+    // dimming layer), unless the point fell between the lines of a wrapped link: its first line
+    // is tried too.
+    if (hit && !mine(hit) && hit.contains(r.el)) {
+      const line = r.el.getClientRects()[0];
+      const again = line ? hitAt(line) : hit;
+      if (again && mine(again)) hit = again;
+    }
+    r.coveredBy = (hit && !mine(hit)) ? describe(hit) : null;
   }
   window.scrollTo(0, 0);
   return {changed: false, blocked, pageHeight, scale, doc: performance.timeOrigin,

@@ -26,7 +26,12 @@ from smo_audit.render.compare import (
 )
 from smo_audit.render.facts import RenderedPage, RenderSummary
 from smo_audit.render.settings import RenderSettings
-from smo_audit.render.templates import TemplateSampler, controls_signature, layout_signature
+from smo_audit.render.templates import (
+    TemplateSampler,
+    controls_signature,
+    layout_signature,
+    share_position,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +80,10 @@ class Renderer:
     async def page(self, raw: RawPage, static: PageFacts) -> tuple[RenderedPage, RenderError | None]:
         if self.sampler is None:
             return await self._counted(self._render(raw, static, None))
-        layout = layout_signature(decode_html(raw.response.body, raw.response.charset)[0])
-        controls = controls_signature(static)
+        html = decode_html(raw.response.body, raw.response.charset)[0]
+        layout = layout_signature(html)
+        controls = f"{controls_signature(static)}+{share_position(html, static)}"
+        del html
         decision = await self.sampler.decide(layout, controls)
         if decision.render:
             outcome: tuple[RenderedPage, RenderError | None] | None = None
@@ -180,7 +187,7 @@ def inherit(sample: RenderedPage, sample_url: str, static: PageFacts, url: str) 
                     twitter=static.twitter | {k: v for k, v in sample.facts.twitter.items() if k not in static.twitter})
     return RenderedPage("inherited", facts=facts, viewports=sample.viewports,
                         changes=replace(sample.changes, title=None, canonical=None),
-                        from_url=sample_url, template=sample.template)
+                        from_url=sample_url, template=sample.template, sample_changes=sample.changes)
 
 
 def _moved(button: ShareButton, old: str, new: str) -> ShareButton:

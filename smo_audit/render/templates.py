@@ -9,10 +9,17 @@ of a blog measures the same share bar a thousand times. A page's **signature** h
   ids and class names replaced by `0` (`post-123` and `post-456` are one shape) and runs of
   identical siblings collapsed to one (a list of 3 or 30 posts is one shape). Text, links and
   inline markup are ignored: they are content, not layout.
+  The inline declarations that decide whether content shows (`display`, `visibility`,
+  `position`, `opacity`, `content-visibility` in a `style` attribute) and the `hidden` attribute
+  are part of a node's shape: a page whose share bar is hidden by its own inline style is not
+  the template's other pages.
 * **controls**: what rendered mode measures, from the page's static facts: each share button
   (network, mechanism, provider, selector with the URL taken out), share widget (provider,
   whether its script draws it), sign-in entry (provider, mechanism, broker), social widget and
-  profile-link network and place, and whether the page has a password form.
+  profile-link network and place, and whether the page has a password form; and roughly how far
+  down the HTML the first share link is (in doubling stretches from 8K characters: under 8K,
+  8-16K, 16-32K, ...), so a long article whose bar follows the text is not given a short
+  article's "in the first screen".
 
 Pages with the same layout are one template; within it, pages with the same controls are one
 group. The first `samples` pages of each group are rendered; later pages of the group inherit the
@@ -43,6 +50,9 @@ MAX_DEPTH = 6
 MAX_NODES = 2000
 
 
+_STYLE_KEYS = frozenset(("display", "visibility", "position", "opacity", "content-visibility"))
+
+
 def _shape(node: LexborNode) -> str:
     tag = node.tag or ""
     attrs = node.attributes
@@ -53,7 +63,41 @@ def _shape(node: LexborNode) -> str:
     classes = (attrs.get("class") or "").split()
     if classes:
         text += "." + ".".join(sorted({_DIGITS.sub("0", c)[:40] for c in classes})[:6])
+    style = attrs.get("style")
+    if style:
+        text += _style_shape(style)
+    if "hidden" in attrs:
+        text += "[hidden]"
     return text
+
+
+def _style_shape(style: str) -> str:
+    """The inline declarations that decide whether what is inside shows (`display:none` on one
+    page's share bar): a page that hides its bar differs from its template's samples."""
+    found = set()
+    for declaration in style[:500].split(";"):
+        name, _, value = declaration.partition(":")
+        name = name.strip().lower()
+        if name in _STYLE_KEYS:
+            found.add(f"{name}:{' '.join(value.lower().split())[:24]}")
+    return "{" + ",".join(sorted(found)) + "}" if found else ""
+
+
+_POSITION_STEP = 8192  # characters of HTML
+
+
+def share_position(html: str, facts: PageFacts) -> str:
+    """Roughly how far down the HTML the first share link is, in doubling stretches (under 8K
+    characters, 8-16K, 16-32K, ...): a bar after the article moves down with the article's length,
+    and whether it is in the first screen cannot be carried from a short sample to a long page."""
+    for button in facts.share_buttons:
+        needle = button.href[:40]
+        if len(needle) < 12:
+            continue
+        at = html.find(needle, 0, 4 * 1024 * 1024)
+        if at >= 0:
+            return f"at:{min((at // _POSITION_STEP).bit_length(), 8)}"
+    return "at:?"
 
 
 def layout_signature(html: str) -> str:

@@ -56,6 +56,16 @@ VISIBILITY_PAGES: dict[str, str] = {
                         head="<style>html, body { overflow-x: hidden }</style>"),
     # a sticky bar further down the page, with nothing over it
     "/sticky-deep": page(f"{TALL}<div class='share' style='position:sticky;top:0'>{target()}</div>{TALL}"),
+    # an ancestor's ::after drawn over the bar (a paywall's fade): the tap lands on the article
+    "/paywall-fade": page(f"<article style='position:relative'><p>Text</p><div class='share'>{target()}</div></article>",
+                          head="<style>article::after { content: ''; position: absolute; left: 0; right: 0; bottom: 0;"
+                               " height: 300px; background: rgba(255,255,255,0.9); z-index: 5 }</style>"),
+    # hidden by a filter rather than the opacity property
+    "/filter-opacity": page(f"<div class='share' style='filter:opacity(0)'>{target()}</div>"),
+    # an inline link around a 44 px icon: the icon is what is tapped
+    "/inline-icon": page("<div class='share'>" + target(
+        "", inner="<svg role='img' aria-label='Share on Facebook' width='44' height='44'><rect width='44' height='44'/></svg>")
+        + "</div>"),
     # below its scroller's visible part: scrolled to, not clipped
     "/inner-scroller": page(f"<div style='height:300px;overflow:auto'>{TALL}<div class='share'>{target()}</div></div>"),
 }
@@ -125,6 +135,13 @@ SCRIPT_PAGES: dict[str, str] = {
                         title="Sign in"),
     # drawn 20 ms after `load` (a load handler touches the DOM first, so the drawing always falls
     # within the quiet window): the DOM at `load` has no buttons, the DOM measured has them
+    # AddToAny-style placeholders a script fills in: the same buttons, now with their links
+    "/placeholders": page("<div class='a2a_kit'><a class='a2a_button_facebook'></a><a class='a2a_button_x'></a></div>"
+                          "<script>document.querySelectorAll('.a2a_kit a').forEach((a) => {"
+                          " const net = a.className.replace('a2a_button_', '');"
+                          " a.href = 'https://www.addtoany.com/add_to/' + net + '?linkurl=' + encodeURIComponent(location.href);"
+                          " a.textContent = net; a.style.cssText = 'display:inline-block;min-width:48px;min-height:48px'; });"
+                          "</script>"),
     "/after-load": page("<div class='a2a_kit'></div><script>addEventListener('load', () => {"
                         "document.body.dataset.loaded = '1'; setTimeout(() => { " + WIDGET_SCRIPT.replace("\n", " ")
                         + " }, 20); });</script>"),

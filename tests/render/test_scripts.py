@@ -72,6 +72,15 @@ def test_a_widget_that_draws_its_buttons_by_script(audited: Audited) -> None:
     assert finding(audited.report, "/widget", "share-visible-mobile").status == "pass"
 
 
+def test_placeholders_a_script_fills_in_are_said_to_appear_only_with_javascript(audited: Audited) -> None:
+    page = rendered(audited.report, "/placeholders")
+    assert [(b.network, b.visible) for b in page.render.facts.share_buttons] == [  # type: ignore[union-attr]
+        ("facebook", True), ("x", True)]
+    result = finding(audited.report, "/placeholders", "share-js-only")
+    assert result.status == "warn" and "appear only after JavaScript runs" in result.message, result
+    assert "AddToAny" in result.message and "no buttons appeared" not in result.message
+
+
 def test_buttons_drawn_after_load_within_the_quiet_window_are_measured(audited: Audited) -> None:
     """The DOM at `load` is extracted while the page goes quiet; a page that changes meanwhile
     is taken again and measured as it is once quiet, not with the buttons of the first snapshot."""

@@ -130,3 +130,33 @@ def test_a_share_url_filled_in_by_script_is_one_button_rendered_or_inherited() -
         verdicts = [{f.rule: f.status for f in page_at(r, path).findings if f.rule != "js-changed-head"}
                     for r in (every, sampled)]
         assert verdicts[0] == verdicts[1], path
+
+
+# One template: short posts, one whose share bar its own inline style hides, and one long enough
+# that the bar after the text is screens down. Neither may inherit a short post's measurements.
+def _post(n: int, *, bar_style: str = "", paragraphs: int = 2) -> str:
+    text = "".join(f"<p>Paragraph {i} of a post that goes on for a while, line after line.</p>" for i in range(paragraphs))
+    return site_page(f"<main><article>{text}</article><div class='share' style='{bar_style}'>"
+                     "<a class='fb' href='https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fexample.com%2F'"
+                     " style='display:inline-block;width:48px;height:48px'>Share on Facebook</a></div></main>",
+                     title=f"Post {n}")
+
+
+def test_pages_that_differ_from_their_samples_are_rendered_themselves() -> None:
+    posts = {f"/p/{n}": html(_post(n)) for n in (0, 1, 4, 5)}
+    posts["/p/2"] = html(_post(2, bar_style="display:none"))
+    posts["/p/3"] = html(_post(3, paragraphs=400))
+    routes = {**posts, "/": html(site_page("".join(f"<a href='{p}'>{p}</a> " for p in sorted(posts)), title="Home"))}
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), render="auto", render_samples=2, viewports=["desktop"])
+    status = {path: page_at(report, path).render.status for path in posts}  # type: ignore[union-attr]
+    assert status["/p/2"] == "rendered" and status["/p/3"] == "rendered", status
+    assert sorted(status[f"/p/{n}"] for n in (0, 1, 4, 5)) == ["inherited"] * 2 + ["rendered"] * 2, status
+    assert finding(report, "/p/2", "share-visible-desktop").status == "fail"
+    assert finding(report, "/p/3", "share-reachable").status == "fail"
+    for n in (0, 1, 4, 5):  # inherited or not, every post is judged on the same rules
+        head = finding(report, f"/p/{n}", "js-changed-head")
+        assert head.status == "pass", head
+        assert ("measured on" in head.message) == (status[f"/p/{n}"] == "inherited")
+    short = {page_at(report, f"/p/{n}").score for n in (0, 1, 4, 5)}
+    assert len(short) == 1, short  # sampling changes no score

@@ -85,6 +85,7 @@ def test_a_plain_share_button_is_visible_and_passes(report: Report) -> None:
     ("/fixed-below", "off-screen"),
     ("/no-side-scroll", "off-screen"),
     ("/body-clips", "clipped"),
+    ("/filter-opacity", "opacity:0"),
 ])
 def test_hidden_buttons_are_hidden_for_the_right_reason(report: Report, path: str, reason: str) -> None:
     for viewport in ("desktop", "mobile"):
@@ -124,6 +125,22 @@ def test_a_button_down_an_inner_scroller_is_visible(report: Report) -> None:
         b = button(report, "/inner-scroller", viewport)
         assert b.visible and not b.clipped and not b.in_first_viewport, (viewport, b)
     assert finding(report, "/inner-scroller", "share-visible-mobile").status == "pass"
+
+
+def test_an_ancestors_pseudo_element_over_the_bar_covers_it(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/paywall-fade", viewport)
+        assert b.visible and b.covered_by == "article", (viewport, b)
+    assert finding(report, "/paywall-fade", "share-not-covered").status == "fail"
+
+
+def test_an_inline_link_is_as_large_as_its_icon_and_named_by_it(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/inline-icon", viewport)
+        assert b.visible and b.box.width == 44 and b.box.height >= 44 and b.tap_ok, (viewport, b)
+        assert b.accessible_name == "Share on Facebook" and not b.covered_by
+    assert finding(report, "/inline-icon", "share-tap-target").status != "fail"
+    assert finding(report, "/inline-icon", "share-accessible-name").status == "pass"
 
 
 def test_a_cookie_banner_covers_the_sticky_bar(report: Report) -> None:
