@@ -303,6 +303,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def find_config(start: Path, explicit: Path | None = None) -> tuple[Path | None, dict[str, Any]]:
     """The config table and where it came from: an explicit file, else the nearest one upward."""
     if explicit is not None:
+        if explicit.is_dir():
+            raise UsageError(f"config file {explicit} is a folder: --config names a TOML file")
         if not explicit.is_file():
             raise UsageError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)

@@ -125,7 +125,7 @@ def _page_object(line: str) -> dict[str, Any] | None:
     """A page line in another JSON layout, without its "type" (None for any other line)."""
     try:
         data = json.loads(line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None  # read_part has refused the part already
     if not isinstance(data, dict) or data.get("type") != "page":
         return None
@@ -179,6 +179,8 @@ def read_part(path: Path) -> Part:
                     continue
                 try:
                     data = json.loads(line)
+                except RecursionError:
+                    raise UsageError(f"{path} is not a shard part: line {number} is JSON nested too deep") from None
                 except json.JSONDecodeError:
                     if number == 1 and line.lstrip().startswith("{"):  # a JSON report, written with -f json
                         raise UsageError(f"{path} is not a shard part: it looks like a JSON report; --merge "
@@ -206,7 +208,12 @@ def read_part(path: Path) -> Part:
                          "`smo-audit audit URL --shard K/N -o part-K.ndjson`)")
     if summary is None:
         raise UsageError(f"{path} is an unfinished shard part (no summary line): run that shard again")
-    part = Part(path, parse_shard(str(meta.get("shard", ""))), meta, summary)
+    try:
+        shard = parse_shard(str(meta.get("shard", "")))
+    except UsageError:  # the shard line names no K/N: edited after its shard wrote it
+        raise UsageError(f"{path} is a damaged shard part (its shard line says shard "
+                         f"{str(meta.get('shard'))[:40]!r}, not K/N): run that shard again") from None
+    part = Part(path, shard, meta, summary)
     _check_part(part)
     part.extras = {str(url): (bool(v[0]), bool(v[1])) for url, v in (meta.get("records") or {}).items()}
     part.handover = Handover.from_json(meta.get("handover"))

@@ -5,7 +5,10 @@
                        * product(1 - penalty * (1 - value))        over its hygiene (penalty) rules
     page score       = sum(W_cat * category) / sum(W_cat)          over categories with scored rules
     site score       = mean over pages of the page score, where each page also counts the site-wide
-                       findings (robots.txt, feeds, consistency across pages): they affect every page
+                       findings (robots.txt, feeds, consistency across pages): they affect every page;
+                       a page the site failed to deliver (HTTP 4xx/5xx, timeout, a redirect loop:
+                       BROKEN_PAGE_KINDS in errors[]) counts as a page scoring 0, so a page that
+                       breaks never raises the site score by leaving the mean
 
 Hygiene rules ([penalties] in rules/scoring.toml: tags inside <head>, no conflicting duplicates, no
 dead widgets) only take points away: passing them earns nothing, because having nothing to get
@@ -28,6 +31,10 @@ from importlib import resources
 from typing import Any
 
 SCORED = ("pass", "warn", "fail")
+# errors[] kinds of a page URL the site failed to deliver: such a page scores 0 in the site mean
+BROKEN_PAGE_KINDS = frozenset((
+    "http-status", "timeout", "connection", "dns", "tls", "too-large", "redirect-loop", "too-many-redirects",
+))
 
 
 @dataclass(frozen=True)
@@ -191,10 +198,15 @@ class SiteScorer:
         self.profile = profile
         self._pages: Counter[tuple[Scored, ...]] = Counter()
         self._site: list[Scored] = []
+        self._broken = 0
 
     def add(self, findings: Iterable[Scored], pages: int = 1) -> None:
         """One page's findings (or those of `pages` pages that scored alike)."""
         self._pages[tuple(f for f in findings if f.status in SCORED)] += pages
+
+    def add_broken(self, pages: int) -> None:
+        """Pages the site failed to deliver (see BROKEN_PAGE_KINDS): each scores 0 in the mean."""
+        self._broken += pages
 
     def add_site(self, findings: Iterable[Scored]) -> None:
         """The site-wide findings (site rules): they count in every page."""
@@ -248,6 +260,9 @@ class SiteScorer:
                 site_gain += count * self._site_what_if(grouped, all_failing & site_rules, base)
         if pages == 0:
             return SiteScore(None, {}, {}, [], 0)
+        if self._broken:
+            pages += self._broken  # scoring 0: total unchanged
+            low = 0.0
         costs = [
             RuleCostData(rule, category_of[rule], "site" if rule in site_rules else "page",
                          round(gains[rule] / pages * 100, 1), affected[rule], scored_on[rule])

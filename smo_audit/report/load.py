@@ -20,7 +20,10 @@ def _check_header(data: Any, path: Path) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("tool"), dict) or data["tool"].get("name") != "smo-audit":
         raise UsageError(f"{path} is not a smo-audit report (no \"tool\": {{\"name\": \"smo-audit\"}})")
     version = data.get("schema_version")
-    if not isinstance(version, str) or version.split(".", 1)[0] != SUPPORTED_MAJOR:
+    if not isinstance(version, str):
+        raise UsageError(f"{path} is not a valid smo-audit report (schema_version is {version!r}, "
+                         f"not a version string such as \"{SCHEMA_VERSION}\")")
+    if version.split(".", 1)[0] != SUPPORTED_MAJOR:
         raise UsageError(f"{path} has schema_version {version!r}, which this smo-audit cannot read "
                          f"(it reads {SUPPORTED_MAJOR}.x; its own is {SCHEMA_VERSION})")
 
@@ -53,6 +56,8 @@ def load_report(path: Path) -> Report:
         data = json.loads(text)
     except json.JSONDecodeError:
         raise UsageError(f"{path} is not a smo-audit report (not JSON)") from None
+    except RecursionError:  # JSON nested thousands deep: nothing this tool wrote
+        raise UsageError(f"{path} is not a smo-audit report (JSON nested too deep)") from None
     _check_header(data, path)
     try:
         return Report.model_validate(_known_fields_only(data))
@@ -68,7 +73,7 @@ def _load_ndjson(text: str, path: Path) -> Report:
     lines = text.splitlines()
     try:
         summary = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         summary = None
     if isinstance(summary, dict):
         _check_header(summary, path)

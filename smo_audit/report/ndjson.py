@@ -88,6 +88,8 @@ def read_ndjson(lines: Iterable[str]) -> Report:
             data = json.loads(line)
         except json.JSONDecodeError:
             raise NotNdjsonReport(f"line {number} is not JSON") from None
+        except RecursionError:
+            raise NotNdjsonReport(f"line {number} is JSON nested too deep") from None
         kind = data.pop("type", None) if isinstance(data, dict) else None
         if kind == PAGE:
             pages.append(data)

@@ -146,3 +146,48 @@ def test_help_documents_the_exit_codes() -> None:
                  "4 internal error", "130 interrupted", "143 terminated"):
         assert code in text, code
     assert "--skip-broken-plugins" in text
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("command", [["report"], ["diff", "GOOD"], ["report", "--merge"]])
+def test_json_nested_too_deep_is_one_sentence_and_exit_2(site, tmp_path: Path, command: list[str]) -> None:
+    good = tmp_path / "good.json"
+    assert _cli("audit", site.url("/"), "--max-depth", "0", *SELECT, "-q", "-f", "json", "-o", str(good)).returncode == 0
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"tool": {"name": "smo-audit"}, "x": ' + _nested(100_000) + "}\n")
+    args = [str(good) if arg == "GOOD" else arg for arg in command]
+    result = _cli(*args, str(deep))
+    assert result.returncode == 2, result.stderr
+    _one_sentence(result.stderr)
+    assert str(deep) in result.stderr and "nested too deep" in result.stderr
+
+
+def test_a_report_whose_schema_version_is_a_number_is_named_so(site, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    assert _cli("audit", site.url("/"), "--max-depth", "0", *SELECT, "-q", "-f", "json", "-o", str(good)).returncode == 0
+    data = json.loads(good.read_text())
+    data["schema_version"] = 1.4
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(data))
+    result = _cli("report", str(odd))
+    assert result.returncode == 2
+    _one_sentence(result.stderr)
+    assert "schema_version is 1.4, not a version string" in result.stderr
+
+
+def test_a_config_folder_is_named_a_folder(site, tmp_path: Path) -> None:
+    result = _cli("audit", site.url("/"), "--config", str(tmp_path), "-q")
+    assert result.returncode == 2
+    _one_sentence(result.stderr)
+    assert "is a folder" in result.stderr
+
+
+def test_the_written_line_escapes_control_characters_in_the_output_path(site, tmp_path: Path) -> None:
+    folder = tmp_path / "x\x1b[31m"
+    result = _cli("audit", site.url("/"), "--max-depth", "0", *SELECT, "-f", "json", "-o", str(folder / "r.json"))
+    assert result.returncode == 0, result.stderr
+    assert (folder / "r.json").exists()
+    assert "\x1b" not in result.stderr and "x\\x1b[31m" in result.stderr, result.stderr

@@ -320,6 +320,8 @@ DAMAGED_PARTS: list[tuple[str, Callable[[Path], None], str]] = [
     ("site a string", _set("shard", "site", "example.com"), "site has no start URL"),
     ("errors of numbers", _set("summary", "errors", [1]), "its summary line"),
     ("a start time that is not one", _set("summary", "started_at", "yesterday"), "its summary line"),
+    ("a shard that is not K/N", _set("shard", "shard", "abc"), "its shard line says shard 'abc'"),
+    ("a shard of null", _set("shard", "shard", None), "its shard line says shard 'None'"),
 ]
 
 
@@ -358,3 +360,21 @@ def test_shards_may_run_at_their_own_pace(scripted_server, tmp_path: Path) -> No
     assert other.returncode == 0, other.stderr
     refused = _run("report", "--merge", *parts, cwd=tmp_path)
     assert refused.returncode == 2 and "ran with other settings" in refused.stderr, refused.stderr
+
+
+def test_shards_leave_the_thresholds_to_the_merge(scripted_server, tmp_path: Path) -> None:
+    # A part's score leaves out the site rules and the pages handed to the merge: a shard below
+    # --fail-under still exits 0 (in a CI matrix its failure would stop the merge job), and the
+    # merge, which the threshold travels to, exits 1.
+    server = scripted_server({})
+    build_site(server, 6)
+    parts = [tmp_path / f"part-{k}.ndjson" for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        done = _run("audit", server.url("/"), "--shard", f"{k}/2", "--fail-under", "100", "-o", str(part),
+                    "--workers", "0", "-q", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    merged = _run("report", "--merge", *map(str, parts), "-f", "json", "-o", str(tmp_path / "merged.json"),
+                  cwd=tmp_path)
+    assert merged.returncode == 1, merged.stderr
+    report = json.loads((tmp_path / "merged.json").read_text())
+    assert report["fail_under"] == 100 and report["passed"] is False and report["score"] < 100
