@@ -13,8 +13,9 @@ happens in the HTTP client's network backend (backend.py), i.e. for every connec
 every redirect hop, whatever part of the tool asked for it.
 
 Default (`PrivateMode.AUTO`): private addresses are refused when the audited target is public and
-allowed when the target itself is loopback/private (a dev server, a staging box) or a folder.
-`--allow-private` / `--block-private` override it.
+allowed when the target itself is loopback/private (a dev server, a staging box) or a folder,
+except the cloud metadata services, refused then too. `--allow-private` (everything, metadata
+included) / `--block-private` override it.
 """
 
 from __future__ import annotations
@@ -91,13 +92,18 @@ class AddressPolicy:
 
     allow_private: bool
     public_networks: tuple[IPNetwork, ...] = field(default_factory=tuple)  # test-only overrides
+    # Only `--allow-private` opens the cloud metadata services too: a dev server or a staging box
+    # (private allowed because the target is) never needs the credentials service a page could name.
+    allow_metadata: bool = False
 
     def refusal(self, address: IPAddress) -> str | None:
         """Why a connection to `address` is refused, or None when it is allowed."""
-        if self.allow_private:
-            return None
         kind = self.kind(address)
-        return f"{address} is a {kind} address" if kind else None
+        if kind is None:
+            return None
+        if self.allow_private and (self.allow_metadata or not kind.startswith("cloud metadata")):
+            return None
+        return f"{address} is a {kind} address"
 
     def kind(self, address: IPAddress) -> str | None:
         if any(address.version == net.version and address in net for net in self.public_networks):
@@ -120,7 +126,7 @@ def decide_policy(mode: PrivateMode, target_addresses: Sequence[IPAddress], *, f
     """The policy for one audit. AUTO: private allowed only when the target itself is non-public
     (any of its addresses) or a folder served on loopback."""
     if mode is PrivateMode.ALLOW:
-        return AddressPolicy(True, public_networks)
+        return AddressPolicy(True, public_networks, allow_metadata=True)
     if mode is PrivateMode.BLOCK:
         return AddressPolicy(False, public_networks)
     probe = AddressPolicy(False, public_networks)
@@ -132,8 +138,9 @@ class AddressRefused(Exception):
     """A connection the private-address rule did not allow (kind "private-address")."""
 
     def __init__(self, host: str, reason: str) -> None:
-        super().__init__(f"{host} resolves to a non-public address ({reason}); not fetched "
-                         "(the audited site is public: use --allow-private to allow it)")
+        why = ("cloud metadata is refused whatever the target, unless --allow-private"
+               if "cloud metadata" in reason else "the audited site is public: use --allow-private to allow it")
+        super().__init__(f"{host} resolves to a non-public address ({reason}); not fetched ({why})")
         self.host = host
         self.reason = reason
 

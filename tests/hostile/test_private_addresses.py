@@ -49,7 +49,7 @@ def test_public_addresses_are_public(address: str) -> None:
 
 def test_policy_decision_follows_the_target() -> None:
     public, private = [ipaddress.ip_address("93.184.216.34")], [ipaddress.ip_address("10.0.0.8")]
-    internal = ipaddress.ip_address("169.254.169.254")
+    internal = ipaddress.ip_address("10.1.2.3")  # (the cloud metadata addresses: see the test below)
     assert decide_policy(PrivateMode.AUTO, public, folder=False).refusal(internal) is not None
     assert decide_policy(PrivateMode.AUTO, private, folder=False).refusal(internal) is None
     assert decide_policy(PrivateMode.AUTO, [], folder=True).refusal(internal) is None
@@ -208,3 +208,16 @@ def test_a_numeric_loopback_target_is_audited_as_a_private_target(scripted_serve
     outcome = run_site(site, host=form, bound=20)
     assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     assert outcome.pages["/hostile"]["facts"]["title"] == "Numeric"
+
+
+def test_a_private_target_opens_private_addresses_but_not_the_cloud_metadata() -> None:
+    # A dev server's pages may use the private network; none needs the credentials service.
+    metadata = [ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254")]
+    private = [ipaddress.ip_address(a) for a in ("10.0.0.1", "192.168.1.1", "127.0.0.2")]
+    auto = decide_policy(PrivateMode.AUTO, [ipaddress.ip_address("127.0.0.1")], folder=False)
+    assert all(auto.refusal(a) is None for a in private)
+    assert all("cloud metadata" in (auto.refusal(a) or "") for a in metadata)
+    explicit = decide_policy(PrivateMode.ALLOW, [ipaddress.ip_address("127.0.0.1")], folder=False)
+    assert all(explicit.refusal(a) is None for a in (*metadata, *private))
+    public = decide_policy(PrivateMode.AUTO, [ipaddress.ip_address("93.184.216.34")], folder=False)
+    assert all(public.refusal(a) is not None for a in (*metadata, *private))
