@@ -578,7 +578,8 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
     if not buttons:
         return None
     measured = _measured_names(ctx)
-    unnamed = [b for b in buttons if not b.label.strip() and not measured.get((b.selector, b.href))]
+    unnamed = [b for b in buttons if not b.label.strip() and not measured.get((b.selector, b.href))
+               and not (not b.selector.startswith("a[href=") and measured.get((b.selector, "")))]
     if not unnamed:
         return passed(f"{_counted(len(buttons), 'share button', 'has', 'have')} an accessible name",
                       *(f"{b.network}: {b.label[:80]}" for b in buttons[:10]))
@@ -591,12 +592,18 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
 
 def _measured_names(ctx: PageContext) -> dict[tuple[str, str], str]:
     """Rendered mode: the accessible name the browser computed for each button, by selector and
-    link (aria-labelledby, a labelled icon: names the HTML alone does not spell out)."""
+    link (aria-labelledby, a labelled icon: names the HTML alone does not spell out), and by
+    selector alone (key link "") for an inherited page, whose sample's links name the sample."""
     rendered = ctx.rendered
-    if rendered is None or rendered.status != "rendered":
+    if rendered is None or rendered.status not in ("rendered", "inherited"):
         return {}
-    return {(view.selector, view.href): view.accessible_name for viewport in rendered.viewports
-            for view in viewport.buttons if view.found and view.accessible_name.strip()}
+    names: dict[tuple[str, str], str] = {}
+    for viewport in rendered.viewports:
+        for view in viewport.buttons:
+            if view.found and view.accessible_name.strip():
+                names[(view.selector, view.href)] = view.accessible_name
+                names[(view.selector, "")] = view.accessible_name
+    return names
 
 
 def _drawn_later(button: ShareButton) -> bool:

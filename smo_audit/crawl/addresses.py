@@ -41,6 +41,9 @@ _METADATA = {
     ipaddress.ip_address("fd00:ec2::254"),  # AWS IPv6
     ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
     ipaddress.ip_address("169.254.170.2"),  # AWS ECS task metadata
+    ipaddress.ip_address("169.254.170.23"),  # AWS EKS Pod Identity
+    ipaddress.ip_address("fd00:ec2::23"),  # AWS EKS Pod Identity, IPv6
+    ipaddress.ip_address("fd20:ce::254"),  # GCP IPv6
 }
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))

@@ -32,8 +32,11 @@ from typing import Any
 
 SCORED = ("pass", "warn", "fail")
 # errors[] kinds of a page URL the site failed to deliver: such a page scores 0 in the site mean
+# (the fetcher's failure kinds, crawl/fetcher.py, but those that are not the site's: not-html,
+# invalid-url, private-address; a URL in errors[] counts once, a redirect onto a broken page too)
 BROKEN_PAGE_KINDS = frozenset((
-    "http-status", "timeout", "connection", "dns", "tls", "too-large", "redirect-loop", "too-many-redirects",
+    "http-status", "timeout", "dns", "tls", "connect", "protocol", "network", "too-large", "decoding",
+    "redirect-loop", "too-many-redirects", "bad-redirect",
 ))
 
 

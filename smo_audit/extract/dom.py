@@ -215,8 +215,8 @@ def _first_icon(node: LexborNode) -> LexborNode | None:
 
 
 def _icon_name(icon: LexborNode) -> str | None:
-    """The name an icon gives the link around it: an <img>'s alt, or an <svg role="img">'s
-    aria-label (a labelled inline SVG names its link as an alt does; aria-hidden ones name nothing)."""
+    """The name an icon gives the link around it: an <img>'s alt, or an <svg>'s aria-label (a
+    labelled inline SVG names its link as an alt does; an aria-hidden one names nothing)."""
     attrs = icon.attributes
     if icon.tag == "img":
         return _clip(attrs.get("alt"), MAX_TEXT)

@@ -233,7 +233,9 @@ async ({targets, quiet, max, start, mark}) => {
   const bodyPropagates = htmlStyle.overflowX === 'visible' && htmlStyle.overflowY === 'visible';
   const viewportStyle = bodyPropagates && bodyStyle ? bodyStyle : htmlStyle;
   const reachX = CLIPS[viewportStyle.overflowX] === true ? vw : pageWidth;
-  const reachY = CLIPS[viewportStyle.overflowY] === true ? vh : pageHeight;
+  // Vertically, a page that cannot scroll is most often held still for a while (a consent dialog
+  // locks the body's scrolling until it is answered), not for good: only sideways counts.
+  const reachY = pageHeight;
   const lengthOf = (token, reference) => {
     if (token === '0') return 0;
     if (/^-?[0-9.]+px$/.test(token)) return parseFloat(token);
@@ -257,30 +259,29 @@ async ({targets, quiet, max, start, mark}) => {
       const radii = args.split(' at ')[0].trim().split(/\\s+/).slice(0, m[1] === 'circle' ? 1 : 2);
       return radii.some((r) => lengthOf(r, Math.min(box.width, box.height)) === 0);
     }
+    // A polygon whose points span no width or no height (polygon(0 0, 0 0, 0 0)); a crossed one
+    // (a bow-tie) has no signed area yet shows two triangles, so the area is not the test.
     const points = args.replace(/^(nonzero|evenodd)\\s*,/, '').split(',').map((pair) => pair.trim().split(/\\s+/));
-    let area = 0;
-    for (let i = 0; i < points.length; i++) {
-      const [x1, y1] = points[i], [x2, y2] = points[(i + 1) % points.length];
-      const a = lengthOf(x1, box.width) * lengthOf(y2, box.height) - lengthOf(x2, box.width) * lengthOf(y1, box.height);
-      if (Number.isNaN(a)) return false;
-      area += a;
-    }
-    return Math.abs(area) < 1;
+    const xs = points.map(([x]) => lengthOf(x, box.width)), ys = points.map(([, y]) => lengthOf(y, box.height));
+    if (xs.concat(ys).some(Number.isNaN)) return false;
+    return Math.max(...xs) - Math.min(...xs) < 1 || Math.max(...ys) - Math.min(...ys) < 1;
   };
   // The area a tap reaches: the element's box and those of the icons inside it (an inline <a>
   // wrapping a 44 px <svg> has a line-high box of its own, the icon is what is tapped).
   const tapArea = (el) => {
     const box = el.getBoundingClientRect();
     let {left, top, right, bottom} = box;
+    let empty = box.width <= 0 || box.height <= 0;  // a box around floated icons: theirs alone
     const icons = el.querySelectorAll('img, svg, picture, canvas');
     for (let i = 0; i < icons.length && i < 8; i++) {
       const r = icons[i].getBoundingClientRect();
       if (r.width <= 0 || r.height <= 0) continue;
-      if (box.width > 0 && box.height > 0) {
+      if (empty) {
+        ({left, top, right, bottom} = r);
+        empty = false;
+      } else {
         left = Math.min(left, r.left); top = Math.min(top, r.top);
         right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
-      } else {
-        ({left, top, right, bottom} = r);  // an empty box (floated icon): the icon's
       }
     }
     return {left, top, right, bottom, width: right - left, height: bottom - top};
@@ -300,6 +301,12 @@ async ({targets, quiet, max, start, mark}) => {
       const s = node === el ? style : getComputedStyle(node);
       opacity *= parseFloat(s.opacity || '1');
       if (s.filter && s.filter !== 'none' && /opacity\\(0(\\.0*)?%?\\)/.test(s.filter)) opacity = 0;
+      // A transformed (filtered, contained...) ancestor above a fixed element holds it: it then
+      // scrolls with the page instead of staying on the screen.
+      if (pinned && node !== el && (s.transform !== 'none' || s.filter !== 'none' || s.perspective !== 'none'
+          || /paint|layout|strict|content/.test(s.contain || '') || /transform|filter|perspective/.test(s.willChange || ''))) {
+        pinned = false;
+      }
       if (s.position === 'fixed') { fixed = true; pinned = true; }
       if (s.position === 'sticky') fixed = true;
       if (displayed && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;

@@ -212,7 +212,8 @@ def test_a_numeric_loopback_target_is_audited_as_a_private_target(scripted_serve
 
 def test_a_private_target_opens_private_addresses_but_not_the_cloud_metadata() -> None:
     # A dev server's pages may use the private network; none needs the credentials service.
-    metadata = [ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254")]
+    metadata = [ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254",
+                                                  "fd20:ce::254", "169.254.170.23")]
     private = [ipaddress.ip_address(a) for a in ("10.0.0.1", "192.168.1.1", "127.0.0.2")]
     auto = decide_policy(PrivateMode.AUTO, [ipaddress.ip_address("127.0.0.1")], folder=False)
     assert all(auto.refusal(a) is None for a in private)

@@ -32,12 +32,16 @@ def _audit(c: Reply) -> Report:
         return asyncio.run(Audit(Target(url, url=url), config).run())
 
 
-@pytest.mark.parametrize("status", [500, 404])
-def test_a_page_that_breaks_lowers_the_site_score(status: int) -> None:
+@pytest.mark.parametrize(("reply", "kind"), [
+    (Reply(500, {"content-type": "text/html"}, "<p>broken</p>"), "http-status"),
+    (Reply(404, {"content-type": "text/html"}, "<p>broken</p>"), "http-status"),
+    (Reply(drop=True), "protocol"),  # the server hangs up without answering
+], ids=["500", "404", "hang-up"])
+def test_a_page_that_breaks_lowers_the_site_score(reply: Reply, kind: str) -> None:
     weak = _audit(html(WEAK))
-    broken = _audit(Reply(status, {"content-type": "text/html"}, "<p>broken</p>"))
+    broken = _audit(reply)
     assert len(weak.pages) == 4 and len(broken.pages) == 3
-    assert [e.kind for e in broken.errors if e.url.endswith("/c")] == ["http-status"]
+    assert [e.kind for e in broken.errors if e.url.endswith("/c")] == [kind]
     assert weak.score is not None and broken.score is not None
     assert broken.score < weak.score, (broken.score, weak.score)  # mending it raises it back
     assert broken.score_basis is not None and broken.score_basis.page_min == 0

@@ -66,6 +66,13 @@ VISIBILITY_PAGES: dict[str, str] = {
     "/inline-icon": page("<div class='share'>" + target(
         "", inner="<svg role='img' aria-label='Share on Facebook' width='44' height='44'><rect width='44' height='44'/></svg>")
         + "</div>"),
+    # a crossed polygon (a bow-tie) has no signed area but shows two triangles of the bar
+    "/bow-tie": page(f"<div class='share' style='clip-path:polygon(0 0, 100% 100%, 100% 0, 0 100%)'>{target()}</div>"),
+    # fixed inside a transformed ancestor: it scrolls with the page, below the long article
+    "/fixed-in-transform": page(f"{TALL}<div style='transform:translateZ(0)'>"
+                                f"<div class='share' style='position:fixed;top:0;left:0'>{target()}</div></div>"),
+    # a body whose scrolling a consent dialog locks for now: the bar below is reached once it is answered
+    "/scroll-locked": page(f"{TALL}<div class='share'>{target()}</div>", head="<style>body { overflow: hidden }</style>"),
     # below its scroller's visible part: scrolled to, not clipped
     "/inner-scroller": page(f"<div style='height:300px;overflow:auto'>{TALL}<div class='share'>{target()}</div></div>"),
 }

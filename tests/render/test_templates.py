@@ -160,3 +160,19 @@ def test_pages_that_differ_from_their_samples_are_rendered_themselves() -> None:
         assert ("measured on" in head.message) == (status[f"/p/{n}"] == "inherited")
     short = {page_at(report, f"/p/{n}").score for n in (0, 1, 4, 5)}
     assert len(short) == 1, short  # sampling changes no score
+
+
+def test_a_name_only_the_browser_computes_counts_on_inherited_pages_too() -> None:
+    # an icon-only link named by aria-labelledby: the HTML alone gives no name, the browser does
+    bar = ("<div class='share'><span id='fb-name' hidden>Share on Facebook</span><a class='fb' aria-labelledby='fb-name' "
+           "href='https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fexample.com%2F' "
+           "style='display:inline-block;width:48px;height:48px'><svg width='48' height='48'></svg></a></div>")
+    posts = {f"/n/{n}": html(site_page(f"<main><article><p>Post {n}</p></article>{bar}</main>", title=f"Post {n}"))
+             for n in range(4)}
+    routes = {**posts, "/": html(site_page("".join(f"<a href='{p}'>{p}</a> " for p in sorted(posts)), title="Home"))}
+    with ScriptedServer(routes) as server:
+        report = rendered_audit(server.url("/"), render="auto", render_samples=2, viewports=["desktop"])
+    status = sorted(page_at(report, path).render.status for path in posts)  # type: ignore[union-attr]
+    assert status == ["inherited"] * 2 + ["rendered"] * 2
+    for path in posts:
+        assert finding(report, path, "share-accessible-name").status == "pass", path

@@ -120,6 +120,14 @@ def test_a_sticky_bar_further_down_is_measured_where_it_is(report: Report) -> No
     assert finding(report, "/sticky-deep", "share-not-covered").status == "pass"
 
 
+@pytest.mark.parametrize("path", ["/bow-tie", "/fixed-in-transform", "/scroll-locked"])
+def test_shapes_that_still_show_the_button_leave_it_visible(report: Report, path: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, path, viewport)
+        assert b.visible and not b.hidden_because, (path, viewport, b)
+    assert finding(report, path, "share-visible-mobile").status == "pass"
+
+
 def test_a_button_down_an_inner_scroller_is_visible(report: Report) -> None:
     for viewport in ("desktop", "mobile"):
         b = button(report, "/inner-scroller", viewport)
