@@ -578,8 +578,7 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
     if not buttons:
         return None
     measured = _measured_names(ctx)
-    unnamed = [b for b in buttons if not b.label.strip() and not measured.get((b.selector, b.href))
-               and not (not b.selector.startswith("a[href=") and measured.get((b.selector, "")))]
+    unnamed = [b for b in buttons if not b.label.strip() and not _measured_name(b, measured)]
     if not unnamed:
         return passed(f"{_counted(len(buttons), 'share button', 'has', 'have')} an accessible name",
                       *(f"{b.network}: {b.label[:80]}" for b in buttons[:10]))
@@ -604,6 +603,15 @@ def _measured_names(ctx: PageContext) -> dict[tuple[str, str], str]:
                 names[(view.selector, view.href)] = view.accessible_name
                 names[(view.selector, "")] = view.accessible_name
     return names
+
+
+def _measured_name(button: ShareButton, measured: dict[tuple[str, str], str]) -> str | None:
+    """The browser's name for `button`: by selector and link, or by selector alone when the
+    selector is not the link itself (an inherited page's sample links to the sample)."""
+    found = measured.get((button.selector, button.href))
+    if found is None and not button.selector.startswith("a[href="):
+        found = measured.get((button.selector, ""))
+    return found
 
 
 def _drawn_later(button: ShareButton) -> bool:
@@ -777,10 +785,10 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
         facts = rendered.static
         # Buttons the browser shows that the HTML has no working link for: drawn by a script, or
         # placeholders (<a class="a2a_button_facebook"></a>) a script gave their links.
-        after = [b for b in ctx.facts.share_buttons
-                 if b.mechanism in ("link", "self-link") and b.network != "unknown" and b.href]
-        if (rendered.changes.share_buttons_added or after) and not any(
-                b.network != "unknown" and b.mechanism in ("link", "self-link") for b in facts.share_buttons):
+        in_html = any(b.network != "unknown" and b.mechanism in ("link", "self-link") for b in facts.share_buttons)
+        after = [] if in_html else [b for b in ctx.facts.share_buttons
+                                    if b.mechanism in ("link", "self-link") and b.network != "unknown" and b.href]
+        if not in_html and (rendered.changes.share_buttons_added or after):
             providers = [*rendered.changes.share_widgets_added, *(w.provider for w in facts.share_widgets)]
             drawn = human_list([_provider(p) for p in dict.fromkeys(providers)]) or "a script"
             return warned(f"the share buttons appear only after JavaScript runs (drawn by {drawn}): readers "

@@ -737,7 +737,7 @@ class Audit:
                 alike[id(values)] = (values, 1 if known is None else known[1] + 1)
         for values, count in alike.values():
             scorer.add(values, count)
-        scorer.add_broken(sum(1 for error in self.collected.errors if error.kind in BROKEN_PAGE_KINDS))
+        scorer.add_broken(len({error.url for error in self.collected.errors if error.kind in BROKEN_PAGE_KINDS}))
         scorer.add_site(scored(self.site_findings, self.rule_set.weights))
         result = scorer.result()
         score = result.score

@@ -96,9 +96,8 @@ def visibility_by_key(viewports: Iterable[ViewportView], keys_per_viewport: Sequ
     return result
 
 
-def with_visibility(buttons: Sequence[ShareButton], visible: dict[ButtonKey, bool], *,
-                    portable: bool = False) -> tuple[ShareButton, ...]:
-    keys = button_keys(buttons, portable=portable)
+def with_visibility(buttons: Sequence[ShareButton], visible: dict[ButtonKey, bool]) -> tuple[ShareButton, ...]:
+    keys = button_keys(buttons)
     return tuple(
         replace(b, visible=visible.get(key, False)) for b, key in zip(buttons, keys, strict=True)
     )

@@ -232,10 +232,9 @@ async ({targets, quiet, max, start, mark}) => {
   const bodyStyle = document.body ? getComputedStyle(document.body) : null;
   const bodyPropagates = htmlStyle.overflowX === 'visible' && htmlStyle.overflowY === 'visible';
   const viewportStyle = bodyPropagates && bodyStyle ? bodyStyle : htmlStyle;
-  const reachX = CLIPS[viewportStyle.overflowX] === true ? vw : pageWidth;
   // Vertically, a page that cannot scroll is most often held still for a while (a consent dialog
   // locks the body's scrolling until it is answered), not for good: only sideways counts.
-  const reachY = pageHeight;
+  const reachX = CLIPS[viewportStyle.overflowX] === true ? vw : pageWidth;
   const lengthOf = (token, reference) => {
     if (token === '0') return 0;
     if (/^-?[0-9.]+px$/.test(token)) return parseFloat(token);
@@ -331,7 +330,7 @@ async ({targets, quiet, max, start, mark}) => {
     // viewport it is never seen, however far the visitor scrolls.
     const offscreen = displayed && rect.width > 0 && (pinned
       ? (rect.right <= 0 || rect.bottom <= 0 || rect.left >= vw || rect.top >= vh)
-      : (x + rect.width <= 0 || y + rect.height <= 0 || (!scrollsX && x >= reachX) || (!scrollsY && y >= reachY)));
+      : (x + rect.width <= 0 || y + rect.height <= 0 || (!scrollsX && x >= reachX) || (!scrollsY && y >= pageHeight)));
     if (offscreen) reasons.push('off-screen');
     const visible = reasons.length === 0;
     const inFirst = visible && rect.right > 0 && rect.bottom > 0 && rect.left < vw && rect.top < vh;
