@@ -150,7 +150,10 @@ class Audit:
         # finding no page of this partition is then an empty part, not a target that failed.
         self.empty_partition_ok = False
         self.handover: Handover | None = None  # --shard: links left to other partitions (crawl/handover.py)
-        self.merged_other_canonical: set[str] = set()  # report --merge: pages whose canonical is another URL
+        # report --merge: page URL -> the other URL its canonical names (normalised), for the
+        # merged pages and those the merge's own crawl audits (see _canonical_duplicates)
+        self.merged_canonicals: dict[str, str] = {}
+        self._merging = False  # report --merge's crawl: its pages' canonicals are noted too
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
@@ -243,6 +246,8 @@ class Audit:
             self._on_error(CrawlError(raw.url, "page-limit", f"{raw.url}: {note}", raw.response.status, raw.referrer))
         for url, fetch in worked.thumbnails:
             self._thumbnails.add(url, fetch)
+        if self._merging:
+            self._note_canonical(raw.url, raw.final_url, worked.facts.canonical)
         record = compact_record(raw.url, raw.final_url, raw.response.status, worked.facts, source_path)
         self._add_entry(PageEntry(worked.line, worked.page), record, self._intern(worked.values), worked.skips)
         return worked.links
@@ -597,14 +602,34 @@ class Audit:
             record = PageRecord(page.url, page.final_url, page.status, facts, page.source_path, page.duplicate_of)
             values: tuple[Scored, ...] = ()
         else:
-            # as the crawler decides whether a page is its own canonical (crawler._canonical)
-            canonical = try_normalize(page.facts.canonical, DEFAULT_STRIP_PARAMS) if page.facts.canonical else None
-            if canonical is not None and canonical not in (
-                    page.url, try_normalize(page.final_url or page.url, DEFAULT_STRIP_PARAMS)):
-                self.merged_other_canonical.add(page.url)
+            self._note_canonical(page.url, page.final_url, page.facts.canonical)
             record = compact_record(page.url, page.final_url, page.status, facts, page.source_path)
             values = self._intern(tuple(scored(page.findings, self.rule_set.weights)))
         self._add_page(page, record, values)
+
+    def _note_canonical(self, url: str, final_url: str | None, canonical: str | None) -> None:
+        """report --merge: remember a page whose canonical names another URL, normalised as the
+        crawler compares it (crawler._canonical)."""
+        named = try_normalize(canonical, DEFAULT_STRIP_PARAMS) if canonical else None
+        if named is not None and named not in (url, try_normalize(final_url or url, DEFAULT_STRIP_PARAMS)):
+            self.merged_canonicals[url] = named
+
+    def _canonical_duplicates(self) -> None:
+        """report --merge: a page whose canonical names an audited page of another partition that
+        is its own canonical is that page's duplicate, as in one process (crawler._canonical).
+
+        Its shard never had the other page to compare with; a shard marked the pairs within its
+        partition, and the merge's crawl those it could see (its pages naming a merged page).
+        A page naming a page that names yet another URL is in a chain: not a duplicate."""
+        audited, _entries = self.reached_urls()
+        records, index = self.collected.records, self.collected.index
+        for url, named in list(self.merged_canonicals.items()):
+            position = index.get(url)
+            if position is None or records[position].duplicate_of is not None:
+                continue
+            target = audited.get(named)
+            if target is not None and target != url and target not in self.merged_canonicals:
+                self._on_duplicate(url, target)
 
     def reached_urls(self) -> tuple[dict[str, str], set[str]]:
         """report --merge: final URL -> URL of every merged page, and the URL of every entry."""
@@ -639,6 +664,8 @@ class Audit:
                 await self._crawl_on(crawler)
             if resume is not None and (resume.redirects or crawler.stopped_elsewhere):
                 self._redirected({**resume.redirects, **crawler.stopped_elsewhere})
+            if self.merged_canonicals:
+                self._canonical_duplicates()
             if self.collected.records and not self.signalled:  # the parts' pages are judged whatever stopped them
                 await self._site_rules(site)
         finally:
@@ -669,6 +696,7 @@ class Audit:
 
     async def _crawl_on(self, crawler: Crawler) -> None:
         """The merge's crawl from the handed-over links (its pages join the merged ones)."""
+        self._merging = True
         self.pool.start()
         try:
             summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)

@@ -20,7 +20,8 @@ order, the merge's own last.
 
 What the split changes, and what it leaves (benchmarks/README.md, "A million pages"): the merge
 crawls what the sitemaps miss in one process; --max-depth counts hops along the links the shards
-followed; duplicates across partitions by canonical are both audited.
+followed. A page naming another partition's page as its canonical is marked its duplicate by
+the merge, as one process marks it.
 """
 
 from __future__ import annotations
@@ -375,7 +376,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         handovers = [part.handover for part in parts]
         if any(handover.links or handover.redirects for handover in handovers):  # else: a complete sitemap
             audited, entries = run.reached_urls()  # a map of every page: only when there is a handover
-            resume = resume_from(handovers, audited, reported | entries, frozenset(run.merged_other_canonical))
+            resume = resume_from(handovers, audited, reported | entries, frozenset(run.merged_canonicals))
         if resume is not None and (resume.frontier or resume.continued) and notice is not None:
             links = len(resume.frontier) + len(resume.continued)
             notice(f"the shards' pages link to {links:,} page{'s' if links != 1 else ''} no shard audited (not in "

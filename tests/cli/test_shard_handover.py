@@ -141,6 +141,40 @@ def test_a_page_whose_canonical_names_a_part_page_that_is_not_its_own_canonical(
     assert set(hits.values()) == {1}, hits
 
 
+@pytest.mark.parametrize("reached", ["both listed", "target crawled by the merge", "duplicate crawled by the merge"])
+def test_a_page_naming_another_partitions_page_as_its_canonical_is_its_duplicate(scripted_server, tmp_path: Path,
+                                                                                  reached: str) -> None:
+    """X names Y as its canonical and Y is its own: X is Y's duplicate (it stays in the report,
+    marked, and no longer counts), in one process and in the merge, wherever X and Y were audited:
+    each by its shard, or one of them by the merge's crawl (not in the sitemap)."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    other = N + 1 - home
+    x = _pick(server, "/x{}/", other)
+    y = _pick(server, "/y{}/", home)
+    z = _pick(server, "/z{}/", other)  # names itself: a page's own canonical is not a duplicate
+    # A page no sitemap lists and only another partition's page links to is audited by the merge.
+    home_links, x_links, y_links, listed = {
+        "both listed": ([x, y, z], [], [], ["/", x, y, z]),
+        "target crawled by the merge": ([x, z], [y], [], ["/", x, z]),
+        "duplicate crawled by the merge": ([y, z], [], [x], ["/", y, z]),
+    }[reached]
+    server.routes["/"] = _page("Home", home_links)
+    server.routes[x] = _page("X", x_links, head=f'<link rel="canonical" href="{server.url(y)}">')
+    server.routes[y] = _page("Y", y_links, head=f'<link rel="canonical" href="{server.url(y)}">')
+    server.routes[z] = _page("Z", head=f'<link rel="canonical" href="{server.url(z)}">')
+    _sitemap(server, listed)
+    single, merged, hits = _single_and_merged(server, tmp_path)
+    duplicates = {p["url"]: p["duplicate_of"] for p in single["pages"] if p["duplicate_of"]}
+    assert duplicates == {server.url(x): server.url(y)}  # what one process reports
+    assert comparable(merged) == comparable(single)
+    assert set(hits.values()) == {1}, hits
+    handed = {url for k in range(1, N + 1) for line in (tmp_path / f"part-{k}.ndjson").read_text().splitlines()
+              if '"type":"shard"' in line for url, *_ in json.loads(line)["handover"]["links"]}
+    assert handed == {"both listed": set(), "target crawled by the merge": {server.url(y)},
+                      "duplicate crawled by the merge": {server.url(x)}}[reached]
+
+
 def test_a_start_url_that_redirects_onto_a_listed_page_is_one_page(scripted_server, tmp_path: Path) -> None:
     """`/` redirects to `/en-N/`, which the sitemap lists and another partition owns: its shard
     audits it too (it cannot know it is the start's), and the merge keeps the start's page."""
