@@ -35,7 +35,7 @@ from smo_audit.report import model as rm
 
 if TYPE_CHECKING:
     from smo_audit.engine.api import PageContext
-    from smo_audit.engine.resources import Resources
+    from smo_audit.engine.resources import Resource, Resources
     from smo_audit.extract.facts import PageFacts
 
 Level: TypeAlias = Literal["ok", "degraded", "broken"]
@@ -247,6 +247,25 @@ async def fetch_image(resources: Resources, url: str, *, page_url: str,
                            f"{host} is a local address: social platforms cannot reach it from the internet")
     limit = image_fetch_limit()
     resource = await resources.fetch(target, max_bytes=limit)
+    known = _IMAGE_FETCHES.get((url, target))
+    if known is not None and known[0] is resource:
+        return known[1]  # the same fetch judged for another page or rule: no header parse, no base64
+    fetch = _image_fetch(url, target, resource, limit)
+    if len(_IMAGE_FETCHES) >= IMAGE_FETCH_MEMO:
+        _IMAGE_FETCHES.clear()
+    _IMAGE_FETCHES[(url, target)] = (resource, fetch)
+    return fetch
+
+
+# (page's image URL, URL requested) -> the Resource it was made from and the ImageFetch made. A
+# site's pages share a few images and each page asks for its image several times (its rules and
+# its preview cards): the cache of resources answers with the same Resource object, and while it
+# does the ImageFetch made from it is the same too. Few entries: each holds its Resource's bytes.
+IMAGE_FETCH_MEMO = 64
+_IMAGE_FETCHES: dict[tuple[str, str], tuple[Resource, ImageFetch]] = {}
+
+
+def _image_fetch(url: str, target: str, resource: Resource, limit: int) -> ImageFetch:
     base = ImageFetch(url=url, requested=target, status=resource.status, final_url=resource.final_url,
                       redirects=resource.redirects, content_type=resource.content_type)
     if resource.error_kind == "too-large":

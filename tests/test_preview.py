@@ -191,6 +191,21 @@ async def test_the_cache_fetches_each_image_once(image_server) -> None:
     assert image_server.hits("/img/share.png") == 1
 
 
+async def test_an_image_fetched_again_is_judged_again(image_server) -> None:
+    """Judged fetches are reused while the resource cache answers with the same fetch (several
+    rules and cards of a page, the pages of a site); a new audit's fetch is judged anew."""
+    url = image_server.url("/img/share.png")
+    cache = ResourceCache(Fetcher())
+    try:
+        first, again = [await fetch_image(cache, url, page_url=image_server.url(f"/p{i}")) for i in range(2)]
+    finally:
+        await cache._fetcher.aclose()
+    assert again is first and first.info == ImageInfo("image/png", 1200, 630)
+    image_server.routes["/img/share.png"] = png(600, 315)
+    changed = await _fetch(image_server, url)
+    assert changed.info == ImageInfo("image/png", 600, 315) and image_server.hits("/img/share.png") == 2
+
+
 # -- judging -----------------------------------------------------------------------------------------
 
 FACEBOOK = ImageSpec(min_width=200, min_height=200, large_min_width=600, large_min_height=315,
