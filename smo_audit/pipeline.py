@@ -21,7 +21,14 @@ from smo_audit import TOOL_NAME, __version__
 from smo_audit.config import AuditConfig, rule_set_arguments
 from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
-from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
+from smo_audit.crawl.fetcher import (
+    DEFAULT_USER_AGENT,
+    Fetcher,
+    FetchLimits,
+    loop_message,
+    loop_of,
+    too_many_message,
+)
 from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
 from smo_audit.crawl.handover import NOT_FETCHED_KINDS, HandedRedirect, Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
@@ -150,9 +157,12 @@ class Audit:
         # finding no page of this partition is then an empty part, not a target that failed.
         self.empty_partition_ok = False
         self.handover: Handover | None = None  # --shard: links left to other partitions (crawl/handover.py)
-        # report --merge: page URL -> the other URL its canonical names (normalised), for the
-        # merged pages and those the merge's own crawl audits (see _canonical_duplicates)
-        self.merged_canonicals: dict[str, str] = {}
+        # report --merge: page URL -> (its canonical as written, its final URL) for the merged
+        # pages and those the merge's own crawl audits whose canonical may name another URL (see
+        # other_canonicals), and the parameters the crawl strips (the shards' session ids too)
+        self.merged_canonicals: dict[str, tuple[str, str | None]] = {}
+        self.merged_strip: tuple[str, ...] = DEFAULT_STRIP_PARAMS
+        self._crawled_on: list[str] = []  # report --merge: the pages its own crawl audited
         self._merging = False  # report --merge's crawl: its pages' canonicals are noted too
         self.config = config
         self.profile = profile or ScoringProfile.load()
@@ -247,6 +257,7 @@ class Audit:
         for url, fetch in worked.thumbnails:
             self._thumbnails.add(url, fetch)
         if self._merging:
+            self._crawled_on.append(raw.url)
             self._note_canonical(raw.url, raw.final_url, worked.facts.canonical)
         record = compact_record(raw.url, raw.final_url, raw.response.status, worked.facts, source_path)
         self._add_entry(PageEntry(worked.line, worked.page), record, self._intern(worked.values), worked.skips)
@@ -608,11 +619,24 @@ class Audit:
         self._add_page(page, record, values)
 
     def _note_canonical(self, url: str, final_url: str | None, canonical: str | None) -> None:
-        """report --merge: remember a page whose canonical names another URL, normalised as the
-        crawler compares it (crawler._canonical)."""
+        """report --merge: note a page whose canonical may name another URL. Compared with the
+        default parameters stripped only: stripping the session ids the shards found as well can
+        make it name the page itself (other_canonicals), never the other way round."""
         named = try_normalize(canonical, DEFAULT_STRIP_PARAMS) if canonical else None
         if named is not None and named not in (url, try_normalize(final_url or url, DEFAULT_STRIP_PARAMS)):
-            self.merged_canonicals[url] = named
+            assert canonical is not None
+            self.merged_canonicals[url] = (canonical, final_url)
+
+    def other_canonicals(self) -> dict[str, str]:
+        """report --merge: page URL -> the other URL its canonical names, normalised as the crawler
+        compares them (crawler._canonical: the parameters it strips, session ids included)."""
+        strip = self.merged_strip
+        others: dict[str, str] = {}
+        for url, (canonical, final_url) in self.merged_canonicals.items():
+            named = try_normalize(canonical, strip)
+            if named is not None and named not in (url, try_normalize(final_url or url, strip)):
+                others[url] = named
+        return others
 
     def _canonical_duplicates(self) -> None:
         """report --merge: a page whose canonical names an audited page of another partition that
@@ -620,15 +644,29 @@ class Audit:
 
         Its shard never had the other page to compare with; a shard marked the pairs within its
         partition, and the merge's crawl those it could see (its pages naming a merged page).
-        A page naming a page that names yet another URL is in a chain: not a duplicate."""
-        audited, _entries = self.reached_urls()
-        records, index = self.collected.records, self.collected.index
-        for url, named in list(self.merged_canonicals.items()):
+        The canonical names a page by its final URL, or by the URL it was asked for (one that
+        redirects to it) when the merge's crawl audited it: in one process such a page, reached
+        through another partition, comes after the page naming it, which the crawler then
+        matches by either URL. A page naming a page that names yet another URL is in a chain:
+        not a duplicate."""
+        others = self.other_canonicals()
+        if not others:
+            return
+        strip, records, index = self.merged_strip, self.collected.records, self.collected.index
+        pages: dict[str, str] = {}  # normalised final URL, then requested URL -> the page's URL
+        for record in records:
+            if record.duplicate_of is None and (final := try_normalize(record.final_url or record.url, strip)):
+                pages.setdefault(final, record.url)
+        for url in self._crawled_on:
+            position = index.get(url)
+            if position is not None and records[position].duplicate_of is None:
+                pages.setdefault(url, url)
+        for url, named in others.items():
             position = index.get(url)
             if position is None or records[position].duplicate_of is not None:
                 continue
-            target = audited.get(named)
-            if target is not None and target != url and target not in self.merged_canonicals:
+            target = pages.get(named)
+            if target is not None and target != url and target not in others:
                 self._on_duplicate(url, target)
 
     def reached_urls(self) -> tuple[dict[str, str], set[str]]:
@@ -674,25 +712,67 @@ class Audit:
     def _redirected(self, redirects: Mapping[str, HandedRedirect]) -> None:
         """report --merge: a shard's URL that redirects to another partition's audited page is
         that page's duplicate, as in one process (the shard did not follow the redirect); onto a
-        URL that failed, it fails the same way, under its own name."""
+        URL that failed, it fails the same way, under its own name. A chain that goes on through
+        other shards' redirects is followed to its end: a page, an error, or back onto itself
+        (a redirect loop, reported as one process reports it)."""
         audited, _entries = self.reached_urls()
         index = self.collected.index
         failed: dict[str, rm.CrawlError] = {}
         for reported in self.collected.errors:
             failed.setdefault(reported.url, reported)
+        limit = self.config.max_redirects
         for url, redirect in redirects.items():
-            target = redirect.target
             if url in index or url in failed:
                 continue
-            page = target if target in index else audited.get(target)
+            target, hops, looped = self._chain_end(url, redirect, redirects)
+            if looped:
+                self.collected.errors.append(rm.CrawlError(url=url, kind="redirect-loop", referrer=redirect.referrer,
+                                                           message=loop_message(url, hops, target)))
+                continue
+            if hops > limit:
+                self.collected.errors.append(rm.CrawlError(url=url, kind="too-many-redirects",
+                                                           referrer=redirect.referrer,
+                                                           message=too_many_message(url, limit)))
+                continue
+            page = self._page_named(target, audited)
             error = failed.get(target)
             if page is not None:
                 self._on_duplicate(url, page)
             elif error is not None and error.kind not in NOT_FETCHED_KINDS:
-                message = (f"{url} redirects to {target}, which {origin(target)}/robots.txt disallows"
-                           if error.kind == "robots-disallowed" else error.message.replace(target, url))
+                loop = loop_of(error.message) if error.kind == "redirect-loop" else None
+                if error.kind == "robots-disallowed":
+                    message = f"{url} redirects to {target}, which {origin(target)}/robots.txt disallows"
+                elif loop is not None:  # the target's own loop, reached after this chain's hops
+                    message = loop_message(url, hops + loop[0], loop[1])
+                else:
+                    message = error.message.replace(target, url)
                 self.collected.errors.append(rm.CrawlError(url=url, kind=error.kind, message=message,
                                                            status=error.status, referrer=redirect.referrer))
+
+    @staticmethod
+    def _chain_end(url: str, redirect: HandedRedirect, redirects: Mapping[str, HandedRedirect]) -> tuple[str, int, bool]:
+        """(where the chain from `url` ends, its hops, whether it came back to a URL it passed),
+        going on through the redirects the shards handed over as the fetcher follows a chain."""
+        seen = {url, *(hop for hop, _status in redirect.hops)}
+        hops = max(len(redirect.hops), 1)
+        target = redirect.target
+        while True:
+            if target in seen:
+                return target, hops, True
+            onward = redirects.get(target)  # a redirect, whatever the merge has made of it so far
+            if onward is None:
+                return target, hops, False
+            seen.update((target, *(hop for hop, _status in onward.hops)))
+            hops += max(len(onward.hops), 1)
+            target = onward.target
+
+    def _page_named(self, url: str, audited: Mapping[str, str]) -> str | None:
+        """The audited page `url` names: its own, the page it is a duplicate of, or the page
+        whose final URL it is."""
+        position = self.collected.index.get(url)
+        if position is not None:
+            return self.collected.records[position].duplicate_of or url
+        return audited.get(url)
 
     async def _crawl_on(self, crawler: Crawler) -> None:
         """The merge's crawl from the handed-over links (its pages join the merged ones)."""

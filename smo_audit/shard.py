@@ -323,6 +323,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
     except ValidationError as exc:
         raise UsageError(f"{first.path} holds settings this smo-audit cannot read ({exc.errors()[0]['msg']})") from None
     run = Audit(resolve_target(str(first.meta.get("target", ""))), config, spool=spool, on_progress=on_progress)
+    run.merged_strip = tuple(dict.fromkeys((*run.merged_strip, *(p for part in parts for p in part.handover.strip))))
     started = [datetime.fromisoformat(str(p.summary["started_at"])) for p in parts if p.summary.get("started_at")]
     if started:
         run.started_at = min(started)
@@ -376,7 +377,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         handovers = [part.handover for part in parts]
         if any(handover.links or handover.redirects for handover in handovers):  # else: a complete sitemap
             audited, entries = run.reached_urls()  # a map of every page: only when there is a handover
-            resume = resume_from(handovers, audited, reported | entries, frozenset(run.merged_canonicals))
+            resume = resume_from(handovers, audited, reported | entries, frozenset(run.other_canonicals()))
         if resume is not None and (resume.frontier or resume.continued) and notice is not None:
             links = len(resume.frontier) + len(resume.continued)
             notice(f"the shards' pages link to {links:,} page{'s' if links != 1 else ''} no shard audited (not in "

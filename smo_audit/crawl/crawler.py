@@ -493,13 +493,15 @@ class Crawler:
         in_flight: list[str] = []  # the page in flight this chain stopped at, if it did
         stop = self._stop_for_robots if item.explicit else \
             partial(self._stop_redirect, fetching=item.url, in_flight=in_flight if wait else None)
+        # report --merge: the page of the URL whose redirect chain a shard stopped, from there on
+        after = () if item.via is None else tuple(Redirect(url, status) for url, status in item.via.hops)
         try:
             response = await self._fetch_obeying_robots(
                 item.url if item.via is None else item.via.target, stop, explicit=item.explicit, html_only=True,
+                after=after,
             )
-            if item.via is not None:  # the page of the URL whose redirect the shard stopped
-                hops = tuple(Redirect(url, status) for url, status in item.via.hops)
-                response = replace(response, url=item.url, redirects=(*hops, *response.redirects))
+            if item.via is not None:
+                response = replace(response, url=item.url)
         except FetchFailure as failure:
             if failure.kind == "not-html" and not item.explicit:
                 self._non_html += 1
@@ -593,13 +595,14 @@ class Crawler:
         return url is None or not self._scope(url) or self._robots_stops(url)
 
     async def _fetch_obeying_robots(self, url: str, stop: Callable[[str], bool], *, explicit: bool,
-                                    html_only: bool = False, max_bytes: int | None = None) -> RawResponse:
+                                    html_only: bool = False, max_bytes: int | None = None,
+                                    after: tuple[Redirect, ...] = ()) -> RawResponse:
         """`_fetch` whose redirect chain stops where `stop` says. A chain stopped at an origin whose
         robots.txt is unread (in scope, or anywhere for an `explicit` URL) reads it, outside the
         host slot the fetch held, and fetches again: once per origin, so the chain then stops only
         where robots.txt disallows or `stop` refuses."""
         while True:
-            response = await self._fetch(url, html_only=html_only, max_bytes=max_bytes, stop_redirect=stop)
+            response = await self._fetch(url, html_only=html_only, max_bytes=max_bytes, stop_redirect=stop, after=after)
             final = try_normalize(response.final_url, ()) if response.status in REDIRECT_STATUSES else None
             if final is None or not self._robots_unknown(final, explicit):
                 return response
@@ -623,7 +626,8 @@ class Crawler:
             self._duplicate(item.url, previous.url)
         elif final in self._reached_elsewhere:
             # report --merge: a shard fetched it (a page, an error, no page): judged after the crawl
-            self.stopped_elsewhere[item.url] = HandedRedirect(final, item.depth, item.referrer)
+            hops = tuple((hop.url, hop.status) for hop in redirects)
+            self.stopped_elsewhere[item.url] = HandedRedirect(final, item.depth, item.referrer, hops)
         elif not self._scope(final) and not item.explicit:
             self._offsite += 1  # e.g. /twitter -> twitter.com: not a page of this site
             if self._handover is not None:
@@ -874,6 +878,7 @@ class Crawler:
         max_bytes: int | None = None,
         truncate: bool = False,
         stop_redirect: Callable[[str], bool] | None = None,
+        after: tuple[Redirect, ...] = (),
     ) -> RawResponse:
         """One URL with per-host limits, pacing and bounded retries (count and waiting time)."""
         settings = self.settings
@@ -888,7 +893,7 @@ class Crawler:
                 try:
                     response = await self._fetcher.fetch(
                         url, user_agent=settings.user_agent, html_only=html_only,
-                        max_bytes=max_bytes, truncate=truncate, stop_redirect=stop_redirect,
+                        max_bytes=max_bytes, truncate=truncate, stop_redirect=stop_redirect, after=after,
                     )
                 except FetchFailure as failure:
                     if failure.kind not in RETRY_KINDS or attempt >= settings.retries:

@@ -10,6 +10,7 @@ the fetch's CPU.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
@@ -251,6 +252,24 @@ def classify_transport_error(url: str, exc: BaseException) -> FetchFailure:
     return FetchFailure(url, "network", f"fetching {url} failed: {_reason(exc)}")
 
 
+def loop_message(first: str, hops: int, back_to: str) -> str:
+    """What a redirect-loop error says (report --merge joins chains the shards split: loop_of)."""
+    return f"{first} redirects in a loop ({hops} hop{'' if hops == 1 else 's'}, back to {back_to})"
+
+
+_LOOP_TAIL = re.compile(r" redirects in a loop \((\d+) hops?, back to (\S+)\)\Z")
+
+
+def loop_of(message: str) -> tuple[int, str] | None:
+    """(hops, URL it came back to) of a loop_message."""
+    match = _LOOP_TAIL.search(message)
+    return (int(match[1]), match[2]) if match else None
+
+
+def too_many_message(first: str, limit: int) -> str:
+    return f"{first} redirected more than {limit} times"
+
+
 class Fetcher:
     """One shared connection pool (connection reuse, HTTP/2 when `h2` is installed) with hard limits."""
 
@@ -314,6 +333,7 @@ class Fetcher:
         truncate: bool = False,
         stop_redirect: Callable[[str], bool] | None = None,
         check_hop: HopCheck | None = None,
+        after: tuple[Redirect, ...] = (),
     ) -> RawResponse:
         """Fetch `url`, following redirects by hand; raise FetchFailure with a report kind.
 
@@ -331,13 +351,17 @@ class Fetcher:
             that failure. The fetch policy uses it so every hop passes the checks the first URL
             passed (robots.txt for the agent sent, folder scope); the private-address rule needs
             no hook, it is in every connection.
+        after: the redirects that led to `url`, from the chain's first URL (report --merge goes
+            on with a chain a shard stopped at another partition's URL): they count towards
+            max_redirects and the loop check, start the response's `redirects`, and a loop or an
+            overlong chain is reported under that first URL, as when the chain is followed whole.
         """
         limit = self.limits.max_body_bytes if max_bytes is None else max_bytes
         started = time.perf_counter()
         options = _Options(limit, html_only, truncate, stop_redirect, check_hop)
         try:
             async with asyncio.timeout(self.limits.total_timeout):
-                return await self._fetch_chain(url, user_agent, options, headers, follow_redirects, started)
+                return await self._fetch_chain(url, user_agent, options, headers, follow_redirects, started, after)
         except FetchFailure:
             raise
         except AddressRefused as refused:
@@ -357,13 +381,15 @@ class Fetcher:
         extra_headers: Mapping[str, str] | None,
         follow_redirects: bool,
         started: float,
+        after: tuple[Redirect, ...] = (),
     ) -> RawResponse:
         client = self._get_client()
         request_headers = {"user-agent": user_agent or self.user_agent, "accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         if extra_headers:
             request_headers.update(extra_headers)
-        chain: list[Redirect] = []
-        seen: set[str] = {url}
+        chain: list[Redirect] = list(after)
+        first = after[0].url if after else url  # the URL the chain started from
+        seen: set[str] = {url, *(hop.url for hop in after)}
         current = url
         hop = False
         while True:
@@ -378,15 +404,9 @@ class Fetcher:
                     chain.append(Redirect(current, status))
                     target = _redirect_target(url, response.url, location)
                     if target in seen:
-                        raise FetchFailure(
-                            url, "redirect-loop",
-                            f"{url} redirects in a loop ({len(chain)} hop{'' if len(chain) == 1 else 's'}, back to {target})",
-                        )
+                        raise FetchFailure(url, "redirect-loop", loop_message(first, len(chain), target))
                     if len(chain) > self.limits.max_redirects:
-                        raise FetchFailure(
-                            url, "too-many-redirects",
-                            f"{url} redirected more than {self.limits.max_redirects} times",
-                        )
+                        raise FetchFailure(url, "too-many-redirects", too_many_message(first, self.limits.max_redirects))
                     if options.stop_redirect is not None and options.stop_redirect(target):
                         await _drain(response)
                         return RawResponse(

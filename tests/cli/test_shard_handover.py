@@ -97,6 +97,45 @@ def test_a_redirect_onto_another_partition_is_the_redirecting_urls_page(scripted
         assert [e["url"] for e in merged["errors"]] == [server.url(moved)]
 
 
+@pytest.mark.parametrize("listed", [False, True])
+@pytest.mark.parametrize("ends", ["in a loop", "in a loop past A", "at a page", "past the redirect limit"])
+def test_a_redirect_chain_through_both_partitions_ends_as_in_one_process(scripted_server, tmp_path: Path,
+                                                                         ends: str, listed: bool) -> None:
+    """A -> B -> (A | C) with A and C in one partition and B in the other: each shard stops at the
+    other's URL, and the merge follows the chain through the redirects the shards handed over.
+    A loop is a redirect-loop error for each URL of it that was asked for, a chain ending at a page
+    makes A (and B) its duplicates, a chain longer than max_redirects fails A, as in one process
+    (`listed`: B and C are in the sitemap, so B's shard fetched B; else the merge goes on from B)."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    a = _pick(server, "/a{}/", home)
+    b = _pick(server, "/b{}/", N + 1 - home)
+    c = _pick(server, "/c{}/", home)
+    d = _pick(server, "/d{}/", N + 1 - home)
+    server.routes["/"] = _page("Home", [a])
+    server.routes[a] = redirect(server.url(b))
+    server.routes[b] = redirect(server.url({"in a loop": a, "in a loop past A": d}.get(ends, c)))
+    server.routes[c] = _page("C")
+    server.routes[d] = redirect(server.url(b))
+    _sitemap(server, ["/", b, c] if listed else ["/"])
+    if ends == "past the redirect limit":
+        (tmp_path / "smo-audit.toml").write_text("max_redirects = 1\n")
+    single, merged, hits = _single_and_merged(server, tmp_path)
+    assert comparable(merged) == comparable(single)
+    assert set(hits.values()) == {1}, hits
+    errors = {e["url"]: e["kind"] for e in merged["errors"]}
+    duplicates = {p["url"]: p["duplicate_of"] for p in merged["pages"] if p["duplicate_of"]}
+    if ends.startswith("in a loop"):
+        asked = [a, b] if listed else [a]
+        assert errors == {server.url(u): "redirect-loop" for u in asked} and not duplicates
+        assert merged["score"] < 10  # a page of the site that answers nothing counts 0 in the site score
+    elif ends == "at a page":
+        assert not errors
+        assert duplicates == ({server.url(a): server.url(c), server.url(b): server.url(c)} if listed else {})
+    else:
+        assert errors[server.url(a)] == "too-many-redirects"
+
+
 def test_session_ids_one_shard_found_are_stripped_by_the_merge(scripted_server, tmp_path: Path) -> None:
     server = scripted_server({})
     home = partition_of(server.url("/"), N)
@@ -173,6 +212,57 @@ def test_a_page_naming_another_partitions_page_as_its_canonical_is_its_duplicate
               if '"type":"shard"' in line for url, *_ in json.loads(line)["handover"]["links"]}
     assert handed == {"both listed": set(), "target crawled by the merge": {server.url(y)},
                       "duplicate crawled by the merge": {server.url(x)}}[reached]
+
+
+@pytest.mark.parametrize("case", ["session id", "session id, duplicate crawled by the merge",
+                                  "untidy redirect to the target", "canonical names a redirect to the target"])
+def test_a_canonical_written_otherwise_than_its_pages_url_finds_it_across_partitions(scripted_server, tmp_path: Path,
+                                                                                     case: str) -> None:
+    """X (one partition) names Y (the other) as its canonical, but not as Y's URL reads: with a
+    session id the shards strip (found on the home page's links), through a redirect whose
+    Location carries a tracking parameter, or as a URL that redirects to Y and that only X's
+    canonical leads to. One process marks X as Y's duplicate (under the name it audited Y by);
+    so does the merge."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    token = "a1b2c3d4e5f6a7b8c9d0"
+    x = _pick(server, "/x{}/", N + 1 - home)
+    # Y with its session id is Y's partition's too: X's shard, which never saw `sid` repeat,
+    # hands the URL over (not a page of its own: the documented limit of the split)
+    y = next(p for p in (f"/y{i}/" for i in range(1000)) if partition_of(server.url(p), N) == home
+             and partition_of(server.url(f"{p}?sid={token}"), N) == home)
+    old = _pick(server, "/old{}", home)
+    extra: tuple[str, ...] = ()
+    if case.startswith("session id"):
+        merge_crawls_x = case.endswith("by the merge")
+        named = f'<link rel="canonical" href="{server.url(y)}?sid={token}">'
+        server.routes["/"] = _page("Home", [f"/a/?sid={token}", f"/b/?sid={token}"])
+        server.routes["/a/*"] = _page("A")
+        server.routes["/b/*"] = _page("B")
+        server.routes[x + "*"] = _page("X", head=named)
+        server.routes[y + "*"] = _page("Y", [x] if merge_crawls_x else [], head=named)
+        _sitemap(server, ["/", y] if merge_crawls_x else ["/", x, y])
+        expected = {x: y}
+    elif case == "untidy redirect to the target":
+        server.routes["/"] = _page("Home", [old])
+        server.routes[old] = redirect(server.url(y) + "?utm_source=feed")
+        server.routes[y] = _page("Y", head=f'<link rel="canonical" href="{server.url(y)}">')
+        server.routes[x] = _page("X", head=f'<link rel="canonical" href="{server.url(y)}">')
+        _sitemap(server, ["/", old, x])
+        extra = ("--concurrency", "1")  # else one process may fetch Y itself first, from X's canonical
+        expected = {x: old}
+    else:
+        server.routes["/"] = _page("Home", [x])
+        server.routes[old] = redirect(server.url(y))
+        server.routes[y] = _page("Y", head=f'<link rel="canonical" href="{server.url(y)}">')
+        server.routes[x] = _page("X", head=f'<link rel="canonical" href="{server.url(old)}">')
+        _sitemap(server, ["/", x])
+        expected = {x: old}
+    single, merged, hits = _single_and_merged(server, tmp_path, *extra)
+    duplicates = {p["url"]: p["duplicate_of"] for p in single["pages"] if p["duplicate_of"]}
+    assert duplicates == {server.url(k): server.url(v) for k, v in expected.items()}  # what one process reports
+    assert comparable(merged) == comparable(single)
+    assert set(hits.values()) == {1}, hits
 
 
 def test_a_start_url_that_redirects_onto_a_listed_page_is_one_page(scripted_server, tmp_path: Path) -> None:
