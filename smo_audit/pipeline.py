@@ -701,7 +701,8 @@ class Audit:
             if going_on and not self.interrupted:  # parts a signal stopped (--dask's Ctrl-C): no crawl
                 await self._crawl_on(crawler)
             if resume is not None and (resume.redirects or crawler.stopped_elsewhere):
-                self._redirected({**resume.redirects, **crawler.stopped_elsewhere})
+                continued = {redirect.target: url for url, redirect in resume.continued}
+                self._redirected({**resume.redirects, **crawler.stopped_elsewhere}, continued)
             if self.merged_canonicals:
                 self._canonical_duplicates()
             if self.collected.records and not self.signalled:  # the parts' pages are judged whatever stopped them
@@ -709,62 +710,65 @@ class Audit:
         finally:
             await fetcher.aclose()
 
-    def _redirected(self, redirects: Mapping[str, HandedRedirect]) -> None:
+    def _redirected(self, redirects: Mapping[str, HandedRedirect], continued: Mapping[str, str]) -> None:
         """report --merge: a shard's URL that redirects to another partition's audited page is
         that page's duplicate, as in one process (the shard did not follow the redirect); onto a
         URL that failed, it fails the same way, under its own name. A chain that goes on through
-        other shards' redirects is followed to its end: a page, an error, or back onto itself
-        (a redirect loop, reported as one process reports it)."""
+        other shards' redirects is followed hop by hop, as the fetcher follows one: to a page or an
+        error the merge had before this step, back onto a URL it passed (a redirect loop), or past
+        max_redirects, reported as one process reports them. `continued`: target -> the URL
+        whose chain the merge's crawl went on with from there (one per target); the other URLs
+        redirecting to that target end as it did."""
         audited, _entries = self.reached_urls()
         index = self.collected.index
+        known = len(self.collected.records)  # the entries made here are not where a chain ends
         failed: dict[str, rm.CrawlError] = {}
         for reported in self.collected.errors:
             failed.setdefault(reported.url, reported)
         limit = self.config.max_redirects
+
+        def settled(target: str) -> bool:
+            position = index.get(target)
+            return (position is not None and position < known) or target in failed
+
         for url, redirect in redirects.items():
             if url in index or url in failed:
                 continue
-            target, hops, looped = self._chain_end(url, redirect, redirects)
-            if looped:
+            target, hops, ended = _chain_end(url, redirect, redirects, settled, limit)
+            if ended == "loop":
                 self.collected.errors.append(rm.CrawlError(url=url, kind="redirect-loop", referrer=redirect.referrer,
                                                            message=loop_message(url, hops, target)))
                 continue
-            if hops > limit:
+            if ended == "too-many":
                 self.collected.errors.append(rm.CrawlError(url=url, kind="too-many-redirects",
                                                            referrer=redirect.referrer,
                                                            message=too_many_message(url, limit)))
                 continue
             page = self._page_named(target, audited)
             error = failed.get(target)
+            first = continued.get(target)
+            before = hops  # hops before the URL whose error this one's becomes
+            if page is None and error is None and first is not None and first != url and first in redirects:
+                page = self._page_named(first, audited)  # its page is this URL's page too
+                error, target = failed.get(first), first
+                before = hops - max(len(redirects[first].hops), 1)  # its error counts its own hops
             if page is not None:
                 self._on_duplicate(url, page)
             elif error is not None and error.kind not in NOT_FETCHED_KINDS:
                 loop = loop_of(error.message) if error.kind == "redirect-loop" else None
-                if error.kind == "robots-disallowed":
+                kind = error.kind
+                if kind == "robots-disallowed":
                     message = f"{url} redirects to {target}, which {origin(target)}/robots.txt disallows"
+                elif loop is not None and before + loop[0] > limit + 1:  # the fetcher counts before it loops
+                    kind, message = "too-many-redirects", too_many_message(url, limit)
                 elif loop is not None:  # the target's own loop, reached after this chain's hops
-                    message = loop_message(url, hops + loop[0], loop[1])
+                    message = loop_message(url, before + loop[0], loop[1])
+                elif error.message.startswith(target):
+                    message = url + error.message[len(target):]
                 else:
-                    message = error.message.replace(target, url)
-                self.collected.errors.append(rm.CrawlError(url=url, kind=error.kind, message=message,
+                    message = error.message
+                self.collected.errors.append(rm.CrawlError(url=url, kind=kind, message=message,
                                                            status=error.status, referrer=redirect.referrer))
-
-    @staticmethod
-    def _chain_end(url: str, redirect: HandedRedirect, redirects: Mapping[str, HandedRedirect]) -> tuple[str, int, bool]:
-        """(where the chain from `url` ends, its hops, whether it came back to a URL it passed),
-        going on through the redirects the shards handed over as the fetcher follows a chain."""
-        seen = {url, *(hop for hop, _status in redirect.hops)}
-        hops = max(len(redirect.hops), 1)
-        target = redirect.target
-        while True:
-            if target in seen:
-                return target, hops, True
-            onward = redirects.get(target)  # a redirect, whatever the merge has made of it so far
-            if onward is None:
-                return target, hops, False
-            seen.update((target, *(hop for hop, _status in onward.hops)))
-            hops += max(len(onward.hops), 1)
-            target = onward.target
 
     def _page_named(self, url: str, audited: Mapping[str, str]) -> str | None:
         """The audited page `url` names: its own, the page it is a duplicate of, or the page
@@ -935,3 +939,34 @@ def _page_facts(facts: rm.Facts, *, has_password_form: bool, is_account_page: bo
         has_password_form=has_password_form, is_account_page=is_account_page, page_type=facts.page_type,
         published_time=facts.published_time, modified_time=facts.modified_time,
     )
+
+
+ChainEnd = Literal["end", "loop", "too-many"]
+
+
+def _chain_end(url: str, redirect: HandedRedirect, redirects: Mapping[str, HandedRedirect],
+               settled: Callable[[str], bool], limit: int) -> tuple[str, int, ChainEnd]:
+    """report --merge: (the URL where the chain from `url` stops, its hops, why it stops).
+
+    Walks the hops the shards answered and handed over (`redirects`, by the URL that redirects)
+    as Fetcher follows a chain: at each hop a URL it passed is a loop, then a hop past `limit`
+    is too many; a target the merge already holds as a page or an error (`settled`), or one no
+    shard handed on, ends it."""
+    seen = {url}
+    hops = 0
+    current = redirect
+    source = url
+    while True:
+        answered = [hop for hop, _status in current.hops] or [source]  # URLs that answered a redirect
+        for step in (*answered[1:], current.target):
+            hops += 1
+            if step in seen:
+                return step, hops, "loop"
+            if hops > limit:
+                return step, hops, "too-many"
+            seen.add(step)
+        source = current.target
+        onward = redirects.get(source)
+        if onward is None or settled(source):
+            return source, hops, "end"
+        current = onward

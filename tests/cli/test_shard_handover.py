@@ -136,6 +136,59 @@ def test_a_redirect_chain_through_both_partitions_ends_as_in_one_process(scripte
         assert errors[server.url(a)] == "too-many-redirects"
 
 
+@pytest.mark.parametrize("case", ["through a page the merge audited", "a loop found past the limit",
+                                  "a loop through a hop a shard followed", "two URLs into one loop",
+                                  "two URLs into one broken page", "two URLs into one page"])
+def test_more_redirect_chains_through_both_partitions(scripted_server, tmp_path: Path, case: str) -> None:
+    """Chains the merge settles from the redirects the shards handed over and from its own crawl
+    (`home` and `other` are the partitions; every case is checked against one process)."""
+    server = scripted_server({})
+    home = partition_of(server.url("/"), N)
+    other = N + 1 - home
+    a = _pick(server, "/a{}/", home)
+    a2 = _pick(server, "/a{}/", home, avoid={a})
+    b = _pick(server, "/b{}/", other)
+    c = _pick(server, "/c{}/", other)
+    d = _pick(server, "/d{}/", home)
+    x = _pick(server, "/x{}/", other)
+    linked, listed = [a], ["/"]
+    if case == "through a page the merge audited":  # X -> A -> B -> C: A is a page (its final URL C)
+        server.routes[x], server.routes[a], server.routes[b] = (redirect(server.url(a)), redirect(server.url(b)),
+                                                                redirect(server.url(c)))
+        server.routes[c] = _page("C")
+        listed.append(x)
+        expected = {x: "duplicate of A"}
+    elif case == "a loop found past the limit":  # A -> B -> D -> B with max_redirects = 1
+        server.routes[a], server.routes[b], server.routes[d] = (redirect(server.url(b)), redirect(server.url(d)),
+                                                                redirect(server.url(b)))
+        listed += [b, d]
+        (tmp_path / "smo-audit.toml").write_text("max_redirects = 1\n")
+        expected = {a: "too-many-redirects", b: "redirect-loop", d: "redirect-loop"}  # B's and D's close at hop 2
+    elif case == "a loop through a hop a shard followed":  # A -> B -> D -> A: D's shard follows D -> A -> B
+        server.routes[a], server.routes[b], server.routes[d] = (redirect(server.url(b)), redirect(server.url(d)),
+                                                                redirect(server.url(a)))
+        listed += [b, d]
+        expected = {a: "redirect-loop", b: "redirect-loop", d: "redirect-loop"}
+    else:  # A and A2 -> B (no shard reaches B) -> C -> B | 404 | a page
+        linked.append(a2)
+        server.routes[a] = server.routes[a2] = redirect(server.url(b))
+        if case == "two URLs into one broken page":
+            server.routes[b] = text("gone", status=404)
+            expected = {a: "http-status", a2: "http-status"}
+        else:
+            server.routes[b] = redirect(server.url(c))
+            server.routes[c] = redirect(server.url(b)) if case == "two URLs into one loop" else _page("C")
+            expected = {a2: "duplicate of A"} if case == "two URLs into one page" else \
+                {a: "redirect-loop", a2: "redirect-loop"}
+    server.routes["/"] = _page("Home", linked)
+    _sitemap(server, listed)
+    single, merged, _hits = _single_and_merged(server, tmp_path)
+    assert comparable(merged) == comparable(single)
+    outcomes = {**{e["url"]: e["kind"] for e in merged["errors"]},
+                **{p["url"]: "duplicate of A" for p in merged["pages"] if p["duplicate_of"] == server.url(a)}}
+    assert outcomes == {server.url(k): v for k, v in expected.items()}
+
+
 def test_session_ids_one_shard_found_are_stripped_by_the_merge(scripted_server, tmp_path: Path) -> None:
     server = scripted_server({})
     home = partition_of(server.url("/"), N)
