@@ -757,7 +757,7 @@ class Audit:
             elif error is not None and error.kind not in NOT_FETCHED_KINDS:
                 loop = loop_of(error.message) if error.kind == "redirect-loop" else None
                 kind = error.kind
-                if kind == "robots-disallowed":
+                if kind == "robots-disallowed" and not error.message.startswith(f"{target} redirects to "):
                     message = f"{url} redirects to {target}, which {origin(target)}/robots.txt disallows"
                 elif loop is not None and before + loop[0] > limit + 1:  # the fetcher counts before it loops
                     kind, message = "too-many-redirects", too_many_message(url, limit)

@@ -137,6 +137,7 @@ def test_a_redirect_chain_through_both_partitions_ends_as_in_one_process(scripte
 
 
 @pytest.mark.parametrize("case", ["through a page the merge audited", "a loop found past the limit",
+                                  "into a disallowed page",
                                   "a loop through a hop a shard followed", "two URLs into one loop",
                                   "two URLs into one broken page", "two URLs into one page"])
 def test_more_redirect_chains_through_both_partitions(scripted_server, tmp_path: Path, case: str) -> None:
@@ -164,6 +165,12 @@ def test_more_redirect_chains_through_both_partitions(scripted_server, tmp_path:
         listed += [b, d]
         (tmp_path / "smo-audit.toml").write_text("max_redirects = 1\n")
         expected = {a: "too-many-redirects", b: "redirect-loop", d: "redirect-loop"}  # B's and D's close at hop 2
+    elif case == "into a disallowed page":  # A -> B -> /private/...: B's shard hands B's error over
+        hidden = _pick(server, "/private/p{}/", other)
+        server.routes[a], server.routes[b] = redirect(server.url(b)), redirect(server.url(hidden))
+        server.routes[hidden] = _page("P")
+        listed.append(b)
+        expected = {a: "robots-disallowed", b: "robots-disallowed"}
     elif case == "a loop through a hop a shard followed":  # A -> B -> D -> A: D's shard follows D -> A -> B
         server.routes[a], server.routes[b], server.routes[d] = (redirect(server.url(b)), redirect(server.url(d)),
                                                                 redirect(server.url(a)))
