@@ -21,19 +21,18 @@ from smo_audit import TOOL_NAME, __version__
 from smo_audit.config import AuditConfig, rule_set_arguments
 from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
-from smo_audit.crawl.fetcher import (
-    DEFAULT_USER_AGENT,
-    Fetcher,
-    FetchLimits,
-    loop_message,
-    loop_of,
-    too_many_message,
-)
+from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
-from smo_audit.crawl.handover import NOT_FETCHED_KINDS, HandedRedirect, Handover, Resume
+from smo_audit.crawl.handover import HandedRedirect, Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
-from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, origin, try_normalize
+from smo_audit.crawl.settle import (
+    MergedPages,
+    canonical_duplicates,
+    other_canonicals,
+    settle_redirects,
+)
+from smo_audit.crawl.urls import DEFAULT_STRIP_PARAMS, try_normalize
 from smo_audit.engine.api import AuditSettings, PageRecord, SiteContext, SiteInfo
 from smo_audit.engine.explain import explain
 from smo_audit.engine.page_audit import PageAuditor, PageAuditSpec, WorkedPage
@@ -627,47 +626,25 @@ class Audit:
             assert canonical is not None
             self.merged_canonicals[url] = (canonical, final_url)
 
-    def other_canonicals(self) -> dict[str, str]:
-        """report --merge: page URL -> the other URL its canonical names, normalised as the crawler
-        compares them (crawler._canonical: the parameters it strips, session ids included)."""
-        strip = self.merged_strip
-        others: dict[str, str] = {}
-        for url, (canonical, final_url) in self.merged_canonicals.items():
-            named = try_normalize(canonical, strip)
-            if named is not None and named not in (url, try_normalize(final_url or url, strip)):
-                others[url] = named
-        return others
-
     def _canonical_duplicates(self) -> None:
-        """report --merge: a page whose canonical names an audited page of another partition that
-        is its own canonical is that page's duplicate, as in one process (crawler._canonical).
-
-        Its shard never had the other page to compare with; a shard marked the pairs within its
-        partition, and the merge's crawl those it could see (its pages naming a merged page).
-        The canonical names a page by its final URL, or by the URL it was asked for (one that
-        redirects to it) when the merge's crawl audited it: in one process such a page, reached
-        through another partition, comes after the page naming it, which the crawler then
-        matches by either URL. A page naming a page that names yet another URL is in a chain:
-        not a duplicate."""
-        others = self.other_canonicals()
+        """report --merge: mark the pages whose canonical names another partition's page (settle.py)."""
+        others = other_canonicals(self.merged_canonicals, self.merged_strip)
         if not others:
             return
-        strip, records, index = self.merged_strip, self.collected.records, self.collected.index
-        pages: dict[str, str] = {}  # normalised final URL, then requested URL -> the page's URL
-        for record in records:
-            if record.duplicate_of is None and (final := try_normalize(record.final_url or record.url, strip)):
-                pages.setdefault(final, record.url)
-        for url in self._crawled_on:
-            position = index.get(url)
-            if position is not None and records[position].duplicate_of is None:
-                pages.setdefault(url, url)
-        for url, named in others.items():
-            position = index.get(url)
-            if position is None or records[position].duplicate_of is not None:
-                continue
-            target = pages.get(named)
-            if target is not None and target != url and target not in others:
-                self._on_duplicate(url, target)
+        records = self.collected.records
+        pages = ((r.url, r.final_url or r.url) for r in records if r.duplicate_of is None)
+        for url, page in canonical_duplicates(others, pages, self._crawled_on, self._is_page, self.merged_strip):
+            self._on_duplicate(url, page)
+
+    def _is_page(self, url: str) -> bool:
+        """An entry of the report that is a page, not a duplicate."""
+        position = self.collected.index.get(url)
+        return position is not None and self.collected.records[position].duplicate_of is None
+
+    def _entry_named(self, url: str) -> str | None:
+        """The page an entry of the report names: itself, or the page it is a duplicate of."""
+        position = self.collected.index.get(url)
+        return None if position is None else (self.collected.records[position].duplicate_of or url)
 
     def reached_urls(self) -> tuple[dict[str, str], set[str]]:
         """report --merge: final URL -> URL of every merged page, and the URL of every entry."""
@@ -711,72 +688,16 @@ class Audit:
             await fetcher.aclose()
 
     def _redirected(self, redirects: Mapping[str, HandedRedirect], continued: Mapping[str, str]) -> None:
-        """report --merge: a shard's URL that redirects to another partition's audited page is
-        that page's duplicate, as in one process (the shard did not follow the redirect); onto a
-        URL that failed, it fails the same way, under its own name. A chain that goes on through
-        other shards' redirects is followed hop by hop, as the fetcher follows one: to a page or an
-        error the merge had before this step, back onto a URL it passed (a redirect loop), or past
-        max_redirects, reported as one process reports them. `continued`: target -> the URL
-        whose chain the merge's crawl went on with from there (one per target); the other URLs
-        redirecting to that target end as it did."""
+        """report --merge: settle the redirects the shards handed over (settle.py), then apply."""
         audited, _entries = self.reached_urls()
-        index = self.collected.index
-        known = len(self.collected.records)  # the entries made here are not where a chain ends
         failed: dict[str, rm.CrawlError] = {}
         for reported in self.collected.errors:
             failed.setdefault(reported.url, reported)
-        limit = self.config.max_redirects
-
-        def settled(target: str) -> bool:
-            position = index.get(target)
-            return (position is not None and position < known) or target in failed
-
-        for url, redirect in redirects.items():
-            if url in index or url in failed:
-                continue
-            target, hops, ended = _chain_end(url, redirect, redirects, settled, limit)
-            if ended == "loop":
-                self.collected.errors.append(rm.CrawlError(url=url, kind="redirect-loop", referrer=redirect.referrer,
-                                                           message=loop_message(url, hops, target)))
-                continue
-            if ended == "too-many":
-                self.collected.errors.append(rm.CrawlError(url=url, kind="too-many-redirects",
-                                                           referrer=redirect.referrer,
-                                                           message=too_many_message(url, limit)))
-                continue
-            page = self._page_named(target, audited)
-            error = failed.get(target)
-            first = continued.get(target)
-            before = hops  # hops before the URL whose error this one's becomes
-            if page is None and error is None and first is not None and first != url and first in redirects:
-                page = self._page_named(first, audited)  # its page is this URL's page too
-                error, target = failed.get(first), first
-                before = hops - max(len(redirects[first].hops), 1)  # its error counts its own hops
-            if page is not None:
-                self._on_duplicate(url, page)
-            elif error is not None and error.kind not in NOT_FETCHED_KINDS:
-                loop = loop_of(error.message) if error.kind == "redirect-loop" else None
-                kind = error.kind
-                if kind == "robots-disallowed" and not error.message.startswith(f"{target} redirects to "):
-                    message = f"{url} redirects to {target}, which {origin(target)}/robots.txt disallows"
-                elif loop is not None and before + loop[0] > limit + 1:  # the fetcher counts before it loops
-                    kind, message = "too-many-redirects", too_many_message(url, limit)
-                elif loop is not None:  # the target's own loop, reached after this chain's hops
-                    message = loop_message(url, before + loop[0], loop[1])
-                elif error.message.startswith(target):
-                    message = url + error.message[len(target):]
-                else:
-                    message = error.message
-                self.collected.errors.append(rm.CrawlError(url=url, kind=kind, message=message,
-                                                           status=error.status, referrer=redirect.referrer))
-
-    def _page_named(self, url: str, audited: Mapping[str, str]) -> str | None:
-        """The audited page `url` names: its own, the page it is a duplicate of, or the page
-        whose final URL it is."""
-        position = self.collected.index.get(url)
-        if position is not None:
-            return self.collected.records[position].duplicate_of or url
-        return audited.get(url)
+        merged = MergedPages(self._entry_named, audited, failed)
+        duplicates, errors = settle_redirects(redirects, continued, merged, self.config.max_redirects)
+        for url, page in duplicates:
+            self._on_duplicate(url, page)
+        self.collected.errors.extend(errors)
 
     async def _crawl_on(self, crawler: Crawler) -> None:
         """The merge's crawl from the handed-over links (its pages join the merged ones)."""
@@ -940,33 +861,3 @@ def _page_facts(facts: rm.Facts, *, has_password_form: bool, is_account_page: bo
         published_time=facts.published_time, modified_time=facts.modified_time,
     )
 
-
-ChainEnd = Literal["end", "loop", "too-many"]
-
-
-def _chain_end(url: str, redirect: HandedRedirect, redirects: Mapping[str, HandedRedirect],
-               settled: Callable[[str], bool], limit: int) -> tuple[str, int, ChainEnd]:
-    """report --merge: (the URL where the chain from `url` stops, its hops, why it stops).
-
-    Walks the hops the shards answered and handed over (`redirects`, by the URL that redirects)
-    as Fetcher follows a chain: at each hop a URL it passed is a loop, then a hop past `limit`
-    is too many; a target the merge already holds as a page or an error (`settled`), or one no
-    shard handed on, ends it."""
-    seen = {url}
-    hops = 0
-    current = redirect
-    source = url
-    while True:
-        answered = [hop for hop, _status in current.hops] or [source]  # URLs that answered a redirect
-        for step in (*answered[1:], current.target):
-            hops += 1
-            if step in seen:
-                return step, hops, "loop"
-            if hops > limit:
-                return step, hops, "too-many"
-            seen.add(step)
-        source = current.target
-        onward = redirects.get(source)
-        if onward is None or settled(source):
-            return source, hops, "end"
-        current = onward

@@ -310,6 +310,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
 
     from smo_audit.config import AuditConfig
     from smo_audit.crawl.handover import resume_from
+    from smo_audit.crawl.settle import other_canonicals
     from smo_audit.engine.api import SiteInfo
     from smo_audit.interrupt import Stopper, Terminated
     from smo_audit.pipeline import Audit, resolve_target
@@ -377,7 +378,7 @@ def merge_parts(paths: list[Path], spool: Any, notice: Callable[[str], None] | N
         handovers = [part.handover for part in parts]
         if any(handover.links or handover.redirects for handover in handovers):  # else: a complete sitemap
             audited, entries = run.reached_urls()  # a map of every page: only when there is a handover
-            resume = resume_from(handovers, audited, reported | entries, frozenset(run.other_canonicals()))
+            resume = resume_from(handovers, audited, reported | entries, frozenset(other_canonicals(run.merged_canonicals, run.merged_strip)))
         if resume is not None and (resume.frontier or resume.continued) and notice is not None:
             links = len(resume.frontier) + len(resume.continued)
             notice(f"the shards' pages link to {links:,} page{'s' if links != 1 else ''} no shard audited (not in "
