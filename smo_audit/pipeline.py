@@ -161,8 +161,9 @@ class Audit:
         # other_canonicals), and the parameters the crawl strips (the shards' session ids too)
         self.merged_canonicals: dict[str, tuple[str, str | None]] = {}
         self.merged_strip: tuple[str, ...] = DEFAULT_STRIP_PARAMS
-        self._crawled_on: list[str] = []  # report --merge: the pages its own crawl audited
-        self._merging = False  # report --merge's crawl: its pages' canonicals are noted too
+        # report --merge: the pages its own crawl audited (None outside that crawl), whose
+        # canonicals are noted too
+        self._crawled_on: list[str] | None = None
         self.config = config
         self.profile = profile or ScoringProfile.load()
         self.loaded = rules or load_rules(rules_dirs=config.rules_dirs, skip_broken=config.skip_broken_plugins)
@@ -255,7 +256,7 @@ class Audit:
             self._on_error(CrawlError(raw.url, "page-limit", f"{raw.url}: {note}", raw.response.status, raw.referrer))
         for url, fetch in worked.thumbnails:
             self._thumbnails.add(url, fetch)
-        if self._merging:
+        if self._crawled_on is not None:
             self._crawled_on.append(raw.url)
             self._note_canonical(raw.url, raw.final_url, worked.facts.canonical)
         record = compact_record(raw.url, raw.final_url, raw.response.status, worked.facts, source_path)
@@ -621,9 +622,10 @@ class Audit:
         """report --merge: note a page whose canonical may name another URL. Compared with the
         default parameters stripped only: stripping the session ids the shards found as well can
         make it name the page itself (other_canonicals), never the other way round."""
-        named = try_normalize(canonical, DEFAULT_STRIP_PARAMS) if canonical else None
+        if not canonical:
+            return
+        named = try_normalize(canonical, DEFAULT_STRIP_PARAMS)
         if named is not None and named not in (url, try_normalize(final_url or url, DEFAULT_STRIP_PARAMS)):
-            assert canonical is not None
             self.merged_canonicals[url] = (canonical, final_url)
 
     def _canonical_duplicates(self) -> None:
@@ -633,7 +635,8 @@ class Audit:
             return
         records = self.collected.records
         pages = ((r.url, r.final_url or r.url) for r in records if r.duplicate_of is None)
-        for url, page in canonical_duplicates(others, pages, self._crawled_on, self._is_page, self.merged_strip):
+        crawled_on = self._crawled_on or ()
+        for url, page in canonical_duplicates(others, pages, crawled_on, self._is_page, self.merged_strip):
             self._on_duplicate(url, page)
 
     def _is_page(self, url: str) -> bool:
@@ -701,7 +704,7 @@ class Audit:
 
     async def _crawl_on(self, crawler: Crawler) -> None:
         """The merge's crawl from the handed-over links (its pages join the merged ones)."""
-        self._merging = True
+        self._crawled_on = []
         self.pool.start()
         try:
             summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)
