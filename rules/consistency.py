@@ -375,16 +375,17 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
 def canonical_collapse(ctx: SiteContext) -> Outcome | None:
     """
     ## What it checks
-    Pages whose `<link rel="canonical">` names another audited page are duplicates of it. This
-    rule looks at how many of them there are: when most pages of the site (default: more than
-    half, and at least 3) declare the same page as their canonical, that is almost always a
-    template bug, not real duplication.
+    How many pages name one audited page as their canonical (`<link rel="canonical">`): when
+    most pages of the site (default: more than half, and at least 3) declare the same page as
+    their canonical, that is almost always a template bug, not real duplication. A page naming
+    a page with the same title is a duplicate of it (counted once in the score); one naming a
+    page with another title stays a page of its own, whose canonical `canonical-host` fails.
 
     ## Why it matters
     A canonical tells search engines and social platforms "this page is that page". When every
     post names the home page, shares of each post are attributed to the home page, previews show
-    the home page's title and image, and search drops the posts. smo-audit audits such pages
-    once, as duplicates, so without this rule the bug would only lower the page count.
+    the home page's title and image, and search drops the posts. This rule says it once for the
+    whole site, with the page they all name.
 
     ## Failing example
     ```html
@@ -408,19 +409,21 @@ def canonical_collapse(ctx: SiteContext) -> Outcome | None:
     - https://ogp.me/#metadata
     """
     canonical_dupes = [d for d in ctx.duplicates if d.status and d.facts.canonical]
-    if not canonical_dupes:
+    # pages naming an audited page with another title: a page of their own, naming it all the same
+    naming = [(d.url, d.duplicate_of or "") for d in canonical_dupes]
+    naming += [(p.url, p.canonical_of) for p in ctx.pages if p.canonical_of]
+    if not naming:
         return None
     counts: dict[str, int] = {}
-    for record in canonical_dupes:
-        assert record.duplicate_of is not None
-        counts[record.duplicate_of] = counts.get(record.duplicate_of, 0) + 1
+    for _url, named in naming:
+        counts[named] = counts.get(named, 0) + 1
     target, count = max(counts.items(), key=lambda item: item[1])
     total = len(ctx.pages) + len(canonical_dupes)
     if count >= ctx.options["min_pages"] and count / total > ctx.options["share"]:
-        examples = [d.url for d in canonical_dupes if d.duplicate_of == target][:5]
+        examples = [url for url, named in naming if named == target][:5]
         return failed(
             f"{count} of {total} pages name {target} as their canonical URL: platforms will treat them all as that page",
             *examples,
             data={"canonical": target, "pages": count, "total": total},
         )
-    return passed(f"{plural(len(canonical_dupes), 'canonical duplicate')}, none naming one page for most of the site")
+    return passed(f"{plural(len(naming), 'page')} naming another page as canonical, none naming one page for most of the site")

@@ -8,6 +8,7 @@ The CLI only wires options into `run_audit`; everything else happens here.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack
@@ -113,6 +114,9 @@ class _Collected:
     scored: list[tuple[Scored, ...]] = field(default_factory=list)  # per page, shared tuples
     errors: list[rm.CrawlError] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)  # page url -> position in records/scored/pages
+    # Per position, a hash of the page's <title> (8 bytes a page): a page whose canonical names
+    # another page is that page's duplicate only when their titles match (see Audit._on_duplicate).
+    titles: array[int] = field(default_factory=lambda: array("q"))
 
 
 ProgressCallback = Callable[[ProgressInfo], None]
@@ -204,6 +208,8 @@ class Audit:
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}
+        # audited page -> the pages named duplicates of it while it was still being audited
+        self._duplicates_waiting: dict[str, list[str]] = {}
         self._renderer: Renderer | None = None  # rendered mode: opened in run()
         self._settings = AuditSettings(mode="rendered" if config.render != "off" else "static", base_url=config.base_url,
                                        target=target.text, check_profiles=config.check_profiles,
@@ -317,7 +323,10 @@ class Audit:
         else:
             self.collected.pages.append(entry.page())
         self.collected.records.append(record)
+        self.collected.titles.append(hash(record.facts.title))
         self.collected.scored.append(values)
+        for duplicate in self._duplicates_waiting.pop(record.url, ()):
+            self._on_duplicate(duplicate, record.url)
         for finding in skips:  # the score explanation's "why is this category absent"
             kept = self._skips.setdefault(finding.category, [])
             if len(kept) < 3 and all(k.message != finding.message for k in kept):
@@ -336,13 +345,26 @@ class Audit:
         """The crawler found `url` to be another name of the audited page `duplicate_of`.
 
         A canonical duplicate was audited before its canonical was known: it stays in the report,
-        marked, and no longer counts towards the site score or the site rules. A redirect to an
+        marked, and no longer counts towards the site score or the site rules. Only when the two
+        pages have the same title, though: a canonical naming a page with another title (every
+        page's canonical set to the home page by a template bug, page 2 of a list naming page 1)
+        is a wrong canonical, not another name of that page. Marked a duplicate, such a page would
+        leave the score with everything wrong on it, and a site would score higher for the bug;
+        it stays a page of its own, and the canonical rules judge its canonical. A redirect to an
         audited page was never fetched twice: it is listed with no facts.
         """
-        target = self.collected.index.get(duplicate_of)
-        if target is not None and self.collected.records[target].duplicate_of == url:
+        collected = self.collected
+        target = collected.index.get(duplicate_of)
+        if target is not None and collected.records[target].duplicate_of == url:
             return  # the other page was already found to be this one's duplicate: keep one primary
-        position = self.collected.index.get(url)
+        position = collected.index.get(url)
+        if position is not None:
+            if target is None:  # still being audited (the crawler knows it by now): judged when added
+                self._duplicates_waiting.setdefault(duplicate_of, []).append(url)
+                return
+            if collected.titles[position] != collected.titles[target]:
+                collected.records.mark_canonical_of(position, duplicate_of)  # canonical-collapse counts it
+                return  # not the same page under another name (see above)
         public = self._published.text if self._published is not None else _same
         if position is not None:
             if self.spool is not None:
@@ -360,6 +382,7 @@ class Audit:
         else:
             self.collected.pages.append(page)
         self.collected.records.append(PageRecord(url, duplicate_of, 0, PageFacts(), None, duplicate_of))
+        self.collected.titles.append(hash(None))
         self.collected.scored.append(())
 
     # -- the run --------------------------------------------------------------------------------

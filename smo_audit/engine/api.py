@@ -240,6 +240,9 @@ class PageRecord:
     facts: PageFacts
     source_path: str | None = None
     duplicate_of: str | None = None
+    # The audited page this page's canonical names when it is not a duplicate of it (another title:
+    # a wrong canonical, e.g. a layout that writes the home page's URL into every page).
+    canonical_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

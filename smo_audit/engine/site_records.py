@@ -76,7 +76,7 @@ class SiteRecords(Sequence[PageRecord]):
             self._records.append(record)
             return
         self._records.append(PageRecord(record.url, record.final_url, record.status, self._slim(record.facts),
-                                        record.source_path, record.duplicate_of))
+                                        record.source_path, record.duplicate_of, record.canonical_of))
         self._pending.append(_tags(record.facts))
         if len(self._pending) == CHUNK:
             self._chunks.append(zlib.compress(marshal.dumps(self._pending), 1))
@@ -85,6 +85,10 @@ class SiteRecords(Sequence[PageRecord]):
     def mark_duplicate(self, position: int, duplicate_of: str) -> None:
         """The page at `position` turned out to be another name of `duplicate_of`."""
         self._records[position] = replace(self._records[position], duplicate_of=duplicate_of)
+
+    def mark_canonical_of(self, position: int, page: str) -> None:
+        """The page at `position` names the audited page `page` as its canonical, wrongly (another title)."""
+        self._records[position] = replace(self._records[position], canonical_of=page)
 
     def _slim(self, facts: PageFacts) -> PageFacts:
         slim = PageFacts(

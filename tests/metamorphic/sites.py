@@ -68,6 +68,11 @@ def _other_host(html: str) -> str:
     return re.sub(r'(<meta property="og:url" content="https://)', r"\1staging.", html)
 
 
+def _canonical_to_home(html: str) -> str:
+    """The template bug that writes the home page's URL into every page's canonical."""
+    return re.sub(r'(<link rel="canonical" href="https?://[^/"]+)/[^"]*"', r'\1/"', html)
+
+
 def _add_before_head_end(snippet: str) -> Callable[[str], str]:
     return lambda html: html.replace("</head>", snippet + "\n</head>", 1)
 
@@ -83,6 +88,7 @@ EDITS: dict[str, Callable[[str], str]] = {
     "empty-og-title": _empty("og:title"),
     "empty-og-description": _empty("og:description"),
     "og-url-other-host": _other_host,
+    "canonical-to-home": _canonical_to_home,
     "facebook-only-share-bar": _facebook_only,  # a partial share bar: better than none, worse than all
     "junk-empty-og-title": _add_before_head_end('<meta property="og:title" content="">'),
     "junk-staging-og-url": _add_before_head_end('<meta property="og:url" content="https://staging.example.net/">'),

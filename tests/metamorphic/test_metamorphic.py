@@ -46,7 +46,7 @@ def test_taking_any_feature_away_never_raises_a_score(auditor: Auditor, site: st
 
 
 @pytest.mark.parametrize("site", SITES)
-@pytest.mark.parametrize("edit", ["empty-og-title", "empty-og-description", "og-url-other-host"])
+@pytest.mark.parametrize("edit", ["empty-og-title", "empty-og-description", "og-url-other-host", "canonical-to-home"])
 def test_damaging_a_tag_on_every_page_lowers_the_score(auditor: Auditor, site: str, edit: str) -> None:
     full = Variant(site)
     damaged = Variant(site, edits=(edit,))
