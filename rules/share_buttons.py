@@ -243,7 +243,9 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     by a widget's markup (Shariff's `data-services`) count. A content page (`page_types`,
     default articles and products) without any share button covers none of them and fails: that
     is the page's gate of the share-buttons category, so adding even a partial share bar raises
-    its score. Other pages without share buttons are not judged.
+    its score. Other pages (a home page, a contact page) need no share buttons: they are not
+    judged without them, and with some they are credited for complete coverage and otherwise
+    skipped, so that one button there never scores below none.
 
     ## Why it matters
     A share bar without WhatsApp loses most mobile sharing in large parts of the world; one
@@ -297,6 +299,11 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
             covered.update(widget.networks)
     missing = [n for n in required if n not in covered]
     present = [n for n in required if n in covered]
+    if missing and not content:
+        # A page that needs no share buttons (a home page, a contact page) is not judged for
+        # offering some: one button there must not score below none.
+        return skipped(f"this {facts.page_type} page is not a content page: share buttons are credited here only when "
+                       f"they cover {_names(required)} (present: {_names(present) if present else 'none of them'})")
     if not missing:
         return passed(f"share buttons cover {_names(required)}", *sorted(covered))
     js_widgets = _live_js_widgets(facts.share_widgets)
