@@ -285,6 +285,11 @@ async ({targets, quiet, max, start, mark}) => {
     }
     return {left, top, right, bottom, width: right - left, height: bottom - top};
   };
+  // An element that is the containing block of fixed (and absolutely positioned) descendants
+  // without being positioned: transformed, filtered, with perspective, contained, or about to be.
+  const holds = (s) => s.transform !== 'none' || s.filter !== 'none' || s.perspective !== 'none'
+    || (s.backdropFilter && s.backdropFilter !== 'none')
+    || /paint|layout|strict|content/.test(s.contain || '') || /transform|filter|perspective/.test(s.willChange || '');
   const results = targets.map(({selector, href, n}) => {
     const el = pick(selector, href, n);
     if (!el || NOT_VISUAL.has(el.tagName)) return {found: false};
@@ -296,22 +301,31 @@ async ({targets, quiet, max, start, mark}) => {
     if (style.visibility !== 'visible') reasons.push('visibility:' + style.visibility);
     // `fixed`: position fixed or sticky (reported); `pinned`: fixed, placed against the viewport.
     let opacity = 1, fixed = false, pinned = false, clipped = false, scrollsX = false, scrollsY = false;
+    // Overflow clips and scrolls only what its containing-block chain passes through: a fixed box
+    // is held by the viewport, or by an ancestor that holds fixed boxes (`holds`); an absolutely
+    // positioned one by its nearest positioned (or holding) ancestor; either escapes an
+    // overflow-hiding ancestor below that one. `wanted`: what the next box of the chain must be
+    // ('any': the parent, as for in-flow boxes). Opacity, filters and clip-paths apply to the
+    // whole DOM subtree, so every ancestor still counts for them.
+    let wanted = 'any';
     for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
       const s = node === el ? style : getComputedStyle(node);
       opacity *= parseFloat(s.opacity || '1');
       if (s.filter && s.filter !== 'none' && /opacity\\(0(\\.0*)?%?\\)/.test(s.filter)) opacity = 0;
-      // A transformed (filtered, contained...) ancestor above a fixed element holds it: it then
-      // scrolls with the page instead of staying on the screen.
-      if (pinned && node !== el && (s.transform !== 'none' || s.filter !== 'none' || s.perspective !== 'none'
-          || /paint|layout|strict|content/.test(s.contain || '') || /transform|filter|perspective/.test(s.willChange || ''))) {
-        pinned = false;
-      }
+      if (displayed && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;
+      const boxless = s.display === 'contents';  // no box: neither positioned nor clipping
+      const onChain = node === el || wanted === 'any'
+        || (!boxless && (holds(s) || (wanted === 'absolute' && s.position !== 'static')));
+      if (!onChain) continue;
+      // A fixed box at the end of the chain stays on the screen; a holder above it makes it
+      // scroll with the page.
+      if (wanted === 'fixed' && node !== el) pinned = false;
       if (s.position === 'fixed') { fixed = true; pinned = true; }
       if (s.position === 'sticky') fixed = true;
-      if (displayed && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;
+      wanted = boxless || (s.position !== 'fixed' && s.position !== 'absolute') ? 'any' : s.position;
       // An ancestor's box clips the axes its overflow hides; a scroller's content can be scrolled
       // to. <html>'s overflow (and <body>'s when it propagates) is the viewport's, judged below.
-      if (node === el || !displayed || node === doc || (node === document.body && bodyPropagates)) continue;
+      if (node === el || !displayed || boxless || node === doc || (node === document.body && bodyPropagates)) continue;
       if (SCROLLS[s.overflowX] === true) scrollsX = true;
       if (SCROLLS[s.overflowY] === true) scrollsY = true;
       const clipsX = CLIPS[s.overflowX] === true, clipsY = CLIPS[s.overflowY] === true;

@@ -51,8 +51,9 @@ VISIBILITY_PAGES: dict[str, str] = {
     # past the right edge of a page that cannot scroll sideways (the body's overflow is the viewport's)
     "/no-side-scroll": page(f"<div class='share' style='position:absolute;left:3000px;top:10px'>{target()}</div>",
                             head="<style>body { overflow-x: hidden }</style>"),
-    # the same with <html> hiding too: the body's own box clips it
-    "/body-clips": page(f"<div class='share' style='position:absolute;left:3000px;top:10px'>{target()}</div>",
+    # the same in the body's flow with <html> hiding too: the body's own box clips it (an absolutely
+    # positioned bar would escape it: the body is not its containing block)
+    "/body-clips": page(f"<div class='share' style='margin-left:3000px'>{target()}</div>",
                         head="<style>html, body { overflow-x: hidden }</style>"),
     # a sticky bar further down the page, with nothing over it
     "/sticky-deep": page(f"{TALL}<div class='share' style='position:sticky;top:0'>{target()}</div>{TALL}"),
@@ -75,6 +76,16 @@ VISIBILITY_PAGES: dict[str, str] = {
     "/scroll-locked": page(f"{TALL}<div class='share'>{target()}</div>", head="<style>body { overflow: hidden }</style>"),
     # below its scroller's visible part: scrolled to, not clipped
     "/inner-scroller": page(f"<div style='height:300px;overflow:auto'>{TALL}<div class='share'>{target()}</div></div>"),
+    # -- a fixed or absolutely positioned box escapes an overflow-hiding ancestor below its
+    # containing block (a sticky bar inside a collapsed wrapper), not one at or above it
+    "/fixed-escapes-clip": page(f"<div style='height:0;overflow:hidden'>"
+                                f"<div class='share' style='position:fixed;bottom:0;left:0'>{target()}</div></div>"),
+    "/absolute-escapes-clip": page(f"<div style='position:relative'><div style='width:0;height:0;overflow:hidden'>"
+                                   f"{target(BUTTON + ';position:absolute;top:0;left:0')}</div></div>"),
+    "/absolute-clipped": page(f"<div style='position:relative;height:0;overflow:hidden'><div>"
+                              f"{target(BUTTON + ';position:absolute;top:10px;left:0')}</div></div>"),
+    "/fixed-held-clipped": page(f"<div style='height:0;overflow:hidden;transform:translateZ(0)'>"
+                                f"<div class='share' style='position:fixed;top:10px;left:0'>{target()}</div></div>"),
 }
 
 

@@ -183,3 +183,26 @@ def test_a_bar_hidden_on_phones_fails_only_on_mobile(report: Report) -> None:
     assert finding(report, "/mobile-hidden", "share-visible-mobile").status == "fail"
     # visible in one viewport: the static facts say visible
     assert page_at(report, "/mobile-hidden").facts.share_buttons[0].visible is True
+
+
+def measured(report: Report, path: str, viewport: str, selector: str) -> Any:
+    """The one button of `path` measured under `selector` in `viewport`."""
+    page = page_at(report, path)
+    assert page.render is not None and page.render.status == "rendered", page.render
+    found = [b for b in page.render.viewports[viewport].buttons if b.selector == selector]
+    assert len(found) == 1, page.render.viewports[viewport].buttons
+    return found[0]
+
+
+@pytest.mark.parametrize("path", ["/fixed-escapes-clip", "/absolute-escapes-clip"])
+def test_a_positioned_bar_escapes_a_clip_below_its_containing_block(report: Report, path: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, path, viewport)
+        assert b.visible and not b.clipped and b.in_first_viewport and not b.hidden_because, (viewport, b)
+
+
+@pytest.mark.parametrize("path", ["/absolute-clipped", "/fixed-held-clipped"])
+def test_a_positioned_bar_is_clipped_by_its_containing_block(report: Report, path: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, path, viewport)
+        assert not b.visible and b.hidden_because == ("clipped",), (viewport, b)
