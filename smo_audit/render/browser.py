@@ -51,6 +51,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from smo_audit.crawl.addresses import AddressRefused, check_addresses, resolve
 from smo_audit.crawl.models import RawResponse
+from smo_audit.extract.dom import MAX_ATTR
 from smo_audit.extract.facts import PageFacts
 from smo_audit.render.chromium import LAUNCH_ARGS, find_chromium, hermetic_env
 from smo_audit.render.facts import TAP_MINIMUM, TAP_RECOMMENDED, Box, ButtonView, ViewportView
@@ -349,14 +350,15 @@ class BrowserSession:
         facts = await extract(str(settled.get("html") or ""))
         start = settled.get("start")
         measured: dict[str, Any] = await page.evaluate(MEASURE_SCRIPT, {
-            "targets": _targets(facts), "quiet": quiet, "max": bound, "start": start, "mark": settled.get("mark")})
+            "targets": _targets(facts), "quiet": quiet, "max": bound, "start": start, "mark": settled.get("mark"),
+            "limit": MAX_ATTR})
         _same_document(measured, document, response.final_url, viewport)
         if measured.get("changed"):
             settled = await page.evaluate(SETTLE_SCRIPT, {"quiet": quiet, "max": bound, "start": start})
             _same_document(settled, document, response.final_url, viewport)
             facts = await extract(str(settled.get("html") or ""))
             measured = await page.evaluate(MEASURE_SCRIPT, {
-                "targets": _targets(facts), "quiet": 0, "max": bound, "start": start, "mark": None})
+                "targets": _targets(facts), "quiet": 0, "max": bound, "start": start, "mark": None, "limit": MAX_ATTR})
             _same_document(measured, document, response.final_url, viewport)
         for name, count in dict(measured.get("blocked") or {}).items():
             state.notes.append(f"{name}() called {count} time(s): ignored ({viewport.name})")

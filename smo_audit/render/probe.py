@@ -166,7 +166,7 @@ STOP_SCRIPT = """
 """
 
 MEASURE_SCRIPT = """
-async ({targets, quiet, max, start, mark}) => {
+async ({targets, quiet, max, start, mark, limit}) => {
   // Sent with the snapshot's targets while the page may still be changing: first the quiet wait
   // (the snapshot's extraction and this round trip happen during it), then, if the DOM changed
   // after the snapshot (`mark`; null: measure the DOM as it is), nothing is measured: the caller
@@ -186,15 +186,50 @@ async ({targets, quiet, max, start, mark}) => {
     if (classes.length) text += '.' + classes.slice(0, 3).join('.');
     return text.slice(0, 120);
   };
+  // Attribute values as the extractor keeps them (extract/dom.py): Python's `str.strip()` and
+  // `str.split()` whitespace, and its slices, which count code points, not UTF-16 units.
+  const SPACE = '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
+  const EDGES = new RegExp('^' + SPACE + '|' + SPACE + '$', 'g'), GAPS = new RegExp(SPACE);
+  const cut = (value, n) => value.length <= n ? value : Array.from(value).slice(0, n).join('');
+  // `limit`: the extractor's MAX_ATTR, which clips the hrefs it reports
+  const hrefOf = (e) => cut((e.getAttribute('href') || '').replace(EDGES, ''), limit);
+  // The selector the extractor gives an element: Anchor.selector (extract/facts.py) for <a>,
+  // _button_selector for <button>, the frame's for <iframe> and _marked_selector (share.py) for
+  // the rest, or (`marked`) for an <a>, <button> or <iframe> a catalogue signature matched. Its
+  // id, else its first three classes, else an attribute. `a:nth-of-type(...)` numbers a link among
+  // the page's links, which is not checked (it would take a walk of the document).
+  const selectorOf = (e, marked) => {
+    const tag = e.tagName.toLowerCase();
+    if (tag === 'iframe' && !marked) return 'iframe[src^="' + cut(e.getAttribute('src') || '', 80) + '"]';
+    const id = cut(e.getAttribute('id') || '', 128);
+    if (id) return tag + '#' + id;
+    const classes = (e.getAttribute('class') || '').replace(EDGES, '').split(GAPS).filter(Boolean).slice(0, 3);
+    if (classes.length) return tag + '.' + classes.join('.');
+    if (tag === 'a' && !marked) return hrefOf(e) ? 'a[href="' + cut(hrefOf(e), 120) + '"]' : 'a:nth-of-type';
+    if (tag === 'button' && !marked) {
+      const label = cut(cut(e.getAttribute('aria-label') || '', 200), 80);
+      return label ? 'button[aria-label="' + label + '"]' : 'button';
+    }
+    const type = cut(e.getAttribute('type') || '', limit);
+    return type ? tag + '[type="' + type + '"]' : tag;
+  };
+  const named = (e, selector, marked) => {
+    const own = selectorOf(e, marked);
+    return own === selector || (own === 'a:nth-of-type' && selector.startsWith('a:nth-of-type('));
+  };
+  // The `n`th element the extractor named `selector` with this href. A query for `a.fb` also
+  // finds `a.fb.m` (named so), which must not take the place of the `a.fb` after it.
   const pick = (selector, href, n) => {
     let found = [];
     try { found = Array.from(document.querySelectorAll(selector)); } catch (e) { found = []; }
     if (href) {
-      let same = found.filter((e) => e.getAttribute('href') === href);
-      if (!same.length) same = Array.from(document.querySelectorAll('[href]')).filter((e) => e.getAttribute('href') === href);
+      let same = found.filter((e) => hrefOf(e) === href);
+      // a selector that missed (an id CSS cannot parse, an href the query does not match as kept)
+      if (!same.length) same = Array.from(document.querySelectorAll('[href]')).filter((e) => hrefOf(e) === href);
       found = same;
     }
-    return found[n] || null;
+    const own = found.filter((e) => named(e, selector, false));
+    return (own.length ? own : found.filter((e) => named(e, selector, true)))[n] || null;
   };
   const nameOf = (el) => {
     const label = el.getAttribute('aria-label');

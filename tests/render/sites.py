@@ -86,6 +86,18 @@ VISIBILITY_PAGES: dict[str, str] = {
                               f"{target(BUTTON + ';position:absolute;top:10px;left:0')}</div></div>"),
     "/fixed-held-clipped": page(f"<div style='height:0;overflow:hidden;transform:translateZ(0)'>"
                                 f"<div class='share' style='position:fixed;top:10px;left:0'>{target()}</div></div>"),
+    # -- two buttons a selector query finds on the same first element: `a.fb` and `button` match
+    # the hidden `a.fb.m` and `button.share-fb` first
+    "/same-selector": page(
+        f"<a class='fb m' href='{SHARE}' style='{BUTTON};display:none'>Share on Facebook</a>"
+        f"<a class='fb' href='{SHARE}' style='{BUTTON}'>Share on Facebook</a>"
+        "<button class='share-fb' style='display:none' onclick=\"window.open('https://www.facebook.com/sharer/"
+        "sharer.php?u='+encodeURIComponent(location.href))\">Share on Facebook</button>"
+        f"<button style='{BUTTON}' onclick=\"window.open('https://twitter.com/intent/tweet?url='"
+        "+encodeURIComponent(location.href))\">Post on X</button>"),
+    # -- hrefs the extractor keeps stripped and clipped to 2,048 characters
+    "/href-spaces": page(f"<a id='target' href='  {SHARE}\n' style='{BUTTON}'>Share on Facebook</a>"),
+    "/href-long": page(f"<a id='target' href='{SHARE}&amp;t={'a' * 2100}' style='{BUTTON}'>Share on Facebook</a>"),
 }
 
 

@@ -206,3 +206,19 @@ def test_a_positioned_bar_is_clipped_by_its_containing_block(report: Report, pat
     for viewport in ("desktop", "mobile"):
         b = button(report, path, viewport)
         assert not b.visible and b.hidden_because == ("clipped",), (viewport, b)
+
+
+def test_buttons_a_selector_query_finds_on_one_element_are_each_measured_on_their_own(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        assert measured(report, "/same-selector", viewport, "a.fb.m").hidden_because == ("display:none",)
+        assert measured(report, "/same-selector", viewport, "a.fb").visible
+        assert measured(report, "/same-selector", viewport, "button.share-fb").hidden_because == ("display:none",)
+        named = measured(report, "/same-selector", viewport, "button")
+        assert named.visible and named.accessible_name == "Post on X", (viewport, named)
+
+
+@pytest.mark.parametrize("path", ["/href-spaces", "/href-long"])
+def test_a_link_is_found_by_its_href_as_the_extractor_keeps_it(report: Report, path: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, path, viewport)
+        assert b.found and b.visible, (viewport, b)
