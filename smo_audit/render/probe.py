@@ -300,22 +300,38 @@ async ({targets, quiet, max, start, mark, limit}) => {
     if (xs.concat(ys).some(Number.isNaN)) return false;
     return Math.max(...xs) - Math.min(...xs) < 1 || Math.max(...ys) - Math.min(...ys) < 1;
   };
+  // What shows of an element: its box, or for one with `display: contents`, which has none, the
+  // boxes of its contents (a Range over them, with the same two methods).
+  const shapeOf = (el, style) => {
+    if (style.display !== 'contents') return el;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return range;
+  };
   // The area a tap reaches: the element's box and those of the icons inside it (an inline <a>
-  // wrapping a 44 px <svg> has a line-high box of its own, the icon is what is tapped).
-  const tapArea = (el) => {
-    const box = el.getBoundingClientRect();
+  // wrapping a 44 px <svg> has a line-high box of its own, the icon is what is tapped). Only
+  // icons that touch the element's box count (one moved far away is not what is tapped there),
+  // and only what of them the element's own overflow leaves showing.
+  const tapArea = (el, style = getComputedStyle(el)) => {
+    const box = shapeOf(el, style).getBoundingClientRect();
     let {left, top, right, bottom} = box;
     let empty = box.width <= 0 || box.height <= 0;  // a box around floated icons: theirs alone
+    // overflow applies to boxes that hold blocks, not to inline or contents ones
+    const holdsOwn = style.display !== 'inline' && style.display !== 'contents';
+    const cutX = holdsOwn && style.overflowX !== 'visible', cutY = holdsOwn && style.overflowY !== 'visible';
     const icons = el.querySelectorAll('img, svg, picture, canvas');
     for (let i = 0; i < icons.length && i < 8; i++) {
       const r = icons[i].getBoundingClientRect();
-      if (r.width <= 0 || r.height <= 0) continue;
+      if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) continue;
+      const l = cutX ? Math.max(r.left, box.left) : r.left, rr = cutX ? Math.min(r.right, box.right) : r.right;
+      const t = cutY ? Math.max(r.top, box.top) : r.top, b = cutY ? Math.min(r.bottom, box.bottom) : r.bottom;
+      if (rr - l <= 0 || b - t <= 0) continue;
       if (empty) {
-        ({left, top, right, bottom} = r);
+        [left, top, right, bottom] = [l, t, rr, b];
         empty = false;
       } else {
-        left = Math.min(left, r.left); top = Math.min(top, r.top);
-        right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
+        left = Math.min(left, l); top = Math.min(top, t);
+        right = Math.max(right, rr); bottom = Math.max(bottom, b);
       }
     }
     return {left, top, right, bottom, width: right - left, height: bottom - top};
@@ -329,9 +345,13 @@ async ({targets, quiet, max, start, mark, limit}) => {
     const el = pick(selector, href, n);
     if (!el || NOT_VISUAL.has(el.tagName)) return {found: false};
     const style = getComputedStyle(el);
-    const rect = tapArea(el);
+    const rect = tapArea(el, style);
     const reasons = [];
-    const displayed = el.getClientRects().length > 0 && (el.checkVisibility ? el.checkVisibility() : true);
+    // checkVisibility() is false for an element without a box of its own (`display: contents`):
+    // asked of its nearest ancestor with one
+    let boxed = el;
+    while (boxed.parentElement && getComputedStyle(boxed).display === 'contents') boxed = boxed.parentElement;
+    const displayed = shapeOf(el, style).getClientRects().length > 0 && (boxed.checkVisibility ? boxed.checkVisibility() : true);
     if (!displayed) reasons.push('display:none');
     if (style.visibility !== 'visible') reasons.push('visibility:' + style.visibility);
     // `fixed`: position fixed or sticky (reported); `pinned`: fixed, placed against the viewport.
@@ -347,8 +367,8 @@ async ({targets, quiet, max, start, mark, limit}) => {
       const s = node === el ? style : getComputedStyle(node);
       opacity *= parseFloat(s.opacity || '1');
       if (s.filter && s.filter !== 'none' && /opacity\\(0(\\.0*)?%?\\)/.test(s.filter)) opacity = 0;
-      if (displayed && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;
       const boxless = s.display === 'contents';  // no box: neither positioned nor clipping
+      if (displayed && !boxless && s.clipPath && s.clipPath !== 'none' && clipsAway(s.clipPath, node.getBoundingClientRect())) clipped = true;
       const onChain = node === el || wanted === 'any'
         || (!boxless && (holds(s) || (wanted === 'absolute' && s.position !== 'static')));
       if (!onChain) continue;
@@ -400,7 +420,7 @@ async ({targets, quiet, max, start, mark, limit}) => {
     // dimming layer), unless the point fell between the lines of a wrapped link: its first line
     // is tried too.
     if (hit && !mine(hit) && hit.contains(r.el)) {
-      const line = r.el.getClientRects()[0];
+      const line = shapeOf(r.el, getComputedStyle(r.el)).getClientRects()[0];
       const again = line ? hitAt(line) : hit;
       if (again && mine(again)) hit = again;
     }

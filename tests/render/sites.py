@@ -95,9 +95,17 @@ VISIBILITY_PAGES: dict[str, str] = {
         "sharer.php?u='+encodeURIComponent(location.href))\">Share on Facebook</button>"
         f"<button style='{BUTTON}' onclick=\"window.open('https://twitter.com/intent/tweet?url='"
         "+encodeURIComponent(location.href))\">Post on X</button>"),
+    # -- a link whose own box is not generated: its contents' boxes are what shows
+    "/display-contents": page(f"<p>{target('display:contents')}</p>"),
     # -- hrefs the extractor keeps stripped and clipped to 2,048 characters
     "/href-spaces": page(f"<a id='target' href='  {SHARE}\n' style='{BUTTON}'>Share on Facebook</a>"),
     "/href-long": page(f"<a id='target' href='{SHARE}&amp;t={'a' * 2100}' style='{BUTTON}'>Share on Facebook</a>"),
+    # -- icons that are not part of the tap area: cut off by the link's own overflow, or far away
+    "/icon-clipped": page(target("display:inline-block;width:16px;height:16px;overflow:hidden",
+                                 inner="<svg width='44' height='44'><rect width='44' height='44'/></svg>")),
+    "/icon-far": page(target("display:inline-block;width:16px;height:16px;background:#36c",
+                             inner="<svg width='44' height='44' style='position:absolute;left:-2000px'>"
+                                   "<rect width='44' height='44'/></svg>")),
 }
 
 

@@ -217,8 +217,24 @@ def test_buttons_a_selector_query_finds_on_one_element_are_each_measured_on_thei
         assert named.visible and named.accessible_name == "Post on X", (viewport, named)
 
 
+def test_a_link_without_a_box_of_its_own_is_measured_by_its_contents(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/display-contents", viewport)
+        assert b.visible and b.displayed and b.in_first_viewport and not b.hidden_because, (viewport, b)
+        assert b.covered_by is None and b.accessible_name == "Share on Facebook", (viewport, b)
+        assert b.box is not None and b.box.width > 50 and b.box.height > 10, (viewport, b)
+
+
 @pytest.mark.parametrize("path", ["/href-spaces", "/href-long"])
 def test_a_link_is_found_by_its_href_as_the_extractor_keeps_it(report: Report, path: str) -> None:
     for viewport in ("desktop", "mobile"):
         b = button(report, path, viewport)
         assert b.found and b.visible, (viewport, b)
+
+
+@pytest.mark.parametrize("path", ["/icon-clipped", "/icon-far"])
+def test_icons_outside_the_links_box_do_not_widen_its_tap_area(report: Report, path: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, path, viewport)
+        assert b.visible and b.box is not None and (b.box.width, b.box.height) == (16, 16), (viewport, b)
+        assert not b.tap_ok, (viewport, b)
