@@ -363,6 +363,11 @@ async ({targets, quiet, max, start, mark, limit}) => {
     // ('any': the parent, as for in-flow boxes). Opacity, filters and clip-paths apply to the
     // whole DOM subtree, so every ancestor still counts for them.
     let wanted = 'any';
+    // `shown`: the part of the tap area its scrolling (and clipping) ancestors show at their
+    // current scroll; `scrollers`: those ancestors with their scroll positions, which the cover
+    // test below may move and puts back.
+    const shown = {left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom};
+    const scrollers = [];
     for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
       const s = node === el ? style : getComputedStyle(node);
       opacity *= parseFloat(s.opacity || '1');
@@ -381,11 +386,21 @@ async ({targets, quiet, max, start, mark, limit}) => {
       // An ancestor's box clips the axes its overflow hides; a scroller's content can be scrolled
       // to. <html>'s overflow (and <body>'s when it propagates) is the viewport's, judged below.
       if (node === el || !displayed || boxless || node === doc || (node === document.body && bodyPropagates)) continue;
+      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
       if (SCROLLS[s.overflowX] === true) scrollsX = true;
       if (SCROLLS[s.overflowY] === true) scrollsY = true;
+      const r = node.getBoundingClientRect();
+      scrollers.push([node, node.scrollLeft, node.scrollTop]);
+      // its scrollport: the padding box less the scrollbars
+      const portLeft = r.left + node.clientLeft, portTop = r.top + node.clientTop;
+      if (s.overflowX !== 'visible') {
+        shown.left = Math.max(shown.left, portLeft); shown.right = Math.min(shown.right, portLeft + node.clientWidth);
+      }
+      if (s.overflowY !== 'visible') {
+        shown.top = Math.max(shown.top, portTop); shown.bottom = Math.min(shown.bottom, portTop + node.clientHeight);
+      }
       const clipsX = CLIPS[s.overflowX] === true, clipsY = CLIPS[s.overflowY] === true;
       if (!clipsX && !clipsY) continue;
-      const r = node.getBoundingClientRect();
       const w = Math.min(rect.right, r.right) - Math.max(rect.left, r.left);
       const h = Math.min(rect.bottom, r.bottom) - Math.max(rect.top, r.top);
       if ((clipsX && w <= 0) || (clipsY && h <= 0)) clipped = true;
@@ -402,16 +417,27 @@ async ({targets, quiet, max, start, mark, limit}) => {
       : (x + rect.width <= 0 || y + rect.height <= 0 || (!scrollsX && x >= reachX) || (!scrollsY && y >= pageHeight)));
     if (offscreen) reasons.push('off-screen');
     const visible = reasons.length === 0;
-    const inFirst = visible && rect.right > 0 && rect.bottom > 0 && rect.left < vw && rect.top < vh;
+    // In the first screen: some of what its scrollers show of it is in the viewport (a button
+    // scrolled out of a sideways bar's view is not, until the visitor scrolls the bar).
+    const inFirst = visible && shown.right > Math.max(shown.left, 0) && shown.bottom > Math.max(shown.top, 0)
+      && shown.left < vw && shown.top < vh;
     return {found: true, el, visible, displayed, visibility: style.visibility, opacity, clipped, offscreen, fixed,
-            pinned, inFirst, box: displayed ? {x, y, width: rect.width, height: rect.height} : null,
+            pinned, inFirst, scrollers, box: displayed ? {x, y, width: rect.width, height: rect.height} : null,
             name: nameOf(el).slice(0, 200), reasons};
   });
   // Occlusion: what a tap at the button's centre would hit. Buttons in the first viewport are
-  // tested where the visitor first sees them; others once scrolled to the middle of the screen.
+  // tested where the visitor first sees them; others once scrolled to the middle of the screen
+  // (inner scrollers included). A fixed bar's button out of its scroller's view is first scrolled
+  // into it (by the least scrolling), the page left at its top. The scrollers are put back after
+  // each button, so that every one is tested on the page as it was first shown.
   for (const r of results) {
     if (!r.found || !r.visible) continue;
-    if (r.inFirst || r.pinned) window.scrollTo(0, 0); else r.el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+    if (r.inFirst || r.pinned) {
+      if (r.scrollers.length) r.el.scrollIntoView({block: 'nearest', inline: 'nearest', behavior: 'instant'});
+      window.scrollTo(0, 0);
+    } else {
+      r.el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+    }
     const hitAt = (box) => document.elementFromPoint(Math.min(Math.max(box.left + box.width / 2, 0), vw - 1),
                                                      Math.min(Math.max(box.top + box.height / 2, 0), vh - 1));
     const mine = (hit) => hit === r.el || r.el.contains(hit);
@@ -425,10 +451,11 @@ async ({targets, quiet, max, start, mark, limit}) => {
       if (again && mine(again)) hit = again;
     }
     r.coveredBy = (hit && !mine(hit)) ? describe(hit) : null;
+    for (const [node, left, top] of r.scrollers) { node.scrollLeft = left; node.scrollTop = top; }
   }
   window.scrollTo(0, 0);
   return {changed: false, blocked, pageHeight, scale, doc: performance.timeOrigin,
-          buttons: results.map((r) => { if (!r.found) return r; const {el, pinned, ...rest} = r; return rest; })};
+          buttons: results.map((r) => { if (!r.found) return r; const {el, pinned, scrollers, ...rest} = r; return rest; })};
 }
 """
 

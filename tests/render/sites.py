@@ -106,6 +106,13 @@ VISIBILITY_PAGES: dict[str, str] = {
     "/icon-far": page(target("display:inline-block;width:16px;height:16px;background:#36c",
                              inner="<svg width='44' height='44' style='position:absolute;left:-2000px'>"
                                    "<rect width='44' height='44'/></svg>")),
+    # -- a 200 px sideways share bar: the target is out of its view until scrolled; laid out
+    # last (`order`) but first in the document, so it is measured before `a#first`
+    "/scrolled-out": page(
+        "<div style='display:flex;width:200px;overflow-x:auto'>"
+        f"<a id='target' href='{SHARE}' style='order:2;flex:none;width:60px;height:44px;background:#3a3'>f</a>"
+        f"<a id='first' href='{X_SHARE}' style='order:1;flex:none;width:60px;height:44px;background:#333'>x</a>"
+        "<span style='order:1;flex:none;width:200px;height:44px'></span></div>"),
 }
 
 

@@ -238,3 +238,12 @@ def test_icons_outside_the_links_box_do_not_widen_its_tap_area(report: Report, p
         b = button(report, path, viewport)
         assert b.visible and b.box is not None and (b.box.width, b.box.height) == (16, 16), (viewport, b)
         assert not b.tap_ok, (viewport, b)
+
+
+def test_a_button_scrolled_out_of_an_inner_bar_is_not_in_the_first_screen(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/scrolled-out", viewport)
+        assert b.visible and not b.in_first_viewport and b.covered_by is None, (viewport, b)
+        # measured after the target scrolled the bar: the bar is put back for it
+        first = measured(report, "/scrolled-out", viewport, "a#first")
+        assert first.visible and first.in_first_viewport and first.covered_by is None, (viewport, first)
