@@ -270,6 +270,16 @@ async ({targets, quiet, max, start, mark, limit}) => {
   // Vertically, a page that cannot scroll is most often held still for a while (a consent dialog
   // locks the body's scrolling until it is answered), not for good: only sideways counts.
   const reachX = CLIPS[viewportStyle.overflowX] === true ? vw : pageWidth;
+  // A page whose scrolling runs right to left (`dir=rtl`) starts at its right edge and scrolls
+  // left: what lies left of the first screen, down to the lowest scrollX, is reached, what lies
+  // right of it is not. Asked of the browser, which sets the scroll origin and range (a phone's
+  // range is its layout width less the screen's, which innerWidth does not give).
+  window.scrollTo(-pageWidth, 0);
+  const leftmost = window.scrollX, rtl = leftmost < 0;
+  window.scrollTo(0, 0);
+  // the page's reachable width, in page coordinates at scroll 0: [startX, endX)
+  const sideways = CLIPS[viewportStyle.overflowX] !== true;  // the visitor can scroll sideways
+  const startX = rtl && sideways ? leftmost : 0, endX = rtl ? vw : reachX;
   const lengthOf = (token, reference) => {
     if (token === '0') return 0;
     if (/^-?[0-9.]+px$/.test(token)) return parseFloat(token);
@@ -414,7 +424,8 @@ async ({targets, quiet, max, start, mark, limit}) => {
     // viewport it is never seen, however far the visitor scrolls.
     const offscreen = displayed && rect.width > 0 && (pinned
       ? (rect.right <= 0 || rect.bottom <= 0 || rect.left >= vw || rect.top >= vh)
-      : (x + rect.width <= 0 || y + rect.height <= 0 || (!scrollsX && x >= reachX) || (!scrollsY && y >= pageHeight)));
+      : (y + rect.height <= 0 || (!scrollsY && y >= pageHeight)
+         || (rtl ? x >= endX || (!scrollsX && x + rect.width <= startX) : x + rect.width <= startX || (!scrollsX && x >= endX))));
     if (offscreen) reasons.push('off-screen');
     const visible = reasons.length === 0;
     // In the first screen: some of what its scrollers show of it is in the viewport (a button

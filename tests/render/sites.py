@@ -113,6 +113,10 @@ VISIBILITY_PAGES: dict[str, str] = {
         f"<a id='target' href='{SHARE}' style='order:2;flex:none;width:60px;height:44px;background:#3a3'>f</a>"
         f"<a id='first' href='{X_SHARE}' style='order:1;flex:none;width:60px;height:44px;background:#333'>x</a>"
         "<span style='order:1;flex:none;width:200px;height:44px'></span></div>"),
+    # -- a right-to-left page scrolls left: content past its left edge is reached, past its right not
+    "/rtl": page(f"{target(BUTTON + ';position:absolute;left:-600px;top:100px')}"
+                 f"<a id='right' href='{X_SHARE}' style='{BUTTON};position:absolute;left:3000px;top:100px'>X</a>"
+                 ).replace("<html lang='en'>", "<html lang='ar' dir='rtl'>"),
 }
 
 

@@ -247,3 +247,11 @@ def test_a_button_scrolled_out_of_an_inner_bar_is_not_in_the_first_screen(report
         # measured after the target scrolled the bar: the bar is put back for it
         first = measured(report, "/scrolled-out", viewport, "a#first")
         assert first.visible and first.in_first_viewport and first.covered_by is None, (viewport, first)
+
+
+def test_a_right_to_left_page_scrolls_to_its_left(report: Report) -> None:
+    for viewport in ("desktop", "mobile"):
+        b = button(report, "/rtl", viewport)
+        assert b.visible and not b.offscreen and b.box is not None and b.box.x == -600, (viewport, b)
+        right = measured(report, "/rtl", viewport, "a#right")
+        assert not right.visible and right.hidden_because == ("off-screen",), (viewport, right)
