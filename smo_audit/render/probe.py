@@ -231,22 +231,44 @@ async ({targets, quiet, max, start, mark, limit}) => {
     const own = found.filter((e) => named(e, selector, false));
     return (own.length ? own : found.filter((e) => named(e, selector, true)))[n] || null;
   };
+  // Content under aria-hidden="true" (inside the button) is not part of its name.
+  const unheard = (node, el) => { const h = node.closest('[aria-hidden="true"]'); return h !== null && h !== el && el.contains(h); };
+  // The text shown (innerText), less aria-hidden subtrees: innerText itself where there are none,
+  // else the same walk by hand, leaving out what innerText leaves out (display:none, text that is
+  // not visibility:visible) and those subtrees. Only the button's own subtree is walked.
+  const spoken = (node) => {
+    if (!node.querySelector('[aria-hidden="true"]')) return node.innerText || '';
+    const shows = getComputedStyle(node).visibility === 'visible';
+    let text = '';
+    for (const child of node.childNodes) {
+      if (child.nodeType === 3) { if (shows) text += child.data; continue; }
+      if (child.nodeType !== 1 || child.getAttribute('aria-hidden') === 'true') continue;
+      const display = getComputedStyle(child).display;
+      if (display === 'none') continue;
+      const gap = display.startsWith('inline') || display === 'contents' ? '' : ' ';  // blocks are lines apart
+      text += gap + spoken(child) + gap;
+    }
+    return text;
+  };
+  // The accessible name, as Chromium computes it in the cases share buttons have: aria-labelledby,
+  // aria-label, the text, an icon's name (img alt, a labelled icon, an svg <title>) outside
+  // aria-hidden content, title.
   const nameOf = (el) => {
-    const label = el.getAttribute('aria-label');
-    if (label && label.trim()) return label.trim();
     const by = el.getAttribute('aria-labelledby');
     if (by) {
       const text = by.split(/\\s+/).map((id) => { const r = document.getElementById(id); return r ? r.textContent : ''; }).join(' ').trim();
       if (text) return text;
     }
-    const text = (el.innerText || '').replace(/\\s+/g, ' ').trim();
+    const label = el.getAttribute('aria-label');
+    if (label && label.trim()) return label.trim();
+    const text = spoken(el).replace(/\\s+/g, ' ').trim();
     if (text) return text;
-    for (const img of el.querySelectorAll('img[alt]')) { if (img.alt.trim()) return img.alt.trim(); }
+    for (const img of el.querySelectorAll('img[alt]')) { if (img.alt.trim() && !unheard(img, el)) return img.alt.trim(); }
     for (const icon of el.querySelectorAll('[aria-label]')) {
       const label = icon.getAttribute('aria-label').trim();
-      if (label && !icon.closest('[aria-hidden="true"]')) return label;
+      if (label && !unheard(icon, el)) return label;
     }
-    for (const t of el.querySelectorAll('svg title')) { if (t.textContent.trim()) return t.textContent.trim(); }
+    for (const t of el.querySelectorAll('svg title')) { if (t.textContent.trim() && !unheard(t, el)) return t.textContent.trim(); }
     if (el.tagName === 'INPUT' && el.value) return el.value.trim();
     if (el.tagName === 'IFRAME' && el.title) return el.title.trim();
     const title = el.getAttribute('title');

@@ -117,6 +117,18 @@ VISIBILITY_PAGES: dict[str, str] = {
     "/rtl": page(f"{target(BUTTON + ';position:absolute;left:-600px;top:100px')}"
                  f"<a id='right' href='{X_SHARE}' style='{BUTTON};position:absolute;left:3000px;top:100px'>X</a>"
                  ).replace("<html lang='en'>", "<html lang='ar' dir='rtl'>"),
+    # -- accessible names as Chromium computes them: aria-hidden content is not part of the name,
+    # aria-labelledby wins over aria-label
+    "/names": page(
+        f"<a id='hidden-svg' href='{SHARE}'><svg aria-hidden='true' width='32' height='32'><title>X</title>"
+        "<rect width='32' height='32'/></svg></a>"
+        f"<a id='hidden-img' href='{SHARE}'><span aria-hidden='true'><img alt='X' width='32' height='32' "
+        "src='data:image/gif;base64,R0lGODlhAQABAAAAACw='></span></a>"
+        f"<a id='hidden-text' href='{SHARE}' title='Share (title)'><span aria-hidden='true'>X</span></a>"
+        f"<a id='mixed-text' href='{SHARE}'><span aria-hidden='true'>X</span> Share <span style='display:none'>"
+        "hidden</span>now</a>"
+        "<span id='lbl'>Share on LinkedIn (labelledby)</span>"
+        f"<a id='labelled' href='{SHARE}' aria-label='wrong' aria-labelledby='lbl'>in</a>"),
 }
 
 

@@ -255,3 +255,15 @@ def test_a_right_to_left_page_scrolls_to_its_left(report: Report) -> None:
         assert b.visible and not b.offscreen and b.box is not None and b.box.x == -600, (viewport, b)
         right = measured(report, "/rtl", viewport, "a#right")
         assert not right.visible and right.hidden_because == ("off-screen",), (viewport, right)
+
+
+@pytest.mark.parametrize(("selector", "name"), [
+    ("a#hidden-svg", ""),
+    ("a#hidden-img", ""),
+    ("a#hidden-text", "Share (title)"),
+    ("a#mixed-text", "Share now"),
+    ("a#labelled", "Share on LinkedIn (labelledby)"),
+])
+def test_the_accessible_name_leaves_out_aria_hidden_content(report: Report, selector: str, name: str) -> None:
+    for viewport in ("desktop", "mobile"):
+        assert measured(report, "/names", viewport, selector).accessible_name == name, viewport
