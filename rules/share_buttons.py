@@ -128,8 +128,9 @@ def _problem_codes(button: ShareButton) -> dict[str, str]:
 def share_buttons_present(ctx: SiteContext) -> Outcome | None:
     """
     ## What it checks
-    Every content page (by default articles and products, recognised from `og:type` and JSON-LD)
-    offers at least one way to share it: a share link, a share widget or a Web Share API button.
+    Every content page (by default articles and products, recognised from `og:type` and JSON-LD,
+    or from `article:*` tags when `og:type` is missing) offers at least one way to share it: a
+    share link, a share widget or a Web Share API button.
     Pages whose only share widget draws its buttons with JavaScript count as unknown, never as
     missing: in static mode, and in rendered mode when the rendered page shows none of them (the
     widget's script may have been refused by the audit's fetch policy).

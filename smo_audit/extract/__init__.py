@@ -98,7 +98,8 @@ def base_facts(doc: Document, final_url: str) -> PageFacts:
         json_ld_types=tuple(dict.fromkeys(types))[:32],
         same_as=tuple(dict.fromkeys(same_as))[:64],
         has_password_form=has_password,
-        page_type=_page_type(open_graph.get("og:type"), types, final_url, has_password),
+        page_type=_page_type(open_graph.get("og:type"), types, final_url, has_password,
+                             article_tags=any(key in _ARTICLE_TAGS for key in open_graph)),
         published_time=published,
         modified_time=modified,
     )
@@ -119,10 +120,21 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _page_type(og_type: str | None, types: list[str], url: str, has_password: bool) -> str:
+# Open Graph's article properties (https://ogp.me/#type_article): they belong to og:type article
+_ARTICLE_TAGS = frozenset(("article:published_time", "article:modified_time", "article:expiration_time",
+                           "article:author", "article:section", "article:tag"))
+
+
+def _page_type(og_type: str | None, types: list[str], url: str, has_password: bool, *,
+               article_tags: bool = False) -> str:
+    """What kind of page this is; articles and products are where share buttons are expected.
+
+    Without og:type, Open Graph's article properties (article:published_time, ...) still say
+    "article": taking og:type away from a post must not turn it into a page that needs no share
+    buttons, which would score it higher for having less."""
     lowered = {t.lower() for t in types}
     og = (og_type or "").lower()
-    if og == "article" or lowered & _ARTICLE_TYPES:
+    if og == "article" or lowered & _ARTICLE_TYPES or (not og and article_tags):
         return "article"
     if og.startswith("product") or lowered & _PRODUCT_TYPES:
         return "product"

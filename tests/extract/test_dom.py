@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -147,3 +148,17 @@ def test_meta_byte_offsets_find_every_quoted_key(parts: list[bytes]) -> None:
     expected = _quoted_keys(body)
     assert meta_byte_offsets(body, limit=10_000) == expected
     assert len(meta_byte_offsets(body)) == min(len(expected), 64)
+
+
+@pytest.mark.parametrize(("head", "path", "page_type"), [
+    ('<meta property="og:type" content="article">', "/p", "article"),
+    ('<meta property="article:published_time" content="2026-01-02">', "/p", "article"),  # og:type missing
+    ('<meta property="article:section" content="Recipes">', "/p", "article"),
+    ('<meta property="og:type" content="website"><meta property="article:tag" content="x">', "/p", "other"),
+    ('<meta property="og:type" content="product">', "/p", "product"),
+    ('<meta property="og:title" content="Home">', "/", "home"),
+    ('<meta property="og:title" content="A page">', "/p", "other"),
+])
+def test_page_type_from_og_type_json_ld_and_article_tags(head: str, path: str, page_type: str) -> None:
+    page = Extractor().extract_text(f"<html><head>{head}</head><body></body></html>", "https://example.com" + path)
+    assert page.facts.page_type == page_type

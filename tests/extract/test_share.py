@@ -33,6 +33,7 @@ from smo_audit.extract.share_catalogue import CatalogueError, build, share_catal
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 SHARE = ROOT / "share"
 P = "https://www.brew.example/blog/cold-brew/"
+HOME = "https://www.brew.example/"
 PAGE = "{page}"
 
 
@@ -150,6 +151,8 @@ EXPECTED: dict[str, list[tuple[str, str | None]]] = {
     # a "Share" button whose script the page does not show: no evidence it shares to a network
     "pages/web-share-external.html": [],
     "pages/coverage-partial.html": [("facebook", P), ("x", P)],
+    "pages/home-one-button.html": [("facebook", HOME)],
+    "pages/home-full-bar.html": [("facebook", HOME), ("x", HOME), ("linkedin", HOME), ("whatsapp", HOME), ("email", HOME)],
     "pages/coverage-none.html": [("reddit", P), ("hackernews", P)],
     "pages/coverage-pinterest.html": [("facebook", P), ("x", P), ("linkedin", P), ("whatsapp", P), ("email", P)],
     "pages/coverage-pinterest-ok.html": [("facebook", P), ("x", P), ("linkedin", P), ("whatsapp", P), ("email", P),

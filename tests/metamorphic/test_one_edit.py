@@ -1,0 +1,81 @@
+"""One edit to one page of the blog fixture site, and the score's direction: the worse version never
+scores above the better one, site and page. Each pair is a counterexample a review found (the
+site score rose when the site got worse, or fell when it got better); audited for real, as a folder
+over loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from smo_audit.cli import app
+
+BLOG = Path(__file__).resolve().parents[2] / "fixtures" / "metamorphic" / "blog"
+Edit = Callable[[str], str]
+
+
+def _drop(pattern: str) -> Edit:
+    return lambda html: re.sub(pattern, "", html, flags=re.DOTALL)
+
+
+def _then(*edits: Edit) -> Edit:
+    def edit(html: str) -> str:
+        for one in edits:
+            html = one(html)
+        return html
+    return edit
+
+
+NO_SHARE_BAR = _drop(r'<nav class="share"[^>]*>.*?</nav>\n?')
+NO_JSON_LD = _drop(r'<script type="application/ld\+json">.*?</script>\n?')
+NO_OG_TYPE = _drop(r'<meta property="og:type"[^>]*>\n?')
+
+
+def one_facebook_button(html: str) -> str:
+    return html.replace("</main>", '<p><a href="https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2F'
+                        'blog.example%2F" target="_blank" rel="noopener">Share on Facebook</a></p>\n</main>', 1)
+
+
+# (page edited, the worse version, the better version)
+CASES: dict[str, tuple[str, Edit, Edit]] = {
+    # og:type decided "article", and an article without share buttons fails share-coverage:
+    # without og:type the post became a page that needs none (90.9 -> 99.9)
+    "og:type removed from a post without share buttons": (
+        "posts/cold-brew.html", _then(NO_SHARE_BAR, NO_JSON_LD, NO_OG_TYPE), _then(NO_SHARE_BAR, NO_JSON_LD)),
+    # one working share button on the home page warned for the networks it misses (100 -> 97.7)
+    "one share button on the home page": ("index.html", lambda html: html, one_facebook_button),
+}
+
+
+def _audit(tmp_path: Path, name: str, page: str, edit: Edit) -> dict[str, Any]:
+    root = tmp_path / name
+    shutil.copytree(BLOG, root)
+    target = root / page
+    target.write_text(edit(target.read_text(encoding="utf-8")), encoding="utf-8")
+    result = CliRunner().invoke(app, ["audit", str(root), "--format", "json", "--quiet", "--workers", "0"])
+    assert result.exit_code in (0, 1), result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def _page_score(report: dict[str, Any], page: str) -> float:
+    path = "/" if page == "index.html" else "/" + page
+    score: float = next(p["score"] for p in report["pages"] if p["url"].endswith(path) and not p["duplicate_of"])
+    return score
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_worse_version_never_scores_above_the_better(tmp_path: Path, case: str) -> None:
+    page, worse_edit, better_edit = CASES[case]
+    worse = _audit(tmp_path, "worse", page, worse_edit)
+    better = _audit(tmp_path, "better", page, better_edit)
+    assert worse["score"] <= better["score"], (worse["score"], better["score"])
+    assert _page_score(worse, page) <= _page_score(better, page)
