@@ -95,15 +95,25 @@ _SCRIPT_TOKEN = re.compile(r"<!--(?:-*+>)?|-->|<(/?)script[\t\n\f\r />]", re.IGN
 
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                    "wbr", "param", "keygen", "basefont", "bgsound", "frame", "image"})
-# Closed implicitly by their siblings or parents: left out of the stack (they do not pile up).
-_IMPLIED_END = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
-                          "rb", "rt", "rp", "rtc", "colgroup", "caption", "html", "head", "body", "frameset"})
+# Closed implicitly by their siblings or parents: left out of the stack. They pile up only a few
+# deep between two elements that are counted: a table's tbody > tr > td (or a caption), then in
+# the cell a p (a p closes the p open in its scope), an optgroup and an option (each closes an
+# option that is the current node): at most 6 below a counted one.
+# Counted instead, as they can nest without end: li, dd and dt, which close a sibling only when
+# no other special element is open above it (`<li><dd><li><dd>...` nests), kept on the stack with
+# that rule (_LIST_ITEMS); and ruby's rb, rt, rp and rtc, which close each other only inside a
+# <ruby> (`<rb><rb>...` nests: their siblings inside a ruby are over-counted until </ruby>).
+_IMPLIED_END = frozenset({"p", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
+                          "colgroup", "caption", "html", "head", "body", "frameset"})
+# A list item start tag closes the open item of its family, unless a special element other than
+# address, div or p is open above it (the HTML standard's "li" and "dd, dt" start tag steps).
+_LIST_ITEMS = {"li": ("li",), "dd": ("dd", "dt"), "dt": ("dd", "dt")}
 # An end tag such as </span> is ignored when one of these is open above its element.
 _SPECIAL = frozenset({
     "address", "applet", "article", "aside", "blockquote", "button", "center", "details", "dialog", "dir", "div",
     "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
     "hgroup", "listing", "main", "marquee", "menu", "nav", "noscript", "object", "ol", "pre", "search", "section",
-    "select", "summary", "table", "template", "ul", "plaintext",
+    "select", "summary", "table", "template", "ul", "plaintext", "li", "dd", "dt",
 })
 # A block end tag such as </div> is ignored when one of these is open above its element.
 _SCOPE = frozenset({"applet", "marquee", "object", "table", "template"})
@@ -219,6 +229,23 @@ class _Tree:
         return self.push(name, frame=name if name in ("svg", "math") else None)
 
 
+def _close_list_item(tree: _Tree, family: tuple[str, ...]) -> None:
+    """Before an li (dd, dt) opens: close the open one of its family, unless a special element other
+    than address, div or p is open above it. Looks only at the special elements above that item, and
+    the ones it passes are popped with it, so the scan stays linear over a page."""
+    item = max((tree.where[name][-1] for name in family if tree.where.get(name)), default=-1)
+    if item < 0:
+        return
+    stack, special = tree.stack, tree.special
+    for index in range(len(special) - 1, -1, -1):
+        at = special[index]
+        if at <= item:
+            break
+        if stack[at] not in ("address", "div"):
+            return  # another special element above it: the new item nests
+    tree.pop_to(item)
+
+
 def dom_cut(text: str, *, max_depth: int = MAX_DOM_DEPTH, max_elements: int = MAX_ELEMENTS) -> DomCut:
     """Find the offset past which parsing `text` would exceed the depth or element caps."""
     tags = text.count("<")
@@ -272,6 +299,9 @@ def dom_cut(text: str, *, max_depth: int = MAX_DOM_DEPTH, max_elements: int = MA
                 depth = -1
             if depth < 0:
                 if kind is None:  # an element that nests (tree.push, inlined: most tags come here)
+                    family = _LIST_ITEMS.get(name)
+                    if family is not None:
+                        _close_list_item(tree, family)
                     depth = len(stack)
                     stack.append(name)
                     positions = where.get(name)
