@@ -41,7 +41,7 @@ from smo_audit.engine.records import compact_record
 from smo_audit.engine.registry import BUILTIN_SOURCE, LoadedRules, load_rules
 from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
-from smo_audit.engine.scoring import BROKEN_PAGE_KINDS, Scored, ScoringProfile, SiteScorer
+from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer, broken_page
 from smo_audit.engine.site_records import SiteRecords
 from smo_audit.errors import TargetError
 from smo_audit.extract import Extractor
@@ -796,7 +796,7 @@ class Audit:
                 alike[id(values)] = (values, 1 if known is None else known[1] + 1)
         for values, count in alike.values():
             scorer.add(values, count)
-        scorer.add_broken(len({error.url for error in self.collected.errors if error.kind in BROKEN_PAGE_KINDS}))
+        scorer.add_broken(len({error.url for error in self.collected.errors if broken_page(error.kind, error.url)}))
         scorer.add_site(scored(self.site_findings, self.rule_set.weights))
         result = scorer.result()
         score = result.score

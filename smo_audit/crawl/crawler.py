@@ -67,6 +67,7 @@ from smo_audit.crawl.urls import (
     ScopeChecker,
     compile_globs,
     looks_like_asset,
+    names_html_page,
     origin,
     repeating_path,
     site_key,
@@ -503,8 +504,8 @@ class Crawler:
             if item.via is not None:
                 response = replace(response, url=item.url)
         except FetchFailure as failure:
-            if failure.kind == "not-html" and not item.explicit:
-                self._non_html += 1
+            if failure.kind == "not-html" and not item.explicit and not names_html_page(item.url):
+                self._non_html += 1  # a linked PDF, image or download: not a page, not an error
                 if self._handover is not None:
                     self._handover.fetched_without_page(item.url)
                 return

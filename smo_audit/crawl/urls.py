@@ -310,3 +310,15 @@ def looks_like_asset(path: str) -> bool:
     last = path.rsplit("/", 1)[-1]
     dot = last.rfind(".")
     return dot > 0 and last[dot + 1 :].lower() in NON_PAGE_EXTENSIONS
+
+
+PAGE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})
+
+
+def names_html_page(url: str) -> bool:
+    """True when the URL's path ends in a file name that says "HTML page" (`/about.html`): served
+    as anything else, the page is broken for visitors (the browser downloads it) and crawlers."""
+    path = urlsplit(url).path if "://" in url else url
+    last = path.rsplit("/", 1)[-1]
+    dot = last.rfind(".")
+    return dot > 0 and last[dot + 1 :].lower() in PAGE_EXTENSIONS

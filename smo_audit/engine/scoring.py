@@ -6,8 +6,8 @@
     page score       = sum(W_cat * category) / sum(W_cat)          over categories with scored rules
     site score       = mean over pages of the page score, where each page also counts the site-wide
                        findings (robots.txt, feeds, consistency across pages): they affect every page;
-                       a page the site failed to deliver (HTTP 4xx/5xx, timeout, a redirect loop:
-                       BROKEN_PAGE_KINDS in errors[]) counts as a page scoring 0, so a page that
+                       a page the site failed to deliver (HTTP 4xx/5xx, timeout, a redirect loop, an
+                       .html URL served as a download: broken_page()) counts as a page scoring 0, so a page that
                        breaks never raises the site score by leaving the mean
 
 Hygiene rules ([penalties] in rules/scoring.toml: tags inside <head>, no conflicting duplicates, no
@@ -33,11 +33,24 @@ from typing import Any
 SCORED = ("pass", "warn", "fail")
 # errors[] kinds of a page URL the site failed to deliver: such a page scores 0 in the site mean
 # (the fetcher's failure kinds, crawl/fetcher.py, but those that are not the site's: not-html,
-# invalid-url, private-address; a URL in errors[] counts once, a redirect onto a broken page too)
+# invalid-url, private-address; a URL in errors[] counts once, a redirect onto a broken page too;
+# broken_page() adds the not-html URLs named like pages)
 BROKEN_PAGE_KINDS = frozenset((
     "http-status", "timeout", "dns", "tls", "connect", "protocol", "network", "too-large", "decoding",
     "redirect-loop", "too-many-redirects", "bad-redirect",
 ))
+
+
+def broken_page(kind: str, url: str) -> bool:
+    """Whether an errors[] entry is a page the site failed to deliver: a BROKEN_PAGE_KINDS kind, or
+    a URL named like an HTML page (`/about.html`) served as something else (a download: not-html)."""
+    if kind in BROKEN_PAGE_KINDS:
+        return True
+    if kind != "not-html":
+        return False
+    from smo_audit.crawl.urls import names_html_page
+
+    return names_html_page(url)
 
 
 @dataclass(frozen=True)
