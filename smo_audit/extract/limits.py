@@ -108,6 +108,7 @@ _IMPLIED_END = frozenset({"p", "option", "optgroup", "tr", "td", "th", "tbody", 
 # A list item start tag closes the open item of its family, unless a special element other than
 # address, div or p is open above it (the HTML standard's "li" and "dd, dt" start tag steps).
 _LIST_ITEMS = {"li": ("li",), "dd": ("dd", "dt"), "dt": ("dd", "dt")}
+_NOT_BLOCKING = frozenset(("address", "div"))  # special elements a list item's closing looks past
 # An end tag such as </span> is ignored when one of these is open above its element.
 _SPECIAL = frozenset({
     "address", "applet", "article", "aside", "blockquote", "button", "center", "details", "dialog", "dir", "div",
@@ -162,12 +163,13 @@ _KIND = {**dict.fromkeys(_VOID | _IMPLIED_END, _LEAF), "script": _SCRIPT, **dict
 class _Tree:
     """The open-element stack as the tree builder would keep it, for the elements that nest."""
 
-    __slots__ = ("frames", "scope", "special", "stack", "where")
+    __slots__ = ("blockers", "frames", "scope", "special", "stack", "where")
 
     def __init__(self) -> None:
         self.stack: list[str] = []
         self.where: dict[str, list[int]] = {}  # name -> its positions in the stack, lowest first
         self.special: list[int] = []  # positions of special elements (see _SPECIAL), lowest first
+        self.blockers: list[int] = []  # the special ones but address and div (see _close_list_item)
         self.scope: list[int] = []  # positions of scope boundaries
         self.frames: list[tuple[int, str]] = []  # (position, "svg" | "math" | "html"): namespace changes
 
@@ -182,6 +184,8 @@ class _Tree:
             positions.append(at)
         if special:
             self.special.append(at)
+            if name not in _NOT_BLOCKING:
+                self.blockers.append(at)
         if scope:
             self.scope.append(at)
         if frame is not None:
@@ -191,11 +195,14 @@ class _Tree:
     def pop_to(self, at: int) -> None:
         """Close the element at stack position `at` and everything above it."""
         stack, where, special, scope, frames = self.stack, self.where, self.special, self.scope, self.frames
+        blockers = self.blockers
         while len(stack) > at:
             where[stack.pop()].pop()
             top = len(stack)
             if special and special[-1] == top:
                 special.pop()
+            if blockers and blockers[-1] == top:
+                blockers.pop()
             if scope and scope[-1] == top:
                 scope.pop()
             if frames and frames[-1][0] == top:
@@ -212,6 +219,8 @@ class _Tree:
             self.pop_to(at)  # foreign content: closes the nearest element of that name
         elif self.scope and self.scope[-1] > at:
             return  # not in scope (an open table, object, template ... between)
+        elif name == "li" and any(self.where.get(bound) and self.where[bound][-1] > at for bound in ("ul", "ol")):
+            return  # </li> reaches an li only in list item scope: a list open above it stops it
         elif name in _SPECIAL or not (self.special and self.special[-1] > at):
             self.pop_to(at)
         # else: ignored (</span> above an open <div>); a misnested </b> is not undone either
@@ -231,18 +240,10 @@ class _Tree:
 
 def _close_list_item(tree: _Tree, family: tuple[str, ...]) -> None:
     """Before an li (dd, dt) opens: close the open one of its family, unless a special element other
-    than address, div or p is open above it. Looks only at the special elements above that item, and
-    the ones it passes are popped with it, so the scan stays linear over a page."""
+    than address, div or p is open above it (the last of `tree.blockers`: one look, not a walk)."""
     item = max((tree.where[name][-1] for name in family if tree.where.get(name)), default=-1)
-    if item < 0:
-        return
-    stack, special = tree.stack, tree.special
-    for index in range(len(special) - 1, -1, -1):
-        at = special[index]
-        if at <= item:
-            break
-        if stack[at] not in ("address", "div"):
-            return  # another special element above it: the new item nests
+    if item < 0 or (tree.blockers and tree.blockers[-1] > item):
+        return  # none open, or another special element above it: the new item nests
     tree.pop_to(item)
 
 
@@ -255,6 +256,7 @@ def dom_cut(text: str, *, max_depth: int = MAX_DOM_DEPTH, max_elements: int = MA
         return DomCut(None)
     tree = _Tree()
     stack, where, special, scope, frames = tree.stack, tree.where, tree.special, tree.scope, tree.frames
+    blockers = tree.blockers
     kinds = _KIND
     elements = 0
     position = 0
@@ -277,6 +279,8 @@ def dom_cut(text: str, *, max_depth: int = MAX_DOM_DEPTH, max_elements: int = MA
                     positions.pop()
                     if special and special[-1] == at:
                         special.pop()
+                    if blockers and blockers[-1] == at:
+                        blockers.pop()
                     if scope and scope[-1] == at:
                         scope.pop()
                     continue
@@ -311,6 +315,8 @@ def dom_cut(text: str, *, max_depth: int = MAX_DOM_DEPTH, max_elements: int = MA
                         positions.append(depth)
                     if name in _SPECIAL:
                         special.append(depth)
+                        if name not in _NOT_BLOCKING:
+                            blockers.append(depth)
                         if name in _SCOPE:
                             scope.append(depth)
                     depth += 1
