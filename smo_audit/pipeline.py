@@ -114,9 +114,9 @@ class _Collected:
     scored: list[tuple[Scored, ...]] = field(default_factory=list)  # per page, shared tuples
     errors: list[rm.CrawlError] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)  # page url -> position in records/scored/pages
-    # Per position, a hash of the page's <title> (8 bytes a page): a page whose canonical names
-    # another page is that page's duplicate only when their titles match (see Audit._on_duplicate).
-    titles: array[int] = field(default_factory=lambda: array("q"))
+    # Per position, a hash of what the page shows when shared (`_likeness`, 8 bytes a page): a page
+    # whose canonical names another page is its duplicate only when they match (Audit._on_duplicate).
+    likeness: array[int] = field(default_factory=lambda: array("q"))
 
 
 ProgressCallback = Callable[[ProgressInfo], None]
@@ -323,7 +323,7 @@ class Audit:
         else:
             self.collected.pages.append(entry.page())
         self.collected.records.append(record)
-        self.collected.titles.append(hash(record.facts.title))
+        self.collected.likeness.append(hash(_likeness(record.facts)))
         self.collected.scored.append(values)
         for duplicate in self._duplicates_waiting.pop(record.url, ()):
             self._on_duplicate(duplicate, record.url)
@@ -346,7 +346,8 @@ class Audit:
 
         A canonical duplicate was audited before its canonical was known: it stays in the report,
         marked, and no longer counts towards the site score or the site rules. Only when the two
-        pages have the same title, though: a canonical naming a page with another title (every
+        pages would be shared alike, though (`_likeness`: the same og:title, og:description and
+        og:image, or the same title on pages without them): a canonical naming another page (every
         page's canonical set to the home page by a template bug, page 2 of a list naming page 1)
         is a wrong canonical, not another name of that page. Marked a duplicate, such a page would
         leave the score with everything wrong on it, and a site would score higher for the bug;
@@ -362,7 +363,7 @@ class Audit:
             if target is None:  # still being audited (the crawler knows it by now): judged when added
                 self._duplicates_waiting.setdefault(duplicate_of, []).append(url)
                 return
-            if collected.titles[position] != collected.titles[target]:
+            if collected.likeness[position] != collected.likeness[target]:
                 collected.records.mark_canonical_of(position, duplicate_of)  # canonical-collapse counts it
                 return  # not the same page under another name (see above)
         public = self._published.text if self._published is not None else _same
@@ -382,7 +383,7 @@ class Audit:
         else:
             self.collected.pages.append(page)
         self.collected.records.append(PageRecord(url, duplicate_of, 0, PageFacts(), None, duplicate_of))
-        self.collected.titles.append(hash(None))
+        self.collected.likeness.append(hash(_likeness(PageFacts())))
         self.collected.scored.append(())
 
     # -- the run --------------------------------------------------------------------------------
@@ -873,6 +874,15 @@ def production_to_local(base_url: str, served_url: str) -> Callable[[str], str]:
         return url
 
     return rewrite
+
+
+def _likeness(facts: PageFacts) -> tuple[str | None, ...]:
+    """What a page shows when shared: its og:title, og:description and og:image, or its title when it
+    has none of them. Another name of a page (a print view, a tracking URL) shows the same; a page
+    that only names another as canonical (wrongly) does not, even on a site with one title."""
+    tags = facts.open_graph
+    preview = (tags.get("og:title"), tags.get("og:description"), tags.get("og:image"))
+    return preview if any(preview) else (facts.title,)
 
 
 def _page_facts(facts: rm.Facts, *, has_password_form: bool, is_account_page: bool) -> PageFacts:

@@ -186,10 +186,24 @@ class _Item:
 _Step = HandedLink | tuple[str, HandedRedirect]  # report --merge: a link, or (URL, redirect) to go on with
 
 
+# Served as XML, an .html page is still shown by browsers (XHTML): not a broken page.
+_XML_TYPES = frozenset(("application/xml", "text/xml", "application/xhtml+xml"))
+
+
+def _page_served_otherwise(url: str, failure: FetchFailure) -> bool:
+    """A link to a URL named like a page (`/about.html`) that ended, after any redirects, at a URL
+    named like a page served as something browsers do not show as one (a download): a broken
+    page, reported. A link that redirects to a PDF, or any other document, is no page."""
+    final = failure.final_url or url
+    return names_html_page(url) and names_html_page(final) and failure.content_type not in _XML_TYPES
+
+
 @dataclass(slots=True)
 class _Audited:
     url: str  # RawPage.url of the page handed to on_page
     self_canonical: bool = True
+    # its canonical is known (the pipeline is done with it): until then a page naming it waits
+    canonical_known: bool = False
 
 
 @dataclass(slots=True)
@@ -296,7 +310,8 @@ class Crawler:
         self._reached_elsewhere = resume.fetched
         for final, url in resume.audited.items():
             final = try_normalize(final, strip) or final
-            self._audited.setdefault(final, _Audited(url, self_canonical=url not in resume.other_canonical))
+            self._audited.setdefault(final, _Audited(url, self_canonical=url not in resume.other_canonical,
+                                                     canonical_known=True))
         for url in resume.fetched:
             self._seen.add(try_normalize(url, strip) or url)
 
@@ -504,7 +519,7 @@ class Crawler:
             if item.via is not None:
                 response = replace(response, url=item.url)
         except FetchFailure as failure:
-            if failure.kind == "not-html" and not item.explicit and not names_html_page(item.url):
+            if failure.kind == "not-html" and not item.explicit and not _page_served_otherwise(item.url, failure):
                 self._non_html += 1  # a linked PDF, image or download: not a page, not an error
                 if self._handover is not None:
                     self._handover.fetched_without_page(item.url)
@@ -687,6 +702,7 @@ class Crawler:
 
     def _canonical(self, item: _Item, final: str, entry: _Audited, canonical: str | None) -> None:
         url = item.url
+        entry.canonical_known = True
         waiting = [*self._pending_canonical.pop(final, ()), *self._pending_canonical.pop(url, ())]
         if canonical and self._rewrite is not None:
             canonical = self._rewrite(canonical)
@@ -702,10 +718,12 @@ class Crawler:
         if not self._scope(canon):
             return
         target = self._audited.get(canon)
-        if target is not None:
+        if target is not None and target.canonical_known:
             if target.self_canonical:
                 self._duplicate(url, target.url)
             return
+        # Not audited yet, or still in the pipeline (whether it names yet another page, making a
+        # chain, is not known before that): decided when its canonical is.
         self._pending_canonical.setdefault(canon, []).append(url)
         if canon not in self._seen:
             # Queued like a link of this page, at the same depth: it is the page's other name.

@@ -422,12 +422,14 @@ class Fetcher:
                 content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
                 if options.html_only and status < 400 and not is_html_type(content_type):
                     raise FetchFailure(
-                        url, "not-html", f"{current} is {content_type}, not an HTML page", status
+                        url, "not-html", f"{current} is {content_type}, not an HTML page", status,
+                        final_url=current, content_type=content_type,
                     )
                 body = await self._read_body(response, current, options.limit, options.truncate)
                 if options.html_only and status < 400 and not content_type and not looks_like_html(body):
                     raise FetchFailure(
-                        url, "not-html", f"{current} has no Content-Type and does not look like HTML", status
+                        url, "not-html", f"{current} has no Content-Type and does not look like HTML", status,
+                        final_url=current, content_type="",
                     )
                 return RawResponse(
                     url=url,

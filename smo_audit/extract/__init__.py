@@ -130,11 +130,12 @@ def _page_type(og_type: str | None, types: list[str], url: str, has_password: bo
     """What kind of page this is; articles and products are where share buttons are expected.
 
     Without og:type, Open Graph's article properties (article:published_time, ...) still say
-    "article": taking og:type away from a post must not turn it into a page that needs no share
-    buttons, which would score it higher for having less."""
+    "article" on any page but the home page: taking og:type away from a post must not turn it into
+    a page that needs no share buttons, which would score it higher for having less. (A post
+    with no type signal at all, no og:type, JSON-LD type or article tag, is not known to be one.)"""
     lowered = {t.lower() for t in types}
     og = (og_type or "").lower()
-    if og == "article" or lowered & _ARTICLE_TYPES or (not og and article_tags):
+    if og == "article" or lowered & _ARTICLE_TYPES:
         return "article"
     if og.startswith("product") or lowered & _PRODUCT_TYPES:
         return "product"
@@ -143,6 +144,8 @@ def _page_type(og_type: str | None, types: list[str], url: str, has_password: bo
     path = url.split("://", 1)[-1].partition("/")[2].split("?", 1)[0]
     if path in ("", "index.html", "index.htm"):
         return "home"
+    if not og and article_tags:
+        return "article"
     return "other"
 
 

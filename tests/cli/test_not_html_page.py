@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smo_audit.cli import app
-from tests.support.scripted_server import Reply, html, text
+from tests.support.scripted_server import Reply, html, redirect, text
 
 WEAK = "<!doctype html><html lang='en'><head><title>About us</title></head><body><p>About.</p></body></html>"
 
@@ -30,12 +30,16 @@ def _audit(url: str) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize("about", ["html", "download"])
+@pytest.mark.parametrize("about", ["html", "download", "redirect to a PDF", "XML"])
 def test_an_html_url_served_as_a_download_is_a_broken_page(scripted_server, about: str) -> None:
     server = scripted_server({})
     server.routes["/"] = _home(server.base_url.rstrip("/"))
     server.routes["/report.pdf"] = text("%PDF-1.4", "application/pdf")
-    server.routes["/about.html"] = html(WEAK) if about == "html" else text(WEAK, "application/octet-stream")
+    server.routes["/about.html"] = {
+        "html": html(WEAK), "download": text(WEAK, "application/octet-stream"),
+        "redirect to a PDF": redirect(server.url("/report.pdf")),  # a link renamed: the PDF opens
+        "XML": text(WEAK, "application/xml"),  # browsers show it
+    }[about]
     report = _audit(server.url("/"))
     errors = {e["url"]: e["kind"] for e in report["errors"]}
     assert server.url("/report.pdf") not in errors  # a document, not a page
@@ -44,7 +48,8 @@ def test_an_html_url_served_as_a_download_is_a_broken_page(scripted_server, abou
         assert errors == {server.url("/about.html"): "not-html"}
         assert server.url("/about.html") not in pages
     else:
-        assert errors == {} and server.url("/about.html") in pages
+        assert errors == {}
+        assert (server.url("/about.html") in pages) == (about == "html")
 
 
 def test_serving_a_page_as_a_download_never_raises_the_score(scripted_server) -> None:

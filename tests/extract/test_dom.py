@@ -157,6 +157,7 @@ def test_meta_byte_offsets_find_every_quoted_key(parts: list[bytes]) -> None:
     ('<meta property="og:type" content="website"><meta property="article:tag" content="x">', "/p", "other"),
     ('<meta property="og:type" content="product">', "/p", "product"),
     ('<meta property="og:title" content="Home">', "/", "home"),
+    ('<meta property="article:modified_time" content="2026-01-02">', "/", "home"),  # a home page's date
     ('<meta property="og:title" content="A page">', "/p", "other"),
 ])
 def test_page_type_from_og_type_json_ld_and_article_tags(head: str, path: str, page_type: str) -> None:

@@ -57,10 +57,23 @@ def test_a_canonical_naming_a_page_with_another_title_is_judged_not_hidden(tmp_p
     assert _about(wrong)["score"] <= _about(own)["score"]
 
 
-def test_a_page_with_the_same_title_is_the_duplicate_it_says_it_is(tmp_path: Path) -> None:
-    """The home page's title too: the same page under another URL (a print version, an old URL),
-    counted once."""
+def test_a_page_shared_alike_is_the_duplicate_it_says_it_is(tmp_path: Path) -> None:
+    """The home page under another URL (an old URL, a print version with its own <title>), naming
+    the home page as canonical: counted once."""
+    root = tmp_path / "alias"
+    shutil.copytree(BLOG, root)
+    home = (BLOG / "index.html").read_text(encoding="utf-8")
+    (root / "about.html").write_text(re.sub(r"<title>([^<]*)</title>", r"<title>\1 (print)</title>", home),
+                                     encoding="utf-8")
+    assert _about(_audit(root))["duplicate_of"] == HOME
+
+
+def test_one_title_for_every_page_does_not_make_a_wrong_canonical_a_duplicate(tmp_path: Path) -> None:
+    """A site with one <title> everywhere (a review's repro: the weak about page naming the home
+    page then left the score, 88.5 -> 100): what the pages show when shared still differs."""
     home_title = re.search(r"<title>([^<]*)</title>", (BLOG / "index.html").read_text(encoding="utf-8"))
     assert home_title is not None
-    report = _audit(_site(tmp_path, "alias", canonical=HOME, title=home_title.group(1)))
-    assert _about(report)["duplicate_of"] == HOME
+    own = _audit(_site(tmp_path, "own", canonical=None, title=home_title.group(1)))
+    wrong = _audit(_site(tmp_path, "wrong", canonical=HOME, title=home_title.group(1)))
+    assert _about(wrong)["duplicate_of"] is None
+    assert wrong["score"] <= own["score"], (wrong["score"], own["score"])
