@@ -148,8 +148,11 @@ def test_more_redirect_chains_through_both_partitions(scripted_server, tmp_path:
     server = scripted_server({})
     home = partition_of(server.url("/"), N)
     other = N + 1 - home
-    a = _pick(server, "/a{}/", home)
-    a2 = _pick(server, "/a{}/", home, avoid={a})
+    # zero-padded: A sorts before A2 as text too (the merge names a page several URLs redirect to
+    # after the first of them by depth, then URL; one process after the first it fetched, A, the
+    # first link: with /a3/ and /a11/ the two differed, a documented limit, by the port's luck)
+    a = _pick(server, "/a{:03d}/", home)
+    a2 = _pick(server, "/a{:03d}/", home, avoid={a})
     b = _pick(server, "/b{}/", other)
     c = _pick(server, "/c{}/", other)
     d = _pick(server, "/d{}/", home)
