@@ -378,8 +378,9 @@ def canonical_collapse(ctx: SiteContext) -> Outcome | None:
     How many pages name one audited page as their canonical (`<link rel="canonical">`): when
     most pages of the site (default: more than half, and at least 3) declare the same page as
     their canonical, that is almost always a template bug, not real duplication. A page naming
-    a page with the same title is a duplicate of it (counted once in the score); one naming a
-    page with another title stays a page of its own, whose canonical `canonical-host` fails.
+    a page it is shared alike with (the same og:title, og:description and og:image, or the same
+    title on pages without them) is a duplicate of it, counted once in the score; one naming
+    another page stays a page of its own, whose canonical `canonical-host` fails.
 
     ## Why it matters
     A canonical tells search engines and social platforms "this page is that page". When every
@@ -409,7 +410,7 @@ def canonical_collapse(ctx: SiteContext) -> Outcome | None:
     - https://ogp.me/#metadata
     """
     canonical_dupes = [d for d in ctx.duplicates if d.status and d.facts.canonical]
-    # pages naming an audited page with another title: a page of their own, naming it all the same
+    # pages naming an audited page they are not shared alike with: pages of their own, naming it all the same
     naming = [(d.url, d.duplicate_of or "") for d in canonical_dupes]
     naming += [(p.url, p.canonical_of) for p in ctx.pages if p.canonical_of]
     if not naming:

@@ -240,8 +240,8 @@ class PageRecord:
     facts: PageFacts
     source_path: str | None = None
     duplicate_of: str | None = None
-    # The audited page this page's canonical names when it is not a duplicate of it (another title:
-    # a wrong canonical, e.g. a layout that writes the home page's URL into every page).
+    # The audited page this page's canonical names when it is not a duplicate of it (not shared
+    # alike: a wrong canonical, e.g. a layout that writes the home page's URL into every page).
     canonical_of: str | None = None
 
 
