@@ -189,10 +189,18 @@ async ({targets, quiet, max, start, mark, limit}) => {
   // Attribute values as the extractor keeps them (extract/dom.py): Python's `str.strip()` and
   // `str.split()` whitespace, and its slices, which count code points, not UTF-16 units.
   const SPACE = '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
-  const EDGES = new RegExp('^' + SPACE + '|' + SPACE + '$', 'g'), GAPS = new RegExp(SPACE);
+  const GAPS = new RegExp(SPACE), EDGE = new RegExp('^' + SPACE);
+  // str.strip(): trimmed from each end by a walk (a `[...]+$` regex retries every run of spaces
+  // that does not reach the end, quadratic on a hostile attribute value)
+  const strip = (value) => {
+    const start = value.replace(EDGE, '');
+    let end = start.length;
+    while (end > 0 && EDGE.test(start[end - 1])) end -= 1;
+    return start.slice(0, end);
+  };
   const cut = (value, n) => value.length <= n ? value : Array.from(value).slice(0, n).join('');
   // `limit`: the extractor's MAX_ATTR, which clips the hrefs it reports
-  const hrefOf = (e) => cut((e.getAttribute('href') || '').replace(EDGES, ''), limit);
+  const hrefOf = (e) => cut(strip(e.getAttribute('href') || ''), limit);
   // The selector the extractor gives an element: Anchor.selector (extract/facts.py) for <a>,
   // _button_selector for <button>, the frame's for <iframe> and _marked_selector (share.py) for
   // the rest, or (`marked`) for an <a>, <button> or <iframe> a catalogue signature matched. Its
@@ -203,7 +211,7 @@ async ({targets, quiet, max, start, mark, limit}) => {
     if (tag === 'iframe' && !marked) return 'iframe[src^="' + cut(e.getAttribute('src') || '', 80) + '"]';
     const id = cut(e.getAttribute('id') || '', 128);
     if (id) return tag + '#' + id;
-    const classes = (e.getAttribute('class') || '').replace(EDGES, '').split(GAPS).filter(Boolean).slice(0, 3);
+    const classes = strip(e.getAttribute('class') || '').split(GAPS).filter(Boolean).slice(0, 3);
     if (classes.length) return tag + '.' + classes.join('.');
     if (tag === 'a' && !marked) return hrefOf(e) ? 'a[href="' + cut(hrefOf(e), 120) + '"]' : 'a:nth-of-type';
     if (tag === 'button' && !marked) {
