@@ -208,8 +208,6 @@ class Audit:
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}
-        # audited page -> the pages named duplicates of it while it was still being audited
-        self._duplicates_waiting: dict[str, list[str]] = {}
         self._renderer: Renderer | None = None  # rendered mode: opened in run()
         self._settings = AuditSettings(mode="rendered" if config.render != "off" else "static", base_url=config.base_url,
                                        target=target.text, check_profiles=config.check_profiles,
@@ -325,8 +323,6 @@ class Audit:
         self.collected.records.append(record)
         self.collected.likeness.append(hash(_likeness(record.facts)))
         self.collected.scored.append(values)
-        for duplicate in self._duplicates_waiting.pop(record.url, ()):
-            self._on_duplicate(duplicate, record.url)
         for finding in skips:  # the score explanation's "why is this category absent"
             kept = self._skips.setdefault(finding.category, [])
             if len(kept) < 3 and all(k.message != finding.message for k in kept):
@@ -360,8 +356,9 @@ class Audit:
             return  # the other page was already found to be this one's duplicate: keep one primary
         position = collected.index.get(url)
         if position is not None:
-            if target is None:  # still being audited (the crawler knows it by now): judged when added
-                self._duplicates_waiting.setdefault(duplicate_of, []).append(url)
+            if target is None:
+                # The crawler names a page only once the pipeline is done with it (its canonical
+                # is known then): one not in the report failed its processing, nothing to duplicate.
                 return
             if collected.likeness[position] != collected.likeness[target]:
                 collected.records.mark_canonical_of(position, duplicate_of)  # canonical-collapse counts it
@@ -896,4 +893,3 @@ def _page_facts(facts: rm.Facts, *, has_password_form: bool, is_account_page: bo
         has_password_form=has_password_form, is_account_page=is_account_page, page_type=facts.page_type,
         published_time=facts.published_time, modified_time=facts.modified_time,
     )
-

@@ -305,11 +305,16 @@ NON_PAGE_EXTENSIONS = frozenset({
 })
 
 
-def looks_like_asset(path: str) -> bool:
-    """True when the path's extension says "not a web page" (images, documents, archives...)."""
+def _extension(path: str) -> str:
+    """The last path segment's extension, lower-case ("" for none, or for a dot file)."""
     last = path.rsplit("/", 1)[-1]
     dot = last.rfind(".")
-    return dot > 0 and last[dot + 1 :].lower() in NON_PAGE_EXTENSIONS
+    return last[dot + 1 :].lower() if dot > 0 else ""
+
+
+def looks_like_asset(path: str) -> bool:
+    """True when the path's extension says "not a web page" (images, documents, archives...)."""
+    return _extension(path) in NON_PAGE_EXTENSIONS
 
 
 PAGE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})
@@ -318,7 +323,4 @@ PAGE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})
 def names_html_page(url: str) -> bool:
     """True when the URL's path ends in a file name that says "HTML page" (`/about.html`): served
     as anything else, the page is broken for visitors (the browser downloads it) and crawlers."""
-    path = urlsplit(url).path if "://" in url else url
-    last = path.rsplit("/", 1)[-1]
-    dot = last.rfind(".")
-    return dot > 0 and last[dot + 1 :].lower() in PAGE_EXTENSIONS
+    return _extension(urlsplit(url).path if "://" in url else url) in PAGE_EXTENSIONS

@@ -87,7 +87,8 @@ class SiteRecords(Sequence[PageRecord]):
         self._records[position] = replace(self._records[position], duplicate_of=duplicate_of)
 
     def mark_canonical_of(self, position: int, page: str) -> None:
-        """The page at `position` names the audited page `page` as its canonical, wrongly (another title)."""
+        """The page at `position` names the audited page `page` as its canonical without being shared
+        alike with it (see Audit._on_duplicate): a wrong canonical, not a duplicate."""
         self._records[position] = replace(self._records[position], canonical_of=page)
 
     def _slim(self, facts: PageFacts) -> PageFacts:
