@@ -489,8 +489,10 @@ class _Collector:
     def _on_input(self, node: LexborNode, attrs: dict[str, str | None]) -> None:
         input_type = (attrs.get("type") or "text").strip().lower()
         self._field(node, attrs, input_type)
-        if input_type in ("button", "submit", "image"):
-            self._button(node, attrs, _clip(attrs.get("value"), MAX_TEXT) or "")
+        if input_type in ("button", "submit"):
+            self._button(node, attrs, _clip(attrs.get("value"), MAX_TEXT) or "", input_type)
+        elif input_type == "image":  # an image button: named by its alt, as an <img> in a <button>
+            self._button(node, attrs, "", input_type, image_alt=_clip(attrs.get("alt"), MAX_TEXT))
 
     def _on_select(self, node: LexborNode, attrs: dict[str, str | None]) -> None:
         self._field(node, attrs, "select")
@@ -501,9 +503,12 @@ class _Collector:
     def _on_button(self, node: LexborNode, attrs: dict[str, str | None]) -> None:
         self._button(node, attrs, _collapse(node.text(deep=True)))
 
-    def _button(self, node: LexborNode, attrs: dict[str, str | None], text: str) -> None:
+    def _button(self, node: LexborNode, attrs: dict[str, str | None], text: str,
+                input_type: str | None = None, image_alt: str | None = None) -> None:
         landmark, ancestors = self._contexts.of(node)
         icon = _first_icon(node) if node.tag == "button" else None
+        if icon is not None and icon.tag == "img":
+            image_alt = _clip(icon.attributes.get("alt"), MAX_TEXT)
         self.buttons.append(
             Button(
                 text=text,
@@ -513,11 +518,12 @@ class _Collector:
                 classes=_classes(attrs),
                 data=_data(attrs),
                 onclick=_clip(attrs.get("onclick")),
-                has_image=icon is not None,
+                has_image=icon is not None or input_type == "image",
                 landmark=landmark,
                 ancestor_classes=ancestors,
                 controls=_clip(attrs.get("aria-controls"), 128),
-                img_alt=_clip(icon.attributes.get("alt"), MAX_TEXT) if icon is not None and icon.tag == "img" else None,
+                img_alt=image_alt,
+                input_type=input_type,
             )
         )
 

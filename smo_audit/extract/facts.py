@@ -121,7 +121,7 @@ class Form:
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A `<button>` (or input type=button/submit): share and sign-in buttons that are not links."""
+    """A `<button>` (or input type=button/submit/image): share and sign-in buttons that are not links."""
 
     text: str
     aria_label: str | None = None
@@ -135,6 +135,13 @@ class Button:
     ancestor_classes: tuple[str, ...] = ()  # classes and #ids of enclosing elements, nearest first
     controls: str | None = None  # aria-controls: the id of the element this button opens (a menu)
     img_alt: str | None = None
+    input_type: str | None = None  # None for a <button>; an <input>'s type (button, submit, image)
+
+    # The element's tag: its selector (share.py) names it, so rendered mode finds an <input> too.
+
+    @property
+    def tag(self) -> str:
+        return "button" if self.input_type is None else "input"
 
     @property
     def accessible_name(self) -> str:

@@ -51,6 +51,9 @@ _TRAILING_PUNCTUATION = ".,;:!?)]}\u00bb\u201d\u2019\"'"
 _URL_LITERAL = re.compile(
     r"""(?:https?:)?//[^\s'"`<>\\]+|(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:[^\s'"`<>\\]*""", re.IGNORECASE
 )
+# A URL literal ending in "...=" followed by its closing quote and "+": the script appends the value.
+_CONCATENATED = re.compile(r"""(?<==)['"]\s*\+""")
+_SCRIPT_VALUE = "script"  # stands for that value when the endpoint requires the parameter
 _LOCATION = re.compile(r"\blocation\b|document\.URL|\bcanonical\b", re.IGNORECASE)
 _POPUP = re.compile(r"\bwindow\.open\s*\(|\bopen\s*\(|popup", re.IGNORECASE)
 _ELEMENT_REFS = re.compile(
@@ -735,12 +738,27 @@ class _Run:
                     continue
                 endpoint, network, parts = matched
                 decoded = decode_endpoint(endpoint, parts, self.page, self.cat.template_markers)
+                if decoded is None and _CONCATENATED.match(code, literal.end()):
+                    # 'https://wa.me/?text=' + encodeURIComponent(location.href): the parameter the
+                    # endpoint requires is filled in by the script, after the literal
+                    decoded = self._filled_by_script(url)
                 if decoded is None:
                     return None
                 if decoded.shares_url is None and _LOCATION.search(code):
                     decoded = DecodedShare(self.page.url, "script", [], decoded.text)  # + location.href
                 return endpoint, network, decoded
         return None
+
+    def _filled_by_script(self, url: str) -> DecodedShare | None:
+        """The share of an endpoint URL whose last parameter's value the script appends."""
+        filled = self.cat.match(url + _SCRIPT_VALUE)
+        if filled is None:
+            return None
+        endpoint, _, parts = filled
+        decoded = decode_endpoint(endpoint, parts, self.page, self.cat.template_markers)
+        if decoded is None or decoded.shares_url is not None:
+            return decoded
+        return DecodedShare(None, decoded.url_source, decoded.problems, None)  # the text is the script's
 
     def _attribute_network(self, data: tuple[tuple[str, str], ...], classes: tuple[str, ...]) -> str | None:
         cat = self.cat
@@ -911,13 +929,15 @@ def _looks_like_share(classes: tuple[str, ...], element_id: str | None, label: s
 
 
 def _button_selector(button: Button) -> str:
+    tag = button.tag
     if button.element_id:
-        return f"button#{button.element_id}"
+        return f"{tag}#{button.element_id}"
     if button.classes:
-        return "button." + ".".join(button.classes[:3])
+        return f"{tag}." + ".".join(button.classes[:3])
     if button.aria_label:
-        return f'button[aria-label="{button.aria_label[:80]}"]'
-    return "button"
+        return f'{tag}[aria-label="{button.aria_label[:80]}"]'
+    return "button" if button.input_type is None else f'input[type="{button.input_type}"]'
+
 
 
 def _marked_selector(marked: MarkedElement) -> str:

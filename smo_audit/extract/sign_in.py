@@ -725,7 +725,7 @@ class _Controls:
         urls = _url_values(v for _, v in button.data) + _url_values(_QUOTED.findall(button.onclick or ""))
         tokens = [*button.classes, *([button.element_id] if button.element_id else []),
                   *(t for k, v in button.data for t in (k, v) if len(t) <= MAX_TOKEN_VALUE)]
-        selector = _element_selector("button", button.element_id, button.classes)
+        selector = _element_selector(button.tag, button.element_id, button.classes)
         return _Candidate(names, urls, tokens, button.ancestor_classes, True, False, selector, None, False)
 
     def _marked(self, marked: MarkedElement) -> _Candidate:

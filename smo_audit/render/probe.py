@@ -202,10 +202,11 @@ async ({targets, quiet, max, start, mark, limit}) => {
   // `limit`: the extractor's MAX_ATTR, which clips the hrefs it reports
   const hrefOf = (e) => cut(strip(e.getAttribute('href') || ''), limit);
   // The selector the extractor gives an element: Anchor.selector (extract/facts.py) for <a>,
-  // _button_selector for <button>, the frame's for <iframe> and _marked_selector (share.py) for
-  // the rest, or (`marked`) for an <a>, <button> or <iframe> a catalogue signature matched. Its
-  // id, else its first three classes, else an attribute. `a:nth-of-type(...)` numbers a link among
-  // the page's links, which is not checked (it would take a walk of the document).
+  // _button_selector for <button> and <input> buttons, the frame's for <iframe> and
+  // _marked_selector (share.py) for the rest, or (`marked`) for an <a>, <button> or <iframe> a
+  // catalogue signature matched. Its id, else its first three classes, else an attribute.
+  // `a:nth-of-type(...)` numbers a link among the page's links, which is not checked (it would
+  // take a walk of the document).
   const selectorOf = (e, marked) => {
     const tag = e.tagName.toLowerCase();
     if (tag === 'iframe' && !marked) return 'iframe[src^="' + cut(e.getAttribute('src') || '', 80) + '"]';
@@ -214,9 +215,12 @@ async ({targets, quiet, max, start, mark, limit}) => {
     const classes = strip(e.getAttribute('class') || '').split(GAPS).filter(Boolean).slice(0, 3);
     if (classes.length) return tag + '.' + classes.join('.');
     if (tag === 'a' && !marked) return hrefOf(e) ? 'a[href="' + cut(hrefOf(e), 120) + '"]' : 'a:nth-of-type';
-    if (tag === 'button' && !marked) {
+    const inputType = tag === 'input' ? strip(e.getAttribute('type') || '').toLowerCase() : '';
+    const pressable = tag === 'button' || inputType === 'button' || inputType === 'submit' || inputType === 'image';
+    if (pressable && !marked) {
       const label = cut(cut(e.getAttribute('aria-label') || '', 200), 80);
-      return label ? 'button[aria-label="' + label + '"]' : 'button';
+      if (label) return tag + '[aria-label="' + label + '"]';
+      return tag === 'button' ? 'button' : 'input[type="' + inputType + '"]';
     }
     const type = cut(e.getAttribute('type') || '', limit);
     return type ? tag + '[type="' + type + '"]' : tag;
@@ -277,6 +281,7 @@ async ({targets, quiet, max, start, mark, limit}) => {
       if (label && !unheard(icon, el)) return label;
     }
     for (const t of el.querySelectorAll('svg title')) { if (t.textContent.trim() && !unheard(t, el)) return t.textContent.trim(); }
+    if (el.tagName === 'INPUT' && el.type === 'image') return (el.alt || el.value || '').trim();
     if (el.tagName === 'INPUT' && el.value) return el.value.trim();
     if (el.tagName === 'IFRAME' && el.title) return el.title.trim();
     const title = el.getAttribute('title');

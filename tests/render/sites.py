@@ -95,6 +95,17 @@ VISIBILITY_PAGES: dict[str, str] = {
         "sharer.php?u='+encodeURIComponent(location.href))\">Share on Facebook</button>"
         f"<button style='{BUTTON}' onclick=\"window.open('https://twitter.com/intent/tweet?url='"
         "+encodeURIComponent(location.href))\">Post on X</button>"),
+    # -- <input> buttons: found as the extractor named them (input.share-fb, input[type="button"])
+    "/input-buttons": page(
+        f"<input type='button' class='share-fb' value='Share on Facebook' style='{BUTTON}' "
+        "onclick=\"window.open('https://www.facebook.com/sharer/sharer.php?u='+encodeURIComponent(location.href))\">"
+        "<input type='Button' value='Post on X' style='display:none' "
+        "onclick=\"window.open('https://twitter.com/intent/tweet?url='+encodeURIComponent(location.href))\">"
+        f"<input type='image' src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' alt='Share on LinkedIn' "
+        f"style='width:48px;height:48px' onclick=\"window.open('https://www.linkedin.com/sharing/share-offsite/"
+        "?url='+encodeURIComponent(location.href))\">"
+        f"<button style='{BUTTON}' onclick=\"window.open('https://wa.me/?text='"
+        "+encodeURIComponent(location.href))\">WhatsApp</button>"),
     # -- a link whose own box is not generated: its contents' boxes are what shows
     "/display-contents": page(f"<p>{target('display:contents')}</p>"),
     # -- hrefs the extractor keeps stripped and clipped to 2,048 characters

@@ -217,6 +217,22 @@ def test_buttons_a_selector_query_finds_on_one_element_are_each_measured_on_thei
         assert named.visible and named.accessible_name == "Post on X", (viewport, named)
 
 
+def test_input_buttons_are_measured_as_the_extractor_named_them(report: Report) -> None:
+    networks = {b.selector: b.network for b in page_at(report, "/input-buttons").facts.share_buttons}
+    assert networks == {"input.share-fb": "facebook", 'input[type="button"]': "x",
+                        'input[type="image"]': "linkedin", "button": "whatsapp"}
+    for viewport in ("desktop", "mobile"):
+        facebook = measured(report, "/input-buttons", viewport, "input.share-fb")
+        assert facebook.visible and facebook.accessible_name == "Share on Facebook", (viewport, facebook)
+        x = measured(report, "/input-buttons", viewport, 'input[type="button"]')
+        assert x.found and x.hidden_because == ("display:none",), (viewport, x)
+        linkedin = measured(report, "/input-buttons", viewport, 'input[type="image"]')
+        assert linkedin.visible and linkedin.accessible_name == "Share on LinkedIn", (viewport, linkedin)
+        assert linkedin.box is not None and (linkedin.box.width, linkedin.box.height) == (48, 48)
+        whatsapp = measured(report, "/input-buttons", viewport, "button")
+        assert whatsapp.visible and whatsapp.accessible_name == "WhatsApp", (viewport, whatsapp)
+
+
 def test_a_link_without_a_box_of_its_own_is_measured_by_its_contents(report: Report) -> None:
     for viewport in ("desktop", "mobile"):
         b = button(report, "/display-contents", viewport)
