@@ -20,6 +20,7 @@ from smo_audit.engine.api import (
     warned,
 )
 from smo_audit.engine.resources import OFF_TARGET
+from smo_audit.numbers import is_whole_number
 from smo_audit.platforms import Platform, platforms
 from smo_audit.preview import (
     ImageFetch,
@@ -361,7 +362,7 @@ async def og_image_declared_size(ctx: PageContext) -> Outcome | None:
     if not declared_w and not declared_h:
         return None
     evidence = [tag("og:image:width", declared_w), tag("og:image:height", declared_h)]
-    if not declared_w.isdigit() or not declared_h.isdigit():
+    if not is_whole_number(declared_w) or not is_whole_number(declared_h):
         return warned("og:image:width and og:image:height must both be whole numbers of pixels", *evidence)
     fetch = await page_og_image(ctx)
     if fetch is None or not fetch.reachable:

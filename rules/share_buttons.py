@@ -29,6 +29,7 @@ from smo_audit.engine.api import (
 from smo_audit.extract.facts import PageFacts, ShareButton, ShareWidget
 from smo_audit.extract.share import share_toggles
 from smo_audit.extract.share_catalogue import share_catalogue
+from smo_audit.numbers import whole_number
 from smo_audit.preview import host_of, is_local_host, url_origin
 
 from ._tags import human_list, plural
@@ -211,7 +212,8 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
 def _large_images(ctx: PageContext, minimum: int) -> bool:
     for image in ctx.doc.images:
         for value in (image.width, image.height):
-            if value and value.strip().rstrip("px").isdigit() and int(value.strip().rstrip("px")) >= minimum:
+            number = whole_number(value.strip().removesuffix("px")) if value else None
+            if number is not None and number >= minimum:
                 return True
     return False
 

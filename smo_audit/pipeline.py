@@ -81,7 +81,10 @@ def resolve_target(text: str) -> Target:
     """Turn the TARGET argument into a URL or a folder, or one clear sentence (exit 3)."""
     stripped = text.strip()
     if "://" in stripped:
-        parts = urlsplit(stripped)
+        try:
+            parts = urlsplit(stripped)
+        except ValueError:  # "http://[::1/": an unclosed IPv6 bracket
+            raise TargetError(f"{text!r} is not a valid URL (its host cannot be read)") from None
         if parts.scheme.lower() not in ("http", "https"):
             raise TargetError(f"{text!r} is not an http(s) URL: smo-audit audits web pages over HTTP")
         try:

@@ -616,13 +616,18 @@ class Crawler:
         """`_fetch` whose redirect chain stops where `stop` says. A chain stopped at an origin whose
         robots.txt is unread (in scope, or anywhere for an `explicit` URL) reads it, outside the
         host slot the fetch held, and fetches again: once per origin, so the chain then stops only
-        where robots.txt disallows or `stop` refuses."""
-        while True:
+        where robots.txt disallows or `stop` refuses. A server that redirects somewhere new on every
+        request (another port or host each time) would make that endless: the rounds are capped
+        at the redirects a chain may have."""
+        rounds = self._fetcher.limits.max_redirects + 1
+        for _ in range(rounds):
             response = await self._fetch(url, html_only=html_only, max_bytes=max_bytes, stop_redirect=stop, after=after)
             final = try_normalize(response.final_url, ()) if response.status in REDIRECT_STATUSES else None
             if final is None or not self._robots_unknown(final, explicit):
                 return response
             await self._robots_for(origin(final))
+        raise FetchFailure(url, "too-many-redirects",
+                           f"{url} redirected to a new address on each of {rounds} requests")
 
     def _disallow_reason(self, url: str) -> str:
         robots = self._robots.peek(origin(url))

@@ -30,6 +30,7 @@ from smo_audit.crawl.failure import (
 from smo_audit.crawl.models import RawResponse, Redirect
 from smo_audit.crawl.wire import Answer, Timeouts, Wire
 from smo_audit.errors import printable
+from smo_audit.numbers import whole_number
 
 DEFAULT_USER_AGENT = f"smo-audit/{__version__} (+{TOOL_URL})"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -173,7 +174,7 @@ def _inflater(content_encoding: str, url: str) -> _Inflater:
 async def _drain(response: Answer, limit: int = 64 * 1024) -> None:
     """Read a small redirect body so the connection goes back to the pool instead of closing."""
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and (whole_number(declared) or limit + 1) > limit:
         return
     size = 0
     async for chunk in response.aiter_raw():
@@ -187,8 +188,11 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     value = headers.get("retry-after", "").strip()
     if not value:
         return None
+    seconds = whole_number(value)
+    if seconds is not None:
+        return float(seconds)
     if value.isdigit():
-        return float(value)
+        return None  # too many digits, or not ASCII ones
     try:
         from email.utils import parsedate_to_datetime
 
@@ -218,7 +222,15 @@ def _redirect_target(url: str, base: httpx.URL, location: str) -> str:
                            "(only http and https redirects are followed)")
     if not target.host:
         raise FetchFailure(url, "bad-redirect", f"{url} redirects to {shown!r}, which has no host name")
+    if not _port_in_range(target):
+        raise FetchFailure(url, "bad-redirect", f"{url} redirects to {shown!r}, whose port is not 1-65535")
     return str(target)
+
+
+def _port_in_range(url: httpx.URL) -> bool:
+    """httpx takes any number for a port: 99999 fails deep in the socket layer (OverflowError in
+    an ExceptionGroup) and 0 connects to the scheme's default port."""
+    return url.port is None or 0 < url.port < 65536
 
 
 def _reason(exc: BaseException) -> str:
@@ -383,6 +395,8 @@ class Fetcher:
         started: float,
         after: tuple[Redirect, ...] = (),
     ) -> RawResponse:
+        if not _port_in_range(httpx.URL(url)):
+            raise FetchFailure(url, "invalid-url", f"{url} cannot be fetched: its port is not 1-65535")
         client = self._get_client()
         request_headers = {"user-agent": user_agent or self.user_agent, "accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         if extra_headers:
@@ -419,6 +433,9 @@ class Fetcher:
                     current = target
                     hop = True
                     continue
+                if follow_redirects and status in REDIRECT_STATUSES:  # no Location: a redirect to nowhere
+                    raise FetchFailure(url, "bad-redirect", f"{current} answered HTTP {status} without a Location header",
+                                       status)
                 content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
                 if options.html_only and status < 400 and not is_html_type(content_type):
                     raise FetchFailure(
@@ -444,9 +461,9 @@ class Fetcher:
     async def _read_body(self, response: Answer, url: str, limit: int, truncate: bool = False) -> bytes:
         if truncate:
             return await self._read_truncated(response, url, limit)
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit and not response.headers.get("content-encoding"):
-            raise FetchFailure(url, "too-large", f"{url} is {int(declared):,} bytes, over the {limit:,}-byte limit", response.status)
+        declared = whole_number(response.headers.get("content-length", ""))
+        if declared is not None and declared > limit and not response.headers.get("content-encoding"):
+            raise FetchFailure(url, "too-large", f"{url} is {declared:,} bytes, over the {limit:,}-byte limit", response.status)
         inflater = _inflater(response.headers.get("content-encoding", ""), url)
         parts: list[bytes] = []
         size = 0

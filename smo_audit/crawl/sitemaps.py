@@ -112,9 +112,9 @@ def _parse_xml(data: bytes, max_urls: int) -> ParsedSitemap:
                 if loc is not None:
                     target = urls if name == "url" else children
                     if len(target) >= max_urls:
-                        truncated = True
-                    else:
-                        target.append(SitemapEntry(loc, lastmod))
+                        truncated = True  # and nothing past the cap is read: a million entries
+                        break             # took seconds of the crawl's event loop
+                    target.append(SitemapEntry(loc, lastmod))
                 loc = lastmod = None
                 if root is not None:
                     root.clear()  # keep memory flat on 50,000-entry files

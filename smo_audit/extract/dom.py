@@ -30,6 +30,7 @@ from smo_audit.extract.facts import (
 from smo_audit.extract.fastinit import frozen_constructor
 from smo_audit.extract.limits import MAX_JSON_DEPTH, dom_cut, json_too_deep
 from smo_audit.extract.signature import SimpleSelector
+from smo_audit.numbers import whole_number
 
 # The facts built many times per page, built through their slots (see fastinit): same objects.
 _new_anchor = frozen_constructor(Anchor)
@@ -163,7 +164,10 @@ def _plain_port(authority: str) -> bool:
     if ":" not in host_port:
         return True
     port = host_port.rsplit(":", 1)[1]
-    return port == "" or (port.isdigit() and int(port) < 65536)
+    if port == "":
+        return True
+    number = whole_number(port, 5)
+    return number is not None and number < 65536
 
 
 def _in_head(node: LexborNode) -> bool:

@@ -205,8 +205,8 @@ class ReportOutputs:
                 silence_stdout()  # the reader of stdout went away (`| head`): the files still get written
             except OSError as exc:  # disk full, file too large, the folder went away: go on with the others
                 if destination.path is None:
-                    raise
-                failures.append(f"{destination.path}: {_reason(exc)}")
+                    silence_stdout()  # a full disk behind stdout: nothing more goes there, not even at exit
+                failures.append(f"{destination.path or 'standard output'}: {_reason(exc)}")
         if failures:
             kept = f" ({', '.join(str(p) for p in self.written)} written)" if self.written else ""
             raise OutputFailed(f"could not write the report to {'; '.join(failures)}{kept}")

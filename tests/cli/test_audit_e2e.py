@@ -122,6 +122,7 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(runner, site, tmp_pa
         ("http://127.0.0.1:1/", "could not connect"),
         ("ftp://example.com/", "not an http(s) URL"),
         ("http://", "not a valid URL"),
+        ("http://[::1/", "not a valid URL"),  # urlsplit raises on the unclosed bracket
         ("./no/such/folder", "neither an http(s) URL nor an existing folder"),
     ],
 )

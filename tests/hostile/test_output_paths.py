@@ -152,3 +152,19 @@ def test_a_named_pipe_as_output_stays_a_pipe(scripted_server, tmp_path: Path) ->
     assert code == 0, err
     assert pipe.is_fifo()
     _assert_whole_site(received[0])
+
+
+@pytest.mark.parametrize("report_format", ["json", "terminal", "markdown"])
+def test_a_full_stdout_is_one_sentence_and_exit_2(scripted_server, report_format: str) -> None:
+    """A report on stdout that cannot be written (stdout is /dev/full) is an output failure, as
+    with --output: exit 2 and one sentence, not an internal error (exit 4)."""
+    server = scripted_server(_site())
+    with Path("/dev/full").open("w") as full:
+        process = subprocess.run(
+            [sys.executable, "-m", "smo_audit", "audit", server.url("/"), "--format", report_format, "--quiet",
+             "--timeout", "5"],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    assert process.returncode == 2, process.stderr
+    assert "could not write the report to standard output: No space left on device" in process.stderr
+    _one_sentence(process.stderr)

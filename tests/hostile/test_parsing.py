@@ -187,3 +187,18 @@ def test_deeply_nested_xml_feed_and_sitemap(scripted_server) -> None:
     assert_case(outcome, {"/sitemap.xml": ["sitemap"]}, audited=["/hostile"], not_audited=())
     assert server.hits("/feed.xml") == 1
 
+
+
+@pytest.mark.parametrize("number", ["\u00b2", "\u0663", "9" * 5000], ids=["superscript-two", "arabic-indic-three", "5000-digits"])
+def test_numbers_int_refuses_cost_nothing(scripted_server, number: str) -> None:
+    # str.isdigit() is true for all three, int() refuses them: in a link's port, an image's
+    # width and the declared og:image size they dropped the whole page ("processing failed").
+    body = (f'<a href="http://x.example:{number}/">a port</a><img src="/og.png" width="{number}" alt="">'
+            '<a href="https://www.facebook.com/sharer/sharer.php?u=x">Share</a>')
+    head = (f'<meta property="og:title" content="Hostile"><meta property="og:image" content="/og.png">'
+            f'<meta property="og:image:width" content="{number}"><meta property="og:image:height" content="{number}">')
+    server = scripted_server(site_routes(**{"/hostile": page(head, body)}))
+    outcome = run_site(server, bound=20)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    findings = {f["rule"]: f for f in outcome.pages["/hostile"]["findings"]}
+    assert "whole numbers" in findings["og-image-declared-size"]["message"], findings.get("og-image-declared-size")

@@ -6,6 +6,7 @@ kind and not a page, and the other pages of the same crawl are audited."""
 from __future__ import annotations
 
 import gzip
+import socket
 
 import pytest
 
@@ -54,3 +55,43 @@ def test_an_endless_redirect_chain_stops_at_max_redirects(scripted_server, limit
     outcome = run_site(server, *limits, "--timeout", "2")
     assert_case(outcome, {"/hostile": ["too-many-redirects"]})
     assert server.hits("/r10") == 0
+
+
+def _closed_ports(count: int) -> list[int]:
+    """Ports on 127.0.0.1 nothing listens on (bound, then released): a redirect there is refused."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_redirect_somewhere_new_on_every_request_ends(scripted_server, limits) -> None:
+    # Each answer redirects to another origin, whose robots.txt the crawler reads before it
+    # fetches again: without a cap on those rounds the page is fetched forever.
+    ports = iter(_closed_ports(40))
+    routes = site_routes(**{"/hostile": lambda request: redirect(f"http://127.0.0.1:{next(ports)}/page", 302)})
+    server = scripted_server(routes)
+    outcome = run_site(server, *limits, "--scope", "domain", bound=40)
+    assert_case(outcome, {"/hostile": ["too-many-redirects"]})
+    assert server.hits("/hostile") == 6  # max_redirects (5) + 1 rounds
+
+
+@pytest.mark.parametrize(("route", "kind"), [
+    pytest.param(redirect("http://127.0.0.1:99999/", 302), "bad-redirect", id="port-past-65535"),
+    pytest.param(redirect("http://127.0.0.1:0/", 302), "bad-redirect", id="port-zero"),
+    pytest.param(Reply(301, {"content-type": "text/html"}, "<p>moved</p>"), "bad-redirect", id="no-location"),
+    pytest.param(Reply(503, {"content-type": "text/html", "retry-after": "\u00b2"}, "<p>busy</p>"), "http-status",
+                 id="retry-after-superscript-digit"),
+    pytest.param(Reply(503, {"content-type": "text/html", "retry-after": "9" * 5000}, "<p>busy</p>"), "http-status",
+                 id="retry-after-5000-digits"),
+])
+def test_a_malformed_number_in_an_answer_costs_one_page(scripted_server, tmp_path, route: Reply, kind: str) -> None:
+    config = tmp_path / "retry.toml"  # one retry, so that a Retry-After header is read
+    config.write_text(LIMITS.replace("retries = 0", "retries = 1"), encoding="utf-8")
+    server = scripted_server(site_routes(**{"/hostile": route}))
+    outcome = run_site(server, "--config", str(config), bound=25)
+    assert_case(outcome, {"/hostile": [kind]})
