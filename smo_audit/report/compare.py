@@ -180,6 +180,13 @@ def rows(comparison: Comparison) -> list[tuple[str, list[str]]]:
 
 
 def render_terminal(comparison: Comparison, console: Console) -> None:
+    from smo_audit.report.terminal import command_safe
+
+    with command_safe(console):
+        _render_terminal(comparison, console)
+
+
+def _render_terminal(comparison: Comparison, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 

@@ -7,13 +7,18 @@ the output scrolls. `render_page` and `render_rule` are the drill-downs of `smo-
 REPORT.json --page URL / --rule ID`.
 
 Page content is untrusted: every string from a page goes through `Text` (never rich markup), so
-a title like "[red]pwned" or an ANSI escape prints literally.
+a title like "[red]pwned" or an ANSI escape prints literally. In CI the report is wrapped at 80
+columns, so a long untrusted text can begin a line of its own: every line is written through
+`CommandSafeFile`, so that none of them starts a GitHub workflow command (`::error::...`).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import IO
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -43,6 +48,74 @@ def _clean(value: str | None, limit: int = 160) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
+# GitHub's runner reads a line of a job's output as a workflow command when it starts with "::" once
+# leading whitespace is trimmed; its lines end at LF, CR or CRLF. Escape sequences before the "::"
+# are skipped here too, so that a coloured line is judged by its text.
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+_COMMAND_START = re.compile(r"^((?:\s|\x1b\[[0-?]*[ -/]*[@-~])*)(?=::)")
+
+
+def defuse_command(line: str) -> str:
+    """The line with a backslash before a leading "::": still readable, and no command for the runner."""
+    return _COMMAND_START.sub(lambda match: match.group(1) + "\\", line, count=1)
+
+
+class CommandSafeFile:
+    """A text file wrapper that lets no line start a workflow command (`defuse_command`).
+
+    One place for every line of the terminal report, instead of a check per call site: which
+    text ends up at the start of a line depends on the width and on where rich wraps it. A line is
+    judged once it is complete, so a partial line waits (in `pending`) for its end or `finish`."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self.file = file
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        parts = _LINE_BREAK.split(self.pending + text)
+        self.pending = parts.pop()
+        lines = [defuse_command(parts[i]) + parts[i + 1] for i in range(0, len(parts), 2)]
+        if lines:
+            self.file.write("".join(lines))
+        return len(text)
+
+    def finish(self) -> None:
+        """Write out a last line without its line break."""
+        if self.pending:
+            self.file.write(defuse_command(self.pending))
+            self.pending = ""
+        self.file.flush()
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def isatty(self) -> bool:
+        return self.file.isatty()
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.file, "encoding", None) or "utf-8"
+
+
+@contextmanager
+def command_safe(console: Console) -> Iterator[Console]:
+    """The console writing through a `CommandSafeFile` for the time of one report."""
+    inner = console.file
+    if isinstance(inner, CommandSafeFile):
+        yield console
+        return
+    guard = CommandSafeFile(inner)
+    console.file = guard  # type: ignore[assignment]
+    try:
+        yield console
+    finally:
+        console.file = inner
+        guard.finish()
+
+
 def _score_style(score: float | None) -> str:
     if score is None:
         return "dim"
@@ -54,6 +127,11 @@ def _fmt(score: float | None) -> str:
 
 
 def render(report: Report, rules: Mapping[str, Rule], console: Console, *, top: int = 6, show: str = "summary") -> None:
+    with command_safe(console):
+        _render(report, rules, console, top, show)
+
+
+def _render(report: Report, rules: Mapping[str, Rule], console: Console, top: int, show: str) -> None:
     infos = rule_infos(report, rules)
     groups = problem_groups(report, infos)
     if show in ("pages", "all"):
@@ -236,6 +314,11 @@ def _finding_block(finding: Finding, info: RuleInfo | None, console: Console, *,
 
 
 def render_page(report: Report, page: Page, rules: Mapping[str, Rule], console: Console) -> None:
+    with command_safe(console):
+        _render_page(report, page, rules, console)
+
+
+def _render_page(report: Report, page: Page, rules: Mapping[str, Rule], console: Console) -> None:
     infos = rule_infos(report, rules)
     header = Text()
     header.append(_clean(page_label(page, report), 200), style="bold")
@@ -269,6 +352,11 @@ def render_page(report: Report, page: Page, rules: Mapping[str, Rule], console: 
 
 def render_rule(report: Report, rule_id: str, rules: Mapping[str, Rule], console: Console) -> bool:
     """Every page's result for one rule, problems first. False when the report has no such rule."""
+    with command_safe(console):
+        return _render_rule(report, rule_id, rules, console)
+
+
+def _render_rule(report: Report, rule_id: str, rules: Mapping[str, Rule], console: Console) -> bool:
     infos = rule_infos(report, rules)
     info = infos.get(rule_id)
     rule = rules.get(rule_id)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -119,3 +123,36 @@ def test_report_refuses_what_it_cannot_read_in_one_sentence(tmp_path: Path) -> N
         assert result.stdout == ""
     absent = runner.invoke(app, ["report", str(tmp_path / "absent.json")])
     assert absent.exit_code == 2 and "does not exist" in absent.stderr
+
+
+def _smo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real CLI with stdout a pipe, as in CI: rich lays the report out for 80 columns."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    return subprocess.run([sys.executable, "-m", "smo_audit", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_no_terminal_line_starts_a_workflow_command(tmp_path: Path) -> None:
+    """Untrusted text wrapped at 80 columns can begin a line; GitHub's runner trims leading
+    whitespace and obeys a line starting with '::'. A link to '/' + 79 'a' + '::error::...' put
+    '::error::Injected' at the start of the crawl error's second line. The drill-downs of a saved
+    report (untrusted too) get findings whose message wraps the same way."""
+    injected = "::error::Injected-by-page-content"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(f'<!doctype html><html><head><title>{"t" * 60}{injected}</title></head>'
+                                     f'<body><a href="/{"a" * 79}{injected}">x</a></body></html>')
+    audit = _smo("audit", "site", "--show", "all", "--format", "terminal,json", "--output-dir", "out", cwd=tmp_path)
+    assert audit.returncode == 0, audit.stderr
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    for finding in saved["pages"][0]["findings"]:
+        finding["message"] = "a" * 80 + injected
+    (tmp_path / "tampered.json").write_text(json.dumps(saved))
+    drill_page = _smo("report", "tampered.json", "--page", "index.html", cwd=tmp_path)
+    drill_rule = _smo("report", "tampered.json", "--rule", "og-title", cwd=tmp_path)
+    for result in (audit, drill_page, drill_rule):
+        assert result.returncode == 0, result.stderr
+        assert "Injected-by-page-content" in result.stdout
+        lines = re.split(r"\r\n|\r|\n", result.stdout)
+        assert not [line for line in lines if re.match(r"\s*::", line)], result.stdout
+    assert re.search(r"^\\::error::Injected", audit.stdout, re.M), "shown, with a backslash in front"
