@@ -193,9 +193,9 @@ def _render_terminal(comparison: Comparison, console: Console) -> None:
     table = Table(title="Sites side by side (the first is the reference)", title_justify="left", header_style="bold")
     table.add_column("", no_wrap=True, max_width=22, overflow="ellipsis")
     for site in comparison.sites:
-        table.add_column(site.name, overflow="fold")
-    for label, cells in rows(comparison):
-        table.add_row(label, *cells)
+        table.add_column(Text(clean(site.name, 80)), overflow="fold")
+    for label, cells in rows(comparison):  # saved reports are untrusted: Text, never rich markup
+        table.add_row(Text(clean(label, 60)), *(Text(clean(cell, 300)) for cell in cells))
     console.print(table)
     first = comparison.sites[0].name
     for index, found in comparison.advantages.items():
@@ -203,7 +203,7 @@ def _render_terminal(comparison: Comparison, console: Console) -> None:
         head = Text(f"What {site.name} does that {first} does not:", style="bold")
         console.print(head)
         for sentence in found or ["nothing measured here"]:
-            console.print(Text(f"  - {sentence}"))
+            console.print(Text(f"  - {clean(sentence, 400)}"))
 
 
 def to_markdown(comparison: Comparison) -> str:

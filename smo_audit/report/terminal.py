@@ -6,8 +6,9 @@ last the score box (categories, score, threshold result), so it is what stays on
 the output scrolls. `render_page` and `render_rule` are the drill-downs of `smo-audit report
 REPORT.json --page URL / --rule ID`.
 
-Page content is untrusted: every string from a page goes through `Text` (never rich markup), so
-a title like "[red]pwned" or an ANSI escape prints literally. In CI the report is wrapped at 80
+Page content is untrusted, and so is a saved report (`smo-audit report`: any file can be given):
+every string from either goes through `_clean` and `Text` (never a plain str, which rich reads as
+markup), so a title or rule id like "[red]pwned" or an ANSI escape prints literally. In CI the report is wrapped at 80
 columns, so a long untrusted text can begin a line of its own: every line is written through
 `CommandSafeFile`, so that none of them starts a GitHub workflow command (`::error::...`).
 """
@@ -187,7 +188,7 @@ def _score_box(report: Report, console: Console) -> None:
         header.append(f"  ·  partial ({_clean(report.stop_reason or 'stopped early', 60)})", style="yellow")
     # The number shown is the number compared with --fail-under, and "passed" only with a threshold.
     score = Text(f"{score_text(report.score)}/100", style=f"bold {_score_style(report.score)}")
-    judged = verdict_text(report.passed, report.fail_under, report.failed_thresholds)
+    judged = _clean(verdict_text(report.passed, report.fail_under, report.failed_thresholds), 400)
     verdict = Text(f"  {judged}" if judged else "", style="green" if report.passed else "bold red")
     categories = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
     for _ in range(2):
@@ -215,7 +216,7 @@ def _fix_first(report: Report, groups: list[ProblemGroup], console: Console, top
         if item.rule.fix:
             cell.append("\n→ " + _clean(_first_sentence(first_paragraph(item.rule.fix)), 130), style="dim")
         pages = str(item.pages) if item.points_lost is None else f"{item.pages}\n-{item.points_lost:g}"
-        table.add_row(item.rule.id, pages, cell)
+        table.add_row(Text(_clean(item.rule.id, 60)), pages, cell)
     console.print(table)
 
 
@@ -262,7 +263,7 @@ def _all_pages(report: Report, console: Console) -> None:
 
 def _rule_pages(report: Report, group: ProblemGroup, console: Console) -> None:
     rule = group.rule
-    title = Text.assemble((f"{rule.id}", "bold"), f": {_clean(rule.title, 80)} ", (f"({rule.severity}, ", "dim"),
+    title = Text.assemble((_clean(rule.id, 60), "bold"), f": {_clean(rule.title, 80)} ", (f"({_clean(rule.severity, 10)}, ", "dim"),
                           (f"{plural(group.pages, 'page')})", "dim"))
     console.print(title)
     for page, finding in group.items:
@@ -304,7 +305,7 @@ def find_page(report: Report, key: str) -> Page | None:
 def _finding_block(finding: Finding, info: RuleInfo | None, console: Console, *, fix: bool = True) -> None:
     line = Text()
     line.append(f"{finding.status:<4}", style=_STATUS_STYLE.get(finding.status, ""))
-    line.append(f" {finding.rule}", style="bold")
+    line.append(f" {_clean(finding.rule, 60)}", style="bold")
     line.append(f"  {_clean(finding.message, 400)}")
     console.print(line)
     for evidence in finding.evidence[:5]:
@@ -339,7 +340,7 @@ def _render_page(report: Report, page: Page, rules: Mapping[str, Rule], console:
             if preview.notes:
                 shown.append("\n" + "; ".join(_clean(n, 120) for n in preview.notes[:3]), style="dim")
             style = {"ok": "green", "degraded": "yellow", "broken": "red"}.get(preview.verdict, "")
-            previews.add_row(_clean(platform, 20), shown, Text(preview.verdict, style=style))
+            previews.add_row(Text(_clean(platform, 20)), shown, Text(preview.verdict, style=style))
         console.print(previews)
     order = {"fail": 0, "warn": 1, "error": 2, "skip": 3, "pass": 4}
     for finding in sorted(page.findings, key=lambda f: (order.get(f.status, 5), f.rule)):
@@ -365,7 +366,8 @@ def _render_rule(report: Report, rule_id: str, rules: Mapping[str, Rule], consol
         rule_id = rule.id
     if info is None:
         return False
-    console.print(Text.assemble((info.id, "bold"), f": {_clean(info.title, 100)}  ", (f"{info.category} · {info.severity}", "dim")))
+    console.print(Text.assemble((_clean(info.id, 60), "bold"), f": {_clean(info.title, 100)}  ",
+                                (f"{_clean(info.category, 40)} · {_clean(info.severity, 10)}", "dim")))
     if info.why:
         console.print(Text("Why it matters: " + _clean(first_paragraph(info.why), 400)))
     if info.fix:

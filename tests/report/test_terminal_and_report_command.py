@@ -125,9 +125,10 @@ def test_report_refuses_what_it_cannot_read_in_one_sentence(tmp_path: Path) -> N
     assert absent.exit_code == 2 and "does not exist" in absent.stderr
 
 
-def _smo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _smo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real CLI with stdout a pipe, as in CI: rich lays the report out for 80 columns."""
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE")},
+           **(env or {})}
     return subprocess.run([sys.executable, "-m", "smo_audit", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=120, check=False)
 
@@ -156,3 +157,37 @@ def test_no_terminal_line_starts_a_workflow_command(tmp_path: Path) -> None:
         lines = re.split(r"\r\n|\r|\n", result.stdout)
         assert not [line for line in lines if re.match(r"\s*::", line)], result.stdout
     assert re.search(r"^\\::error::Injected", audit.stdout, re.M), "shown, with a backslash in front"
+
+
+MARKUP = "[link=https://evil.example/]x[/link][bold red]"
+
+
+def test_a_tampered_report_prints_its_text_literally(tmp_path: Path) -> None:
+    """A saved report is untrusted: a rule id, category title or threshold sentence written as rich
+    markup with an escape sequence is shown as text. Before, the fix-first table took the rule id
+    as markup (a hyperlink, and the raw escape that clears the screen)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><html><head><title>Home</title></head><body></body></html>")
+    audit = _smo("audit", "site", "--format", "json", "--output-dir", "out", cwd=tmp_path)
+    assert audit.returncode == 0, audit.stderr
+    hostile = MARKUP + "\x1b[2J"
+    text = (tmp_path / "out" / "report.json").read_text()
+    for name in ('"og-image"', '"Open Graph"'):  # the rule id and a category title, everywhere they appear
+        assert name in text
+        text = text.replace(name, json.dumps(name.strip('"') + hostile))
+    saved = json.loads(text)
+    saved.update(passed=False, failed_thresholds=[f"fail-on {hostile} holds"])
+    for page in saved["pages"]:
+        page["preview"] = {hostile: next(iter(page["preview"].values()))} if page.get("preview") else page.get("preview")
+    (tmp_path / "tampered.json").write_text(json.dumps(saved))
+    env_color = {"FORCE_COLOR": "1"}  # as on a terminal: rich would write a hyperlink's OSC 8
+    runs = [_smo("report", "tampered.json", "--show", "all", cwd=tmp_path, env=env_color),
+            _smo("report", "tampered.json", "--page", "index.html", cwd=tmp_path, env=env_color),
+            _smo("report", "tampered.json", "--rule", "og-image" + hostile, cwd=tmp_path, env=env_color),
+            _smo("compare", "tampered.json", "tampered.json", cwd=tmp_path, env=env_color)]
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # rich's own colours
+        assert "\x1b" not in shown and "\x1b]8;" not in result.stdout, repr(result.stdout)
+        assert "[link=https" in shown, shown  # shown as text (cut short in compare's narrow column)
