@@ -8,9 +8,10 @@ produced here, so it is tested offline with a simulated runner environment:
   the target is a folder, so they annotate the source file in the pull request; GitHub shows at
   most 10 error and 10 warning annotations per step, so at most that many are printed, followed by
   a `::notice` that says how many more there are and where to see them;
-- `score`, `passed`, `report-path`, `sarif-path`, `pr-number` in $GITHUB_OUTPUT;
-- the pull-request comment body, which starts with a hidden marker so that a later run finds and
-  updates the same comment instead of adding one per push.
+- `score`, `passed`, `report-path`, `sarif-path`, `pr-number`, `comment-marker` in $GITHUB_OUTPUT;
+- the pull-request comment body, which starts with a hidden marker of the audited target, so that
+  a later run of that target finds and updates its comment instead of adding one per push, and
+  jobs auditing other targets keep theirs (the action updates only a bot's comment with it).
 
 Everything in a finding came from a crawled page: workflow commands escape it as GitHub documents
 (`%`, CR, LF in data; also `:` and `,` in properties), and the Markdown writer escapes the rest.
@@ -18,6 +19,7 @@ Everything in a finding came from a crawled page: workflow commands escape it as
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import posixpath
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from smo_audit.gate.diff import ReportDiff
     from smo_audit.report.model import Finding, Report
 
-MARKER = "<!-- smo-audit-report -->"
 PER_LEVEL = 10  # GitHub's cap on error (and on warning) annotations shown per step
 COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters
 
@@ -124,6 +125,14 @@ def workflow_commands(found: list[Annotation], per_level: int = PER_LEVEL) -> li
     return lines
 
 
+def comment_marker(target: str) -> str:
+    """The hidden first line of the comment about one target. A hash of the target, so that its
+    text (a folder may be named anything) reaches neither the HTML comment nor the action's jq
+    filter that looks for it: the marker is always `<!-- smo-audit-report ` + 16 hex digits + ` -->`."""
+    digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"<!-- smo-audit-report {digest} -->"
+
+
 def outputs(report: Report, report_path: Path, sarif_path: Path | None, pr_number: int | None) -> dict[str, str]:
     passed = "" if report.passed is None else "true" if report.passed else "false"
     return {
@@ -132,6 +141,7 @@ def outputs(report: Report, report_path: Path, sarif_path: Path | None, pr_numbe
         "report-path": str(report_path),
         "sarif-path": str(sarif_path) if sarif_path is not None else "",
         "pr-number": str(pr_number) if pr_number is not None else "",
+        "comment-marker": comment_marker(report.target),
     }
 
 
@@ -162,8 +172,8 @@ def summary_markdown(report: Report, rules: Mapping[str, Rule] | None, diff: Rep
     return "\n".join(parts)
 
 
-def comment_body(markdown: str) -> str:
-    body = f"{MARKER}\n{markdown}"
+def comment_body(markdown: str, marker: str) -> str:
+    body = f"{marker}\n{markdown}"
     if len(body) > COMMENT_LIMIT:
         body = body[: COMMENT_LIMIT - 200].rsplit("\n", 1)[0] + "\n\n… (cut to fit a comment; the job summary has it all)\n"
     return body

@@ -3,7 +3,9 @@
 A simulated runner: GITHUB_STEP_SUMMARY, GITHUB_OUTPUT (one file per step, as the runner does),
 GITHUB_WORKSPACE, GITHUB_EVENT_PATH and RUNNER_TEMP point at temporary files; `${{ ... }}`
 expressions are filled in from the inputs, the action's path and earlier steps' outputs; a fake
-`gh` on PATH records its arguments and plays the GitHub API for the comment. smo-audit is
+`gh` on PATH records its arguments and plays the GitHub API for the comment: it lists the
+comments of a state file in two pages and runs the action's own `--jq` filter on each with jq, as
+gh does. smo-audit is
 installed by the action's own install step from a copy of this checkout into a fresh virtualenv
 (offline: pip's --no-index/--no-deps via its environment; the dependencies are this test
 environment's own). `actions/setup-python` is the one step that cannot run here: the test checks
@@ -28,13 +30,17 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from smo_audit.gate.github import comment_marker
+
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = YAML(typ="safe").load((ROOT / "action.yml").read_text())
-MARKER = "<!-- smo-audit-report -->"
+MARKER = "<!-- smo-audit-report "
 BASH = shutil.which("bash") or "/bin/bash"
+JQ = shutil.which("jq")
+needs_jq = pytest.mark.skipif(JQ is None, reason="the fake gh runs the action's --jq filter with jq")
 
 FAKE_GH = """#!{python}
-import json, os, sys
+import json, os, subprocess, sys
 args = sys.argv[1:]
 state = os.environ["FAKE_GH_STATE"]
 body = None
@@ -43,9 +49,15 @@ for i, arg in enumerate(args):
         body = open(args[i + 1][len("body=@"):], encoding="utf-8").read()
 with open(os.path.join(state, "calls.jsonl"), "a", encoding="utf-8") as log:
     log.write(json.dumps({{"args": args, "body": body, "token": os.environ.get("GH_TOKEN")}}) + "\\n")
-existing = os.path.join(state, "existing-comment-id")
-if "--paginate" in args and os.path.exists(existing):
-    print(open(existing).read().strip())
+comments = os.path.join(state, "comments.json")
+if "--paginate" in args and os.path.exists(comments):
+    listed = json.load(open(comments, encoding="utf-8"))
+    for page in (listed[:1], listed[1:]):
+        jq = subprocess.run([{jq!r}, "-r", args[args.index("--jq") + 1]], input=json.dumps(page), text=True,
+                            capture_output=True, check=False)
+        sys.stdout.write(jq.stdout)
+        if jq.returncode:
+            sys.exit(jq.stderr)
 """
 
 
@@ -89,7 +101,7 @@ def runner_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     Path(purelib, "zz_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     bin_dir = base / "bin"
     bin_dir.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH.format(python=sys.executable))
+    (bin_dir / "gh").write_text(FAKE_GH.format(python=sys.executable, jq=JQ or "jq"))
     (bin_dir / "gh").chmod(0o755)
     paths = {"base": base, "action": action_path, "venv": venv, "bin": bin_dir}
     steps = ACTION["runs"]["steps"]
@@ -251,11 +263,18 @@ def test_a_failing_threshold_fails_the_job_with_summary_outputs_annotations_and_
     assert posts[0]["token"] == "fake-token"
 
 
+def _comments(run: Runner, *comments: tuple[int, str, str]) -> None:
+    """The pull request's comments the fake gh lists: (id, user type, body)."""
+    listed = [{"id": id_, "user": {"type": kind, "login": kind.lower()}, "body": body} for id_, kind, body in comments]
+    (run.state / "comments.json").write_text(json.dumps(listed))
+
+
+@needs_jq
 def test_a_passing_threshold_passes_and_updates_the_existing_comment(runner_env, tmp_path) -> None:
     workspace = _workspace(tmp_path / "ws")
     run = Runner(runner_env, {"target": "site", "fail-under": "10", "base-url": "https://site.example",
                               "comment": "true"}, workspace, event=PR_EVENT)
-    (run.state / "existing-comment-id").write_text("777\n")
+    _comments(run, (777, "Bot", f"{comment_marker('site')}\n## smo-audit: 50/100"))
     code, printed = run.run()
     assert code == 0, printed
     outputs = run.action_outputs()
@@ -265,6 +284,33 @@ def test_a_passing_threshold_passes_and_updates_the_existing_comment(runner_env,
     assert not [c for c in calls if "POST" in c["args"]]
     (patch,) = [c for c in calls if "PATCH" in c["args"]]
     assert patch["args"][3] == "repos/acme/site/issues/comments/777" and patch["body"].startswith(MARKER)
+
+
+@needs_jq
+def test_the_comment_updated_is_a_bots_comment_about_the_same_target(runner_env, tmp_path) -> None:
+    """Two jobs of one pull request audit two folders: each updates its own comment. A person's
+    comment that starts with (or quotes) a marker is never edited: the token could rewrite it."""
+    workspace = _workspace(tmp_path / "ws")
+    shutil.copytree(workspace / "site", workspace / "docs")
+    site, docs = comment_marker("site"), comment_marker("docs")
+    assert site != docs
+    comments = [(1, "User", f"{site}\n> <!-- smo-audit-report --> copied from the bot"),
+                (2, "Bot", f"{docs}\n## smo-audit: 40/100"), (3, "Bot", "an unrelated bot"),
+                (4, "Bot", f"{site}\n## smo-audit: 40/100")]
+    for target, expected in (("site", 4), ("docs", 2)):
+        run = Runner(runner_env, {"target": target, "comment": "true"}, workspace, event=PR_EVENT)
+        _comments(run, *comments)
+        code, printed = run.run()
+        assert code == 0, printed
+        writes = [c for c in run.gh_calls() if "PATCH" in c["args"] or "POST" in c["args"]]
+        assert [c["args"][3] for c in writes] == [f"repos/acme/site/issues/comments/{expected}"], writes
+        assert writes[0]["body"].startswith(comment_marker(target) + "\n")
+    alone = Runner(runner_env, {"target": "docs", "comment": "true"}, workspace, event=PR_EVENT)
+    _comments(alone, comments[0], comments[3])  # only a person's comment and another target's: a new one
+    code, printed = alone.run()
+    assert code == 0, printed
+    (post,) = [c for c in alone.gh_calls() if "POST" in c["args"] or "PATCH" in c["args"]]
+    assert "POST" in post["args"] and post["body"].startswith(docs)
 
 
 def test_fail_on_and_no_comment_outside_pull_requests(runner_env, tmp_path) -> None:
