@@ -49,6 +49,9 @@ for i, arg in enumerate(args):
         body = open(args[i + 1][len("body=@"):], encoding="utf-8").read()
 with open(os.path.join(state, "calls.jsonl"), "a", encoding="utf-8") as log:
     log.write(json.dumps({{"args": args, "body": body, "token": os.environ.get("GH_TOKEN")}}) + "\\n")
+refused = os.path.join(state, "refuse")  # a method the token may not use, e.g. POST on a fork's pull request
+if os.path.exists(refused) and open(refused).read().strip() in args + (["GET"] if "--paginate" in args else []):
+    sys.exit("gh: Resource not accessible by integration (HTTP 403)")
 comments = os.path.join(state, "comments.json")
 if "--paginate" in args and os.path.exists(comments):
     listed = json.load(open(comments, encoding="utf-8"))
@@ -311,6 +314,19 @@ def test_the_comment_updated_is_a_bots_comment_about_the_same_target(runner_env,
     assert code == 0, printed
     (post,) = [c for c in alone.gh_calls() if "POST" in c["args"] or "PATCH" in c["args"]]
     assert "POST" in post["args"] and post["body"].startswith(docs)
+
+
+@pytest.mark.parametrize("refused", ["POST", "GET"])
+def test_a_comment_that_cannot_be_written_is_a_warning_not_a_failed_job(runner_env, tmp_path, refused: str) -> None:
+    """A fork's pull request runs with a read-only token: the comment's 403 must not fail a job
+    whose audit passed (the README: the job fails exactly when the audit fails or cannot run)."""
+    workspace = _workspace(tmp_path / "ws")
+    run = Runner(runner_env, {"target": "site", "fail-under": "10", "comment": "true"}, workspace, event=PR_EVENT)
+    (run.state / "refuse").write_text(refused)
+    code, printed = run.run()
+    assert code == 0, printed
+    assert "HTTP 403" in printed and re.search(r"^::warning title=smo-audit::no pull-request comment written", printed, re.M)
+    assert run.action_outputs()["passed"] == "true"
 
 
 def test_fail_on_and_no_comment_outside_pull_requests(runner_env, tmp_path) -> None:
