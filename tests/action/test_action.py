@@ -350,6 +350,42 @@ def test_a_usage_error_fails_the_job_without_a_report(runner_env, tmp_path) -> N
     assert "fail-on" in printed and "the audit wrote no report" in printed
 
 
+def test_a_run_publishes_only_what_it_wrote_in_a_reused_output_folder(runner_env, tmp_path) -> None:
+    """Three jobs, one output folder (a self-hosted runner's workspace is kept): the second asks
+    for no SARIF and must not point sarif-path at the first one's; the third stops on a usage
+    error and must publish no summary, score or comment from the second one's report."""
+    from smo_audit.report.formats import FILENAMES
+
+    workspace = _workspace(tmp_path / "ws")
+    first = Runner(runner_env, {"target": "site", "output-dir": "reports"}, workspace)
+    assert first.run()[0] == 0
+    out = workspace / "reports"
+    for name in FILENAMES.values():  # every file a run may leave, whatever the first one asked for
+        if not (out / name).exists():
+            (out / name).write_text("stale")
+    second = Runner(runner_env, {"target": "site", "output-dir": "reports", "formats": "markdown", "fail-under": "10",
+                                 "comment": "true"}, workspace, event=PR_EVENT)
+    code, printed = second.run()
+    assert code == 0, printed
+    assert second.action_outputs()["sarif-path"] == "", "no SARIF asked for: none published"
+    assert sorted(p.name for p in out.iterdir()) == ["comment.md", "report.json", "report.md"]
+    third = Runner(runner_env, {"target": "site", "output-dir": "reports", "fail-on": "score<<3", "comment": "true"},
+                   workspace, event=PR_EVENT)
+    code, printed = third.run()
+    assert code == 2, printed
+    outputs = third.action_outputs()
+    assert outputs["score"] == outputs["passed"] == outputs["sarif-path"] == "", outputs
+    assert not third.summary.exists() or "/100" not in third.summary.read_text()
+    assert [c for c in third.gh_calls() if "POST" in c["args"] or "PATCH" in c["args"]] == []
+    assert list(out.iterdir()) == [] and "the audit wrote no report" in printed
+    closed = Runner(runner_env, {"target": "http://127.0.0.1:9/", "output-dir": "reports"}, workspace)
+    code, printed = closed.run()  # nothing listens on port 9: exit 3, with a report that says so
+    assert code == 3, printed
+    outputs = closed.action_outputs()
+    assert outputs["score"] == outputs["passed"] == "" and outputs["report-path"] == "reports/report.json"
+    assert "the audit did not finish (exit 3" in printed and not closed.summary.exists()
+
+
 def test_a_baseline_from_main_fails_on_a_new_failure_and_the_summary_shows_the_diff(runner_env, tmp_path) -> None:
     workspace = _workspace(tmp_path / "ws")
     main = Runner(runner_env, {"target": "site", "output-dir": "main-report"}, workspace)
