@@ -19,8 +19,9 @@ import json
 import posixpath
 import re
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_from_bytes
 
 from smo_audit import TOOL_NAME, TOOL_URL
 from smo_audit.report.model import Finding, Page, Report
@@ -73,11 +74,21 @@ def _rule_entry(rule: RuleInfo) -> dict[str, Any]:
 
 def _source_uri(report: Report, source_path: str) -> str:
     """The file's URI: relative to the working directory when the target was given relatively
-    (what GitHub code scanning maps onto the repository), else an absolute file: URI."""
-    target = report.target
-    if target.startswith("/"):
-        return PurePosixPath(posixpath.normpath(posixpath.join(target, source_path))).as_uri()
-    return posixpath.normpath(posixpath.join(target, source_path))
+    (what GitHub code scanning maps onto the repository), else an absolute file: URI. Both are
+    percent-encoded alike (RFC 3986): a file named 'my page#1.html', '100%.html' or 'a:b.html'
+    would otherwise read as a fragment, a broken escape or a URI scheme."""
+    path = posixpath.normpath(posixpath.join(report.target, source_path))
+    return f"file://{_quote_path(path)}" if path.startswith("/") else _quote_path(path)
+
+
+def _quote_path(path: str) -> str:
+    """Every byte but unreserved characters and '/' escaped, as PurePath.as_uri does; a name that
+    is no valid UTF-8 (a lone surrogate from a saved report) has '?' (%3F) where it breaks."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "replace")
+    return quote_from_bytes(raw, safe="/")
 
 
 def _needles(finding: Finding) -> list[tuple[str, str]]:

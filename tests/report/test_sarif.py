@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from jsonschema import Draft4Validator
 
@@ -126,3 +126,35 @@ def test_hostile_page_content_stays_data_in_sarif(xss_report: Report, rules) -> 
     for entry in log["runs"][0]["tool"]["driver"]["rules"]:
         assert "markdown" not in entry.get("help", {}) and not entry.get("helpUri", "https:").startswith("javascript:")
     _validator().validate(log)
+
+
+RFC3986_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*")
+
+
+def test_source_file_uris_are_percent_encoded_references(tmp_path: Path, monkeypatch) -> None:
+    """A file named 'my page#1.html', '100%.html', 'a:b.html' or with a newline went into the
+    relative SARIF URI as is: a fragment, a broken escape, a scheme and a line break. Relative and
+    absolute targets now encode alike (the absolute ones already did, through as_uri)."""
+    names = ["my page#1.html", "100%.html", "a:b.html", "new\nline.html", "café.html"]
+    site = tmp_path / "site6"
+    site.mkdir()
+    links = "".join(f'<a href="{quote(name)}">x</a>' for name in names)
+    (site / "index.html").write_text(f"<html><head><title>t</title></head><body>{links}</body></html>")
+    for name in names:
+        (site / name).write_text("<html><head><title>t</title></head><body></body></html>")
+    report = Report.model_validate(audit_json(site))
+    assert {p.source_path for p in report.pages} == {"index.html", *names}
+    monkeypatch.chdir(tmp_path)
+    for target in ("site6", str(site)):
+        run = _sarif(report.model_copy(update={"target": target}))["runs"][0]
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+        assert len(uris) == len(names) + 1, uris
+        for uri in uris:
+            parts = urlsplit(uri)
+            relative = uri.removeprefix("file://")
+            assert RFC3986_REFERENCE.fullmatch(relative), uri
+            assert not parts.query and not parts.fragment and parts.scheme == ("" if target == "site6" else "file")
+            path = Path(unquote(parts.path))
+            assert path.is_file() and path.resolve().parent == site.resolve(), uri
+            if target != "site6":
+                assert uri == path.as_uri()
