@@ -30,8 +30,6 @@ def to_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for page, finding in all_findings(report):
-        if page is not None and page.duplicate_of is not None:
-            continue
         score = "" if page is None or page.score is None else f"{page.score:g}"
         writer.writerow((
             cell(page.url if page else "(whole site)"), cell(page.source_path if page else ""), score,

@@ -58,8 +58,6 @@ def to_junit(report: Report, rules: Mapping[str, Rule] | None = None) -> str:
     suites: dict[str, ET.Element] = {}
     counts: dict[str, dict[str, int]] = {}
     for page, finding in all_findings(report):
-        if page is not None and page.duplicate_of is not None:
-            continue
         category = finding.category
         if category not in suites:
             suites[category] = ET.Element("testsuite", {"name": xml_text(titles.get(category, category), 200),

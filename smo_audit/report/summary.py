@@ -78,8 +78,14 @@ class RuleInfo:
 
 
 def all_findings(report: Report) -> Iterator[tuple[Page | None, Finding]]:
-    """Every finding with its page (None for site findings), pages first, in report order."""
+    """Every finding with its page (None for site findings), pages first, in report order.
+
+    A page reported as the duplicate of another (`duplicate_of`) is left out: it is out of the
+    score, and every writer counts problems from here, so none counts its findings twice (the
+    JSON keeps them on the page, marked, and the page lists still show the page)."""
     for page in report.pages:
+        if page.duplicate_of is not None:
+            continue
         for finding in page.findings:
             yield page, finding
     for finding in report.site_findings:

@@ -31,6 +31,7 @@ from smo_audit.report.model import Finding, Page, Report
 from smo_audit.report.summary import (
     ProblemGroup,
     RuleInfo,
+    all_findings,
     first_paragraph,
     fix_first,
     page_label,
@@ -372,8 +373,7 @@ def _render_rule(report: Report, rule_id: str, rules: Mapping[str, Rule], consol
         console.print(Text("Why it matters: " + _clean(first_paragraph(info.why), 400)))
     if info.fix:
         console.print(Text("How to fix: " + _clean(first_paragraph(info.fix), 400)))
-    results: list[tuple[Page | None, Finding]] = [(p, f) for p in report.pages for f in p.findings if f.rule == rule_id]
-    results += [(None, f) for f in report.site_findings if f.rule == rule_id]
+    results = [(page, finding) for page, finding in all_findings(report) if finding.rule == rule_id]
     counts = Counter(f.status for _, f in results)
     console.print(Text(", ".join(f"{n} {status}" for status, n in counts.most_common()) or "no results in this report",
                        style="dim"))

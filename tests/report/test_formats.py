@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -128,3 +129,48 @@ def test_ndjson_streams_each_page_as_it_is_audited(tmp_path: Path) -> None:
     lines = path.read_text("utf-8").splitlines()
     assert json.loads(lines[-1])["type"] == "summary" and len(lines) == len(on_disk) + 1
     assert read_ndjson(lines) == report
+
+
+def _duplicate_site(folder: Path) -> Path:
+    """index.html and dup.html alike (same canonical, og:title, og:description), linking each other."""
+    folder.mkdir()
+    for name, other in (("index.html", "/dup.html"), ("dup.html", "/")):
+        (folder / name).write_text(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Same</title>'
+            '<meta property="og:title" content="Same title here"><meta property="og:description" content="Same description">'
+            '<link rel="canonical" href="https://example.com/"><meta property="og:url" content="https://example.com/">'
+            f'</head><body><a href="{other}">other</a></body></html>')
+    return folder
+
+
+def test_every_format_counts_the_problems_of_a_duplicate_page_once(tmp_path: Path) -> None:
+    """dup.html is index.html's duplicate: out of the score and, in every format, out of the problem
+    counts. SARIF and Markdown counted its findings too (through summary.all_findings), while JUnit,
+    CSV, the annotations and the terminal left them out."""
+    from smo_audit.gate.github import find_annotations
+
+    site = _duplicate_site(tmp_path / "site")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["audit", str(site), "--quiet", "--show", "rules", "--output-dir", str(out),
+                                      "--format", "terminal,json,markdown,sarif,junit,csv"])
+    assert result.exit_code == 0, result.stderr
+    report = Report.model_validate_json((out / "report.json").read_text("utf-8"))
+    assert [p.source_path for p in report.pages if p.duplicate_of] == ["dup.html"]
+    expected = len(_problems(report, "fail")) + len(_problems(report, "warn"))
+    duplicate = next(p for p in report.pages if p.duplicate_of)
+    assert any(f.status in ("fail", "warn") for f in duplicate.findings), "the JSON keeps the duplicate's findings"
+    junit = JUnitXml.fromfile(str(out / "report.junit.xml"))
+    cases = [case for suite in junit for case in suite]
+    counts = {
+        "sarif": len(json.loads((out / "report.sarif").read_text("utf-8"))["runs"][0]["results"]),
+        "markdown": int(re.search(r"All (\d+) problems", (out / "report.md").read_text("utf-8")).group(1)),  # type: ignore[union-attr]
+        "junit": sum(1 for case in cases if any(isinstance(r, Failure) for r in case.result)
+                     or (case.system_out or "").startswith("warning:")),
+        "csv": sum(1 for row in csv.DictReader(io.StringIO((out / "report.csv").read_text("utf-8")))
+                   if row["status"] in ("fail", "warn")),
+        "terminal": len(re.findall(r"^  (?:fail|warn) ", result.stdout, re.M)),
+    }
+    assert counts == dict.fromkeys(counts, expected), (expected, counts)
+    annotated = [f for f in _problems(report, "fail") + _problems(report, "warn") if f.severity != "info"]
+    assert len(find_annotations(report)) == len(annotated)  # annotations leave info-level rules out by design
+    assert "dup.html" not in (out / "report.md").read_text("utf-8") and "dup.html" not in (out / "report.sarif").read_text("utf-8")
