@@ -33,7 +33,7 @@ from smo_audit.report.summary import (
     problem_groups,
     rule_infos,
 )
-from smo_audit.report.wording import below_fail_under
+from smo_audit.report.wording import below_fail_under, score_text
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -104,7 +104,7 @@ def gauge(score: float | None, size: int = 160) -> dict[str, Any]:
 
     fraction = 0.0 if score is None else max(0.0, min(score, 100.0)) / 100
     return {"size": size, "track": arc(1.0), "value": arc(fraction) if fraction > 0.001 else "",
-            "label": "n/a" if score is None else f"{score:.0f}", "cls": score_class(score)}
+            "label": score_text(score), "cls": score_class(score)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +343,7 @@ def view(report: Report, rules: Mapping[str, Rule] | None = None, *, detailed: i
         "target": clean(report.target, 500),
         "target_href": safe_href(report.target),
         "gauge": gauge(report.score),
-        "score_text": "n/a" if report.score is None else f"{report.score:.0f}",
+        "score_text": score_text(report.score),  # one decimal: the number --fail-under compares
         "categories": [
             {"index": category_index[c.id], "title": clean(c.title, 100), "score": c.score,
              "score_text": "n/a" if c.score is None else f"{c.score:.0f}", "cls": score_class(c.score),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from smo_audit.report.html import to_html
 from smo_audit.report.markdown import to_markdown
 from smo_audit.report.wording import verdict_text
@@ -36,3 +38,19 @@ def test_passed_without_fail_under() -> None:
     assert verdict_text(True, None, ()) == "passed the thresholds"
     assert "✅ passed the thresholds" in to_markdown(report)
     assert "every threshold" in to_html(report)
+
+
+def test_the_html_report_shows_the_score_it_compared_to_one_decimal() -> None:
+    """36.7 is below the threshold of 36.8: the page said 37/100 beside it (title, heading and
+    gauge rounded to an integer), a score that would have passed."""
+    report = synthetic_report(1).model_copy(update={"score": 36.7, "fail_under": 36.8, "passed": False,
+                                                    "failed_thresholds": ["score 36.7 is below fail-under 36.8"]})
+    html = to_html(report)
+    assert "Below the threshold</span> of 36.8" in html
+    title = re.search(r"<title>smo-audit (\S+)/100 ", html)
+    heading = re.search(r"<h1>Social media optimisation: (\S+)/100</h1>", html)
+    label = re.search(r'aria-label="Site score (\S+) out of 100"', html)
+    shown = re.search(r'<svg class="gauge".*?<text [^>]*>([^<]*)</text>', html, re.S)
+    assert [m.group(1) if m else None for m in (title, heading, label, shown)] == ["36.7"] * 4
+    whole = to_html(report.model_copy(update={"score": 100.0, "passed": True, "failed_thresholds": []}))
+    assert "<h1>Social media optimisation: 100/100</h1>" in whole  # no "100.0"
