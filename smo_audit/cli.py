@@ -796,7 +796,7 @@ def _github(path: Path, sarif: Path | None, baseline: Path | None, tolerance: fl
     pr = github.pull_request_number(env.get("GITHUB_EVENT_PATH"))
     github.write_outputs(env.get("GITHUB_OUTPUT"), github.outputs(report, path, sarif, pr))
     if body is not None:
-        write_atomic(body, github.comment_body(markdown, github.comment_marker(report.target)))
+        write_atomic(body, github.comment_body(report, rules, diff, github.comment_marker(report.target)))
 
 
 @app.command()

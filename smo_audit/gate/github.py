@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from smo_audit.report.model import Finding, Report
 
 PER_LEVEL = 10  # GitHub's cap on error (and on warning) annotations shown per step
-COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters
+COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters (UTF-16 code units)
+REPORT_FLOOR = 8_000  # room the report keeps beside the longest baseline diff: its score, verdict and fix-first
 
 
 @dataclass(frozen=True)
@@ -172,11 +173,35 @@ def summary_markdown(report: Report, rules: Mapping[str, Rule] | None, diff: Rep
     return "\n".join(parts)
 
 
-def comment_body(markdown: str, marker: str) -> str:
-    body = f"{marker}\n{markdown}"
-    if len(body) > COMMENT_LIMIT:
-        body = body[: COMMENT_LIMIT - 200].rsplit("\n", 1)[0] + "\n\n… (cut to fit a comment; the job summary has it all)\n"
-    return body
+def comment_body(report: Report, rules: Mapping[str, Rule] | None, diff: ReportDiff | None, marker: str) -> str:
+    """The marker, the Markdown report and the baseline diff in at most COMMENT_LIMIT UTF-16 code
+    units (GitHub's count: an emoji is two). The diff goes in first, since it says what this pull
+    request changed; the report gets the room left and cuts its own problem list to fit."""
+    from smo_audit.gate.diff_render import to_markdown as diff_markdown
+    from smo_audit.report.markdown import size, to_markdown
+
+    head = f"{marker}\n"
+    tail = "" if diff is None else _fit("\n" + diff_markdown(diff), COMMENT_LIMIT - REPORT_FLOOR)
+    room = COMMENT_LIMIT - size(head) - size(tail)
+    return head + _fit(to_markdown(report, rules, limit=room), room) + tail
+
+
+def _fit(text: str, limit: int) -> str:
+    """At most `limit` UTF-16 code units of whole lines, with a note where it was cut (a safety net:
+    the report's own cut, which keeps its <details> closed, normally leaves nothing to cut)."""
+    from smo_audit.report.markdown import size
+
+    if size(text) <= limit:
+        return text
+    note = "\n… (cut to fit a comment; the job summary has it all)\n"
+    kept: list[str] = []
+    used = size(note)
+    for line in text.split("\n"):
+        if used + size(line) + 1 > limit:
+            break
+        kept.append(line)
+        used += size(line) + 1
+    return "\n".join(kept) + note
 
 
 def append(path: str | None, text: str) -> None:
