@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup chromium bytecode demo test lint typecheck unit bench rules-doc clean
+.PHONY: setup chromium jq bytecode demo test lint typecheck unit bench rules-doc clean
 
 setup: $(STAMP) chromium
 
@@ -18,6 +18,13 @@ chromium:
 	  || { if [ "$$(id -u)" = 0 ]; then \
 	         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	       else echo "Chromium is missing: run 'sudo apt-get install chromium' (needed by rendered mode and its tests)" >&2; exit 1; fi; }
+
+# The Action's tests run its comment step's `--jq` filter with jq (on a runner, gh carries its own).
+jq:
+	@command -v jq >/dev/null 2>&1 \
+	  || { if [ "$$(id -u)" = 0 ]; then \
+	         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq) >/dev/null; \
+	       else echo "jq is missing: run 'sudo apt-get install jq' (needed by the Action's tests)" >&2; exit 1; fi; }
 
 # setuptools announces every editable install made through its import finder (our package-dir
 # mapping needs one) with an informational warning; it is not a problem, so it is not shown.
@@ -43,7 +50,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy smo_audit rules
 
-unit: setup bytecode
+unit: setup jq bytecode
 	$(BIN)/pytest
 
 test: lint typecheck unit
