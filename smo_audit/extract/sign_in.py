@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from smo_audit.catalogue import section
 from smo_audit.extract.facts import Anchor, Button, Document, MarkedElement, PageFacts, SignIn
+from smo_audit.extract.share_catalogue import share_catalogue
 from smo_audit.extract.signature import SimpleSelector
 from smo_audit.extract.urlmatch import HttpParts, UrlPatterns, normalise_host, site_key, split_http
 
@@ -121,6 +122,7 @@ class SignInCatalogue:
     title_words: tuple[str, ...] = ()
     block_words: frozenset[str] = frozenset()
     not_words: frozenset[str] = frozenset()
+    share_words: frozenset[str] = frozenset()
     control_selectors: tuple[str, ...] = ()
     # a signature's classes, ids and (for signatures naming neither) tags: an element with none of
     # these cannot match any signature
@@ -232,6 +234,7 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         title_words=tuple(w.lower() for w in _list(context.get("title_words"))),
         block_words=frozenset(w.lower() for w in _list(context.get("block_words"))),
         not_words=frozenset(w.lower() for w in _list(context.get("not_words"))),
+        share_words=frozenset(w.lower() for w in _list(context.get("share_words"))),
         control_selectors=tuple(control_selectors),
         signature_keys=frozenset(k for sig in signatures for k in (
             sig.selector.classes or ({sig.selector.element_id} if sig.selector.element_id else set())
@@ -355,8 +358,8 @@ class SignInClassifier:
                   if a.url is not None and (link := self._link(a.url)) is not None]
         oauth_urls = self._links(doc, found, parsed, page_site)
         is_account = facts.has_password_form or is_account_url(doc.url, cat)
-        page_context = is_account or _title_says_sign_in(doc.title or "", cat.title_words)
-        _Controls(self, doc, found, oauth_urls, page_site, page_context).run(names, signed)
+        titled = not is_account and _says_sign_in(doc.title or "", cat.title_words)
+        _Controls(self, doc, found, oauth_urls, page_site, is_account, titled).run(names, signed)
         for hid, evidence in hosted_seen.items():
             if not any(i.via == hid and i.provider != UNKNOWN for i in found.items):
                 found.add(SignIn(UNKNOWN, "hosted-ui", evidence, via=hid))
@@ -629,9 +632,9 @@ def _words(token: str) -> tuple[str, ...]:
     return (*parts, joined) if len(parts) > 1 else tuple(parts)
 
 
-def _title_says_sign_in(title: str, words: Iterable[str]) -> bool:
-    """A sign-in word in the <title>: whole words for Latin scripts ("Blog index" does not say
-    "log in"), a substring for scripts written without spaces (ログイン)."""
+def _says_sign_in(title: str, words: Iterable[str]) -> bool:
+    """A sign-in word in a <title> or a control's name: whole words for Latin scripts ("Blog
+    index" does not say "log in"), a substring for scripts written without spaces (ログイン)."""
     padded = " " + " ".join(_WORD_SPLIT.sub(" ", title.lower()).split()) + " "
     lowered = title.lower()
     return any((f" {w} " in padded) if w.isascii() else (w in lowered) for w in words)
@@ -657,15 +660,16 @@ class _Controls:
     """One page's controls -> oauth-link (URL outside href), button-text and control evidence."""
 
     def __init__(self, owner: SignInClassifier, doc: Document, found: _Found, oauth_urls: set[str],
-                 page_site: str, page_context: bool) -> None:
+                 page_site: str, account_page: bool, titled: bool) -> None:
         self.owner = owner
         self.cat = owner.cat
         self.doc = doc
         self.found = found
         self.oauth_urls = oauth_urls
         self.page_site = page_site
-        self.page_context = page_context
-        self._blocks: dict[tuple[str, ...], bool] = {}
+        self.account_page = account_page  # a password form or a login URL: a sign-in context
+        self.titled = titled  # only the <title> says sign-in: weak context (see _check)
+        self._blocks: dict[tuple[str, ...], tuple[bool, bool]] = {}
 
     def run(self, anchor_names: list[str], signed: set[int]) -> None:
         hosted_labels = {i.selector for i in self.found.items if i.mechanism == "hosted-ui" and i.selector}
@@ -763,17 +767,34 @@ class _Controls:
             return
         if not (c.explicit or label):
             return  # a bare icon or wrapper
-        tokens = self.cat.tokens
+        cat = self.cat
+        tokens = cat.tokens
         own_words = [w for t in c.tokens for w in _words(t)]
         providers = {p for w in own_words if (p := tokens.get(w)) is not None}
-        if len(providers) != 1 or not self.cat.not_words.isdisjoint(own_words):
+        if len(providers) != 1 or not cat.not_words.isdisjoint(own_words):
             return  # none, a container naming several, or a share/follow control
-        block = self._in_block(c.ancestors) or any(w in self.cat.block_words for w in own_words)
-        if not (block or (self.page_context and c.explicit)):
+        block, in_share = self._context(c.ancestors)
+        if in_share or not cat.share_words.isdisjoint(own_words) or self._shares(c):
+            return  # a share kit's button (ssk-facebook, a2a_button_x, one in a share bar)
+        block = block or any(w in cat.block_words for w in own_words)
+        if not (block or (c.explicit and (self.account_page or (self.titled and self._names_sign_in(c))))):
             return
         provider = providers.pop()
         self.found.add(SignIn(provider, "control", f"{c.selector} ({provider})"[:MAX_EVIDENCE], url=c.url,
                               label=label, selector=c.selector))
+
+    def _names_sign_in(self, c: _Candidate) -> bool:
+        """The control's own name says sign-in ("Log in", "Register"). A <title> alone is weak
+        context: "How to register a domain name" or "Sign up for our newsletter" titles articles
+        and newsletter forms whose provider-classed buttons (btn-twitter) share or follow."""
+        return any(_says_sign_in(name, self.cat.title_words) for name in c.names)
+
+    @staticmethod
+    def _shares(c: _Candidate) -> bool:
+        """The control carries a share endpoint URL (an onclick opening twitter.com/intent/tweet):
+        the share extractor's button, never a sign-in one."""
+        shares = share_catalogue().is_share_url
+        return any(shares(u) for u in (*c.urls, *([c.url] if c.url else [])) if u.startswith(("http://", "https://")))
 
     def _token_provider(self, tokens: Iterable[str]) -> tuple[str | None, bool]:
         """(the one provider the tokens name or None, whether they hold a sign-in block word)."""
@@ -781,11 +802,15 @@ class _Controls:
         providers = {p for w in words if (p := self.cat.tokens.get(w)) is not None}
         return (providers.pop() if len(providers) == 1 else None), any(w in self.cat.block_words for w in words)
 
-    def _in_block(self, ancestors: tuple[str, ...]) -> bool:
+    def _context(self, ancestors: tuple[str, ...]) -> tuple[bool, bool]:
+        """(an enclosing class or id holds a sign-in block word, one holds a share word): cached
+        per ancestor chain, which the controls of one block share."""
         known = self._blocks.get(ancestors)
         if known is None:
-            words = self.cat.block_words
-            known = self._blocks[ancestors] = any(w in words for t in ancestors for w in _words(t.lstrip("#")))
+            cat = self.cat
+            words = {w for t in ancestors for w in _words(t.lstrip("#"))}
+            known = self._blocks[ancestors] = (not cat.block_words.isdisjoint(words),
+                                               not cat.share_words.isdisjoint(words))
         return known
 
 
