@@ -118,7 +118,6 @@ class SignInCatalogue:
     account_texts: frozenset[str]
     max_account_links: int
     tokens: Mapping[str, str] = field(default_factory=dict)  # class/id/data-* word -> provider
-    route_any_value: bool = False
     title_words: tuple[str, ...] = ()
     block_words: frozenset[str] = frozenset()
     not_words: frozenset[str] = frozenset()
@@ -230,7 +229,6 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         account_texts=frozenset(_norm_text(t) for t in _list(account.get("texts"))),
         max_account_links=int(account.get("max_links", 4)),
         tokens=tokens,
-        route_any_value=bool(routes.get("any_param_value", False)),
         title_words=tuple(w.lower() for w in _list(context.get("title_words"))),
         block_words=frozenset(w.lower() for w in _list(context.get("block_words"))),
         not_words=frozenset(w.lower() for w in _list(context.get("not_words"))),
@@ -545,15 +543,9 @@ class SignInClassifier:
                 if provider is not None:
                     return provider, "site"
         if parts.query and any(s in cat.route_words for s in segments):
-            pairs = parse_qsl(parts.query)
-            for key, value in pairs:
-                if key.lower() in cat.route_params:
+            for key, value in parse_qsl(parts.query):
+                if key.lower() in cat.route_params:  # never utm_source=twitter, ref=fb, env=live
                     provider = cat.provider_for(value)
-                    if provider is not None:
-                        return provider, "site"
-            if cat.route_any_value:
-                for _, value in pairs:
-                    provider = cat.provider_for(value) if len(value) <= 32 else None
                     if provider is not None:
                         return provider, "site"
         return None
