@@ -48,6 +48,7 @@ class _Link(NamedTuple):
     account_word: bool  # a path segment is a login/sign-up word
     account_exclude: bool  # a path segment excludes the link from account links
     account_label: bool  # the host's first label is an account host label (auth.example.com)
+    docs: bool  # a path segment is a docs/help word (/docs/auth/social/google): never a sign-in
 
 
 _Parsed = tuple[Anchor, _Link, str]  # a link, what its URL says, its accessible name
@@ -112,6 +113,7 @@ class SignInCatalogue:
     name_to_provider: Mapping[str, str]
     route_words: frozenset[str]
     route_params: frozenset[str]
+    docs_words: frozenset[str]
     account_words: frozenset[str]
     account_host_labels: frozenset[str]
     account_exclude: frozenset[str]
@@ -223,6 +225,7 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         button_connectors=tuple(dict.fromkeys(c.lower() for c in connectors)),
         route_words=frozenset(w.lower() for w in _list(routes.get("words"))),
         route_params=frozenset(p.lower() for p in _list(routes.get("params"))),
+        docs_words=frozenset(w.lower() for w in _list(routes.get("docs_words"))),
         account_words=frozenset(w.lower() for w in _list(account.get("path_words"))),
         account_host_labels=frozenset(w.lower() for w in _list(account.get("host_labels"))),
         account_exclude=frozenset(w.lower() for w in _list(account.get("exclude_words"))),
@@ -508,7 +511,7 @@ class SignInClassifier:
             host = parts.host
             link = _Link(parts, segments, site_key(host), self._endpoint(parts), self._route(parts, segments),
                          _has_word(segments, cat.account_words), _has_word(segments, cat.account_exclude),
-                         host.split(".", 1)[0] in cat.account_host_labels)
+                         host.split(".", 1)[0] in cat.account_host_labels, _has_word(segments, cat.docs_words))
         cache[url] = link
         return link
 
@@ -537,6 +540,8 @@ class SignInClassifier:
         """(provider, "site") when the URL is a site's own sign-in route (/auth/google), if it is
         on the page's site."""
         cat = self.cat
+        if _has_word(segments, cat.docs_words):
+            return None  # /docs/auth/social/google documents the route, it does not start it
         for index, segment in enumerate(segments[:-1]):
             if segment in cat.route_words:
                 provider = cat.provider_for(segments[index + 1])
@@ -642,7 +647,9 @@ class _Candidate(NamedTuple):
     tokens: list[str]  # its class tokens, id, data-* names and short values
     ancestors: tuple[str, ...]
     explicit: bool  # a real control: a link, a button, role=button, onclick, data-provider, ...
-    external: bool  # it navigates to another site (a footer's facebook.com link)
+    # it navigates away from any sign-in: to another site without OAuth (a footer's facebook.com
+    # link, support.google.com's help on "Sign in with Google") or to the site's docs (/docs/...)
+    elsewhere: bool
     selector: str
     url: str | None  # where it navigates, if anywhere
     in_oauth: bool  # its href is already an oauth-link
@@ -677,7 +684,7 @@ class _Controls:
             named = None
             for text in (name, anchor.text, anchor.img_alt, anchor.title):
                 if text and (named := text_provider(text)) is not None:
-                    if not in_oauth:
+                    if not (in_oauth or self._elsewhere(anchor.url if anchor.href[:1] != "#" else None)):
                         self.found.add(SignIn(named, "button-text", text, url=anchor.url, label=name,
                                               selector=anchor.selector))
                     break
@@ -712,9 +719,16 @@ class _Controls:
         url = anchor.url if anchor.url and anchor.url.startswith(("http://", "https://")) else None
         if url is not None and anchor.href.startswith("#"):
             url = None  # "#": a script handles it
-        external = url is not None and site_key((split_http(url) or _NO_HOST).host) != self.page_site
-        return _Candidate(names, urls, tokens, anchor.ancestor_classes, True, external, anchor.selector, url,
+        return _Candidate(names, urls, tokens, anchor.ancestor_classes, True, self._elsewhere(url), anchor.selector, url,
                           anchor.url is not None and anchor.url in self.oauth_urls)
+
+    def _elsewhere(self, url: str | None) -> bool:
+        """A navigating link that leads away from any sign-in (see _Candidate.elsewhere); OAuth
+        links were taken before this is asked."""
+        if url is None or not url.startswith(("http://", "https://")):
+            return False
+        link = self.owner._link(url)
+        return link is not None and (link.docs or link.site != self.page_site)
 
     def _button(self, button: Button) -> _Candidate:
         names = [n for n in (button.aria_label, button.text, button.img_alt, button.title) if n]
@@ -749,13 +763,13 @@ class _Controls:
                 self.found.add(SignIn(item[0], "oauth-link", url[:MAX_EVIDENCE], url=absolute, label=label,
                                       via=item[1], selector=c.selector))
                 return
-        if not c.in_oauth:
+        if not (c.in_oauth or c.elsewhere):
             for name in c.names:
                 provider = owner._text_provider(name)
                 if provider is not None:
                     self.found.add(SignIn(provider, "button-text", name, url=c.url, label=label, selector=c.selector))
                     return
-        if not c.tokens or c.external or c.in_oauth:
+        if not c.tokens or c.elsewhere or c.in_oauth:
             return
         if not (c.explicit or label):
             return  # a bare icon or wrapper
