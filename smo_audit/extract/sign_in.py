@@ -124,6 +124,7 @@ class SignInCatalogue:
     block_words: frozenset[str] = frozenset()
     not_words: frozenset[str] = frozenset()
     share_words: frozenset[str] = frozenset()
+    not_label_words: frozenset[str] = frozenset()
     control_selectors: tuple[str, ...] = ()
     # a signature's classes, ids and (for signatures naming neither) tags: an element with none of
     # these cannot match any signature
@@ -236,6 +237,7 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         block_words=frozenset(w.lower() for w in _list(context.get("block_words"))),
         not_words=frozenset(w.lower() for w in _list(context.get("not_words"))),
         share_words=frozenset(w.lower() for w in _list(context.get("share_words"))),
+        not_label_words=frozenset(w.lower() for w in _list(context.get("not_label_words"))),
         control_selectors=tuple(control_selectors),
         signature_keys=frozenset(k for sig in signatures for k in (
             sig.selector.classes or ({sig.selector.element_id} if sig.selector.element_id else set())
@@ -615,6 +617,7 @@ class SignInClassifier:
 
 _QUOTED = re.compile(r"""['"]([^'"\s]{1,512})['"]""")  # linear: a quoted string without blanks
 _WORD_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
+_LABEL_SPLIT = re.compile(r"[\W_]+")  # linear: one character class under one quantifier
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _EXPLICIT_ATTRS = frozenset(("role", "onclick", "tabindex"))
 MAX_TOKEN_VALUE = 40  # data-* values longer than this are not provider words (JSON, URLs)
@@ -778,7 +781,9 @@ class _Controls:
         own_words = [w for t in c.tokens for w in _words(t)]
         providers = {p for w in own_words if (p := tokens.get(w)) is not None}
         if len(providers) != 1 or not cat.not_words.isdisjoint(own_words):
-            return  # none, a container naming several, or a share/follow control
+            return  # none, a container naming several, a share/follow control, apple-pay-button
+        if any(not cat.not_label_words.isdisjoint(_LABEL_SPLIT.split(n.lower())) for n in c.names):
+            return  # its name says it does something else: "Buy", "Translate", "Google reviews"
         block, in_share = self._context(c.ancestors)
         if in_share or not cat.share_words.isdisjoint(own_words) or self._shares(c):
             return  # a share kit's button (ssk-facebook, a2a_button_x, one in a share bar)
