@@ -126,6 +126,28 @@ def test_button_text_needs_a_whole_provider_name() -> None:
     assert sorted(s.provider for s in found) == ["facebook", "google", "x"]
 
 
+@pytest.mark.parametrize(("label", "provider"), [
+    ("Fazer login com o Google", "google"),
+    ("Continuar com a Apple", "apple"),
+    ("Entrar com sua conta do Google", "google"),
+    ("Sign in with your Google account", "google"),
+    ("S\u2019inscrire avec Google", "google"),
+    ("S'identifier avec Apple", "apple"),
+    ("Iniciar sesión con tu cuenta de Google", "google"),
+    ("Accedi con il tuo account Google", "google"),
+    ("Über Google anmelden", "google"),
+    ("Mit deinem Google-Konto anmelden", "google"),
+    # an article or possessive still needs the provider to end the label: these name products
+    ("Continuar com o Google Pay", None),
+    ("Sign in with your Microsoft Teams account", None),
+    ("Accedi con il tuo account Google Play", None),
+    ("Über Google Maps anmelden", None),
+    ("Sign in with the Apple TV app", None),
+])
+def test_button_text_allows_an_article_or_possessive(label: str, provider: str | None) -> None:
+    assert SignInClassifier()._text_provider(label) == provider
+
+
 def test_every_catalogue_entry_has_a_fixture() -> None:
     """Each provider and hosted UI in sign_in.toml is named in some fixture page (see EXPECTED)."""
     seen = {p for facts in EXPECTED.values() for p, _, _ in facts} | {v for facts in EXPECTED.values() for _, _, v in facts}
