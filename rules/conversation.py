@@ -12,10 +12,18 @@ from smo_audit.engine.api import Outcome, PageContext, page_rule, passed, skippe
 from smo_audit.extract.facts import SocialWidget
 
 KIND_WORDS = {"comments": "comments", "follow": "a follow widget", "embed": "embedded social posts"}
+# The kinds that invite readers to respond: a video player (kind "video") is content, not conversation.
+INVITING_KINDS = frozenset(KIND_WORDS)
 
 
 def _describe(widget: SocialWidget) -> str:
     return f"{widget.provider} {widget.kind}: {widget.evidence[:200]}"
+
+
+def _renders(widget: SocialWidget) -> bool:
+    """Both halves it needs are there (widget-incomplete warns about the others): a lone
+    a.twitter-timeline without widgets.js is a plain link, and a dead service shows nothing."""
+    return not widget.dead and widget.has_script is not False and widget.has_container is not False
 
 
 @page_rule(id="conversation-invited", title="Content pages invite conversation", category="conversation",
@@ -25,8 +33,10 @@ def conversation_invited(ctx: PageContext) -> Outcome | None:
     ## What it checks
     On content pages (articles), credits comment systems (Disqus, giscus, utterances, Commento,
     Facebook comments, a native comment form), follow widgets (Facebook Page plugin, X timeline,
-    YouTube subscribe button) and social embeds. Pages without any are not judged. Comments shown
-    as closed ("Comments are closed.") are noted.
+    YouTube subscribe button) and social embeds. Only widgets that render count: one missing its
+    script or container (widget-incomplete) shows nothing, and a video player (a YouTube embed) is
+    content, not conversation. Pages without any are not judged. Comments shown as closed
+    ("Comments are closed.") are noted.
 
     ## Why it matters
     Readers who can respond, or follow the author in one click, come back and share; a thread
@@ -57,8 +67,8 @@ def conversation_invited(ctx: PageContext) -> Outcome | None:
     """
     if ctx.facts.page_type != "article":
         return skipped("not an article: comments and follow widgets are credited on articles only")
-    widgets = [w for w in ctx.facts.social_widgets if not w.dead]
-    inviting = [w for w in widgets if not w.closed]
+    widgets = [w for w in ctx.facts.social_widgets if _renders(w)]
+    inviting = [w for w in widgets if not w.closed and w.kind in INVITING_KINDS]
     if inviting:
         kinds = ", ".join(dict.fromkeys(KIND_WORDS.get(w.kind, w.kind) for w in inviting))
         return passed(f"this article invites conversation: {kinds}", *(_describe(w) for w in inviting))
@@ -68,6 +78,9 @@ def conversation_invited(ctx: PageContext) -> Outcome | None:
                       *(w.evidence for w in closed))
     # Not failed: many good sites have no comments. Skipped with the reason, so the category's
     # absence says what was looked for instead of "no rule applied".
+    if any(not _renders(w) for w in ctx.facts.social_widgets):
+        return skipped("no comment system, follow widget or social embed on this article renders "
+                       "(see widget-incomplete; credited where present, never failed for its absence)")
     return skipped("no comment system, follow widget or social embed on this article "
                    "(credited where present, never failed for its absence)")
 

@@ -296,7 +296,7 @@ class SignIn:
 
 @dataclass(frozen=True, slots=True)
 class SocialWidget:
-    """Follow widgets, embeds and comment systems: `kind` is follow | embed | comments."""
+    """Follow widgets, embeds and comment systems: `kind` is follow | embed | comments | video."""
 
     provider: str
     kind: str

@@ -29,7 +29,7 @@ MAX_WIDGETS = 32
 class WidgetSpec:
     id: str
     provider: str
-    kind: str  # follow | embed | comments
+    kind: str  # follow | embed | comments | video
     name: str
     has_containers: bool
     needs_script: bool
