@@ -163,3 +163,19 @@ def test_meta_byte_offsets_find_every_quoted_key(parts: list[bytes]) -> None:
 def test_page_type_from_og_type_json_ld_and_article_tags(head: str, path: str, page_type: str) -> None:
     page = Extractor().extract_text(f"<html><head>{head}</head><body></body></html>", "https://example.com" + path)
     assert page.facts.page_type == page_type
+
+
+@pytest.mark.parametrize(("markup", "label"), [
+    ('<a href="/auth/google">Sign in<br>with Google</a>', "Sign in with Google"),
+    ("<button>Sign in<br/>with Apple</button>", "Sign in with Apple"),
+    ('<a href="/p"><div class="card"><h3>Cold brew</h3><p>Twelve hours</p></div></a>', "Cold brew Twelve hours"),
+    ('<a href="/p"><span>Continue<br>with <b>GitHub</b></span></a>', "Continue with GitHub"),
+    # the common labels keep lexbor's text exactly: no break inside, no space added
+    ('<a href="/p">  Plain\n   text </a>', "Plain text"),
+    ('<a href="/p"><i class="icon"></i>Log<b>in</b></a>', "Login"),
+    ("<button><svg><use href='#x'/></svg> Menu</button>", "Menu"),
+    ('<a href="/p"></a>', ""),
+])
+def test_a_break_inside_a_label_separates_words(markup: str, label: str) -> None:
+    doc = extract(f"<html><body>{markup}</body></html>").document
+    assert [*(a.text for a in doc.anchors), *(b.text for b in doc.buttons)] == [label]
