@@ -23,7 +23,14 @@ from smo_audit.config import AuditConfig, rule_set_arguments
 from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
-from smo_audit.crawl.folder import NOT_ORPHANS, detect_origin, html_files, orphan_files, served_path
+from smo_audit.crawl.folder import (
+    NOT_ORPHANS,
+    Skipped,
+    detect_origin,
+    list_build,
+    orphan_files,
+    served_path,
+)
 from smo_audit.crawl.handover import HandedRedirect, Handover, Resume
 from smo_audit.crawl.models import CrawlError, PageLinks, RawPage
 from smo_audit.crawl.policy import FetchPolicy, address_policy_for
@@ -132,6 +139,7 @@ class _Folder:
     """A build folder audit in progress: its files, its production origin, what links reached."""
 
     files: list[str]
+    skipped_files: int = 0  # HTML files the server cannot serve (a symlink loop): not audited, in errors[]
     origin: str | None = None
     origin_source: Literal["option", "detected"] | None = None
     origin_evidence: str | None = None
@@ -477,10 +485,11 @@ class Audit:
             from smo_audit.crawl.local_server import serve_folder
 
             folder = self.target.folder
-            files = html_files(folder)
+            listing = list_build(folder)
+            files = listing.files
             if not files:
                 raise TargetError(f"the folder {folder} contains no HTML files to audit")
-            self.folder = state = _Folder(files)
+            self.folder = state = _Folder(files, skipped_files=sum(1 for s in listing.skipped if s.is_file))
             if self.config.base_url:
                 state.origin, state.origin_source = self.config.base_url, "option"
             elif (detected := detect_origin(folder, files)) is not None:
@@ -496,6 +505,7 @@ class Audit:
             state.start_source = server.source_path(server.base_url)
             # Reports name pages by their production URLs (or site paths), never the ephemeral port.
             self._published = Published(server.base_url, (state.origin or "").rstrip("/") + "/")
+            self._skipped(listing.skipped, server.base_url)
             # Every file of the build is audited, linked or not (crawl/folder.py).
             self._inventory = tuple(server.base_url + served_path(f)[1:] for f in files)
             start = server.base_url
@@ -505,6 +515,20 @@ class Audit:
             return start, folder
         assert self.target.url is not None
         return self.target.url, None
+
+    def _skipped(self, skipped: list[Skipped], served: str) -> None:
+        """Parts of the build the server cannot serve: each an errors[] entry (named by its public
+        URL, out of the score: the build, not the site, is at fault) and one stderr line for all."""
+        if not skipped:
+            return
+        for part in skipped:
+            url = served + served_path(part.path)[1:]
+            self._on_error(CrawlError(url, "unreadable", f"{part.path} was not audited: {part.reason}"))
+        files = [part for part in skipped if part.is_file]
+        if files:
+            shown = ", ".join(f"{part.path} ({part.reason})" for part in files[:5])
+            more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+            self._notice(f"skipped {plural(len(files), 'file')} the folder server cannot serve: {shown}{more}")
 
     def _notice(self, text: str) -> None:
         self.notices.append(text)
@@ -533,7 +557,8 @@ class Audit:
         audited = self._audited_files()
         orphans = orphan_files(audited, state.linked, state.start_source) if state.done else []
         info = rm.FolderInfo(
-            html_files=len(state.files), audited_files=len(audited), not_audited=len(state.files) - len(audited),
+            html_files=len(state.files) + state.skipped_files, audited_files=len(audited),
+            not_audited=len(state.files) + state.skipped_files - len(audited),
             origin=state.origin, origin_source=state.origin_source,
             origin_evidence=state.origin_evidence, orphans=orphans,
         )

@@ -17,6 +17,7 @@ page content, a bounded cost however large the build is.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 from collections import Counter
@@ -31,8 +32,32 @@ SAMPLE_FILES = 200  # files read to detect the origin, spread evenly over the bu
 NOT_ORPHANS = frozenset({"404.html", "404.htm"})  # served for missing URLs, linked by nobody on purpose
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A part of the build the folder server cannot serve, and why: reported in errors[] and on
+    stderr, so the coverage a report claims is the coverage it has."""
+
+    path: str  # relative POSIX path: "a.html", or "drafts/" for a folder
+    reason: str  # "its symbolic links form a loop"
+    is_file: bool = True  # an HTML file (counted in folder.html_files), or a folder of unknown content
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The HTML files of a build and what of it could not be listed or served."""
+
+    files: list[str]
+    skipped: list[Skipped]
+
+
 def html_files(root: Path) -> list[str]:
-    """Every HTML file the folder server would serve, as sorted POSIX paths relative to `root`.
+    """Every HTML file the folder server would serve, as sorted POSIX paths relative to `root`."""
+    return list_build(root).files
+
+
+def list_build(root: Path) -> Listing:
+    """Every HTML file the folder server would serve (sorted POSIX paths relative to `root`), and
+    the files named like pages it could not (a symbolic link loop): those are skipped, not fatal.
 
     Dot-files and dot-folders are skipped (the server refuses them, `.well-known/` aside, which
     holds no pages); symbolic links are followed only when they stay inside the folder, as the
@@ -40,6 +65,7 @@ def html_files(root: Path) -> list[str]:
     """
     root = root.resolve()
     found: list[str] = []
+    skipped: list[Skipped] = []
     for directory, folders, files in os.walk(root, followlinks=False):
         folders[:] = sorted(f for f in folders if not f.startswith("."))
         here = Path(directory)
@@ -49,11 +75,19 @@ def html_files(root: Path) -> list[str]:
             path = here / name
             try:
                 real = path.resolve()
-            except OSError:
+            except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError on a loop
+                skipped.append(Skipped(path.relative_to(root).as_posix(), _unresolvable(exc)))
                 continue
             if real.is_file() and real.is_relative_to(root):
                 found.append(path.relative_to(root).as_posix())
-    return sorted(found)
+    return Listing(sorted(found), sorted(skipped, key=lambda s: s.path))
+
+
+def _unresolvable(exc: OSError | RuntimeError) -> str:
+    """Why a file's path cannot be followed to a file, in words."""
+    if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+        return "its symbolic links form a loop"
+    return f"its path cannot be followed ({exc.strerror or exc})"
 
 
 def served_path(relative: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary
 from smo_audit.crawl.fetcher import Fetcher, FetchLimits
-from smo_audit.crawl.folder import detect_origin, html_files, orphan_files, served_path
+from smo_audit.crawl.folder import Skipped, detect_origin, html_files, list_build, orphan_files, served_path
 from smo_audit.crawl.local_server import serve_folder
 from tests.crawl._helpers import Recorder
 
@@ -31,6 +31,16 @@ def test_html_files_lists_every_page_and_skips_dot_folders_and_escaping_links(tm
     (root / "link.html").symlink_to(outside)
     (root / "inside.html").symlink_to(root / "about.htm")
     assert html_files(root) == ["UPPER.HTML", "a/b/index.html", "about.htm", "index.html", "inside.html"]
+
+
+def test_a_symlink_loop_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    _page(tmp_path, "index.html")
+    (tmp_path / "a.html").symlink_to("b.html")
+    (tmp_path / "b.html").symlink_to("a.html")
+    listing = list_build(tmp_path)
+    assert listing.files == ["index.html"]
+    assert listing.skipped == [Skipped("a.html", "its symbolic links form a loop"),
+                               Skipped("b.html", "its symbolic links form a loop")]
 
 
 @pytest.mark.parametrize(("relative", "served"), [

@@ -1,0 +1,48 @@
+"""Build folders with files the folder server cannot serve as they are: each is skipped or served,
+said in the report and on stderr, and never ends the audit with a traceback. Real audits through
+the CLI of folders written to tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from smo_audit.cli import app
+
+PAGE = ('<!doctype html><html lang="en"><head><title>{title}</title><meta property="og:title" content="{title}">'
+        "</head><body>{body}</body></html>")
+
+
+def _write(path: Path, title: str, body: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(PAGE.format(title=title, body=body))
+
+
+def _audit(folder: Path, *args: str) -> tuple[int, dict[str, Any] | None, str]:
+    result = CliRunner().invoke(app, ["audit", str(folder), "--format", "json", "--workers", "0", *args])
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    report = json.loads(result.stdout) if result.stdout.strip() else None
+    return result.exit_code, report, result.stderr
+
+
+def _sources(report: dict[str, Any]) -> set[str]:
+    return {p["source_path"] for p in report["pages"] if p["duplicate_of"] is None}
+
+
+def test_a_symlink_loop_named_like_a_page_is_skipped_and_reported(tmp_path: Path) -> None:
+    _write(tmp_path / "index.html", "Home", '<a href="/about.html">About</a>')
+    _write(tmp_path / "about.html", "About")
+    (tmp_path / "a.html").symlink_to("b.html")
+    (tmp_path / "b.html").symlink_to("a.html")
+    code, report, stderr = _audit(tmp_path)
+    assert code == 0, stderr
+    assert report is not None and _sources(report) == {"index.html", "about.html"}
+    skipped = [e for e in report["errors"] if e["kind"] == "unreadable"]
+    assert sorted(e["url"] for e in skipped) == ["/a.html", "/b.html"]
+    assert all("symbolic link" in e["message"] for e in skipped)
+    folder = report["folder"]
+    assert (folder["html_files"], folder["audited_files"], folder["not_audited"]) == (4, 2, 2)
+    assert "skipped 2 files the folder server cannot serve" in stderr
