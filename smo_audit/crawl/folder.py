@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 HTML_SUFFIXES = (".html", ".htm")
+_ESCAPE = re.compile(r"\\x[0-9a-f]{2}")
+_ESCAPE_SPLIT = re.compile(r"(\\x[0-9a-f]{2})")
 HEAD_BYTES = 256 * 1024  # canonical and og:url live in <head>: the start of a file is enough
 SAMPLE_FILES = 200  # files read to detect the origin, spread evenly over the build
 NOT_ORPHANS = frozenset({"404.html", "404.htm"})  # served for missing URLs, linked by nobody on purpose
@@ -76,10 +79,10 @@ def list_build(root: Path) -> Listing:
             try:
                 real = path.resolve()
             except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError on a loop
-                skipped.append(Skipped(path.relative_to(root).as_posix(), _unresolvable(exc)))
+                skipped.append(Skipped(shown_name(path.relative_to(root).as_posix()), _unresolvable(exc)))
                 continue
             if real.is_file() and real.is_relative_to(root):
-                found.append(path.relative_to(root).as_posix())
+                found.append(shown_name(path.relative_to(root).as_posix()))
     return Listing(sorted(found), sorted(skipped, key=lambda s: s.path))
 
 
@@ -91,10 +94,33 @@ def _unresolvable(exc: OSError | RuntimeError) -> str:
 
 
 def served_path(relative: str) -> str:
-    """The URL path the folder server serves a file at: `blog/index.html` -> `/blog/`."""
+    """The URL path the folder server serves a file at: `blog/index.html` -> `/blog/`.
+
+    Percent-encodes the file system's own bytes (`caf%E9.html` for a Latin-1 name), which is what
+    a static host serves such a file at, and what the folder server maps back to the same file."""
     if relative == "index.html" or relative.endswith("/index.html"):
         relative = relative[: -len("index.html")]
-    return "/" + quote(relative, safe="/-._~!$&'()*+,;=:@")
+    return "/" + quote(fs_bytes(relative), safe="/-._~!$&'()*+,;=:@")
+
+
+def shown_name(fs_name: str) -> str:
+    """A relative path as the report names it: a file name that is not UTF-8 (`os.walk` gives its
+    bytes as surrogates, which no report can encode) has those bytes escaped, `caf\\xe9.html`.
+    The folder server refuses paths with a backslash, so an escape never names another file."""
+    return os.fsencode(fs_name).decode("utf-8", "backslashreplace")
+
+
+def fs_bytes(shown: str) -> bytes:
+    """The file system bytes of a path `shown_name` printed (its `\\xNN` escapes undone)."""
+    if "\\x" not in shown:
+        return shown.encode("utf-8")
+    return b"".join(bytes([int(part[2:], 16)]) if _ESCAPE.fullmatch(part) else part.encode("utf-8")
+                    for part in _ESCAPE_SPLIT.split(shown))
+
+
+def file_of(root: Path, shown: str) -> Path:
+    """The file behind a path `shown_name` printed."""
+    return root / os.fsdecode(fs_bytes(shown))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +150,7 @@ def detect_origin(root: Path, files: Sequence[str], sample: int = SAMPLE_FILES) 
     prefixes: Counter[tuple[str, str]] = Counter()
     tagged = 0
     for relative in picked:
-        urls = _self_urls(root / relative)
+        urls = _self_urls(file_of(root, relative))
         if not urls:
             continue
         tagged += 1
@@ -209,7 +235,7 @@ def _origin_and_prefix(url: str, relative: str) -> tuple[str, str | None] | None
 def _names_of(relative: str) -> list[str]:
     """The URL paths a file can be named by: `/post/`, `/post/index.html`, `/about`, `/about.html`."""
     served = served_path(relative)
-    names = [served, "/" + quote(relative, safe="/-._~!$&'()*+,;=:@")]
+    names = [served, "/" + quote(fs_bytes(relative), safe="/-._~!$&'()*+,;=:@")]
     if not served.endswith("/"):
         stem = served.rsplit(".", 1)[0]
         names.append(stem)

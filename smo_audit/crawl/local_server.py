@@ -29,8 +29,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
+from smo_audit.crawl.folder import served_path, shown_name
 from smo_audit.errors import TargetError
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def resolve_request(root: Path, raw_path: str) -> Resolution:
     FolderServer.source_path use the same rules, so the report's source_path is the file served.
     """
     path, _, query = raw_path.partition("?")
-    path = unquote(path.split("#", 1)[0])
+    # The percent-encoded bytes are the file system's (a Latin-1 `caf%E9.html` too), as on a host.
+    path = os.fsdecode(unquote_to_bytes(path.split("#", 1)[0]))
     missing = Resolution("missing", _not_found_page(root))
     if "\0" in path or "\\" in path:
         return missing
@@ -121,10 +123,7 @@ class FolderServer:
 
     def url_for(self, relative_path: str) -> str:
         """The served URL of a file given relative to the folder ("blog/index.html" -> ".../blog/")."""
-        rel = relative_path.lstrip("/")
-        if rel == "index.html" or rel.endswith("/index.html"):
-            rel = rel[: -len("index.html")]
-        return self.base_url + rel
+        return self.base_url + served_path(relative_path.lstrip("/"))[1:]
 
 
 def source_path_for(root: Path, url: str, base_url: str | None = None) -> str | None:
@@ -140,7 +139,7 @@ def source_path_for(root: Path, url: str, base_url: str | None = None) -> str | 
         resolution = resolve_request(root, resolution.location)
     if resolution.kind != "file" or resolution.file is None:
         return None
-    return resolution.file.relative_to(root).as_posix()
+    return shown_name(resolution.file.relative_to(root).as_posix())
 
 
 @contextmanager

@@ -5,6 +5,7 @@ the CLI of folders written to tmp_path."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,16 @@ def test_a_symlink_loop_named_like_a_page_is_skipped_and_reported(tmp_path: Path
     folder = report["folder"]
     assert (folder["html_files"], folder["audited_files"], folder["not_audited"]) == (4, 2, 2)
     assert "skipped 2 files the folder server cannot serve" in stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_served_and_audited(tmp_path: Path) -> None:
+    _write(tmp_path / "index.html", "Home")
+    # Latin-1 bytes, as an old build or a zip made on another system leaves them
+    (tmp_path / os.fsdecode(b"caf\xe9.html")).write_text(PAGE.format(title="Cafe", body=""))
+    code, report, stderr = _audit(tmp_path)
+    assert code == 0, stderr
+    assert report is not None
+    (cafe,) = [p for p in report["pages"] if p["facts"]["title"] == "Cafe"]
+    assert cafe["url"] == "/caf%E9.html", "the file system's bytes, percent-encoded: the URL a host serves it at"
+    assert cafe["source_path"] == "caf\\xe9.html", "named printably: the byte that is not UTF-8 shown as an escape"
+    assert report["errors"] == [] and report["folder"]["not_audited"] == 0

@@ -8,7 +8,14 @@ import pytest
 
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary
 from smo_audit.crawl.fetcher import Fetcher, FetchLimits
-from smo_audit.crawl.folder import Skipped, detect_origin, html_files, list_build, orphan_files, served_path
+from smo_audit.crawl.folder import (
+    Skipped,
+    detect_origin,
+    html_files,
+    list_build,
+    orphan_files,
+    served_path,
+)
 from smo_audit.crawl.local_server import serve_folder
 from tests.crawl._helpers import Recorder
 
@@ -45,7 +52,7 @@ def test_a_symlink_loop_is_skipped_with_its_reason(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("relative", "served"), [
     ("index.html", "/"), ("blog/index.html", "/blog/"), ("about.html", "/about.html"),
-    ("a b/ü.html", "/a%20b/%C3%BC.html"),
+    ("a b/ü.html", "/a%20b/%C3%BC.html"), ("caf\\xe9.html", "/caf%E9.html"),  # a Latin-1 name, as listed
 ])
 def test_served_path(relative: str, served: str) -> None:
     assert served_path(relative) == served

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,3 +159,17 @@ async def test_crawling_a_folder_reports_source_paths(served: FolderServer) -> N
     assert summary.non_html_skipped == 1  # feed.xml; logo.png is never requested
     # robots.txt names a sitemap on the production domain: not fetched, not an error
     assert summary.sitemaps == (base + "/sitemap.xml",)
+
+
+def test_a_file_name_that_is_not_utf8_is_served_at_its_percent_encoded_bytes(tmp_path: Path) -> None:
+    (tmp_path / os.fsdecode(b"caf\xe9.html")).write_text("<title>Cafe</title>")
+    (tmp_path / "café.html").write_text("<title>Café</title>")  # the UTF-8 spelling is another file
+    root = tmp_path.resolve()
+    latin = resolve_request(root, "/caf%E9.html")
+    assert latin.kind == "file" and latin.file is not None and latin.file.read_text() == "<title>Cafe</title>"
+    assert source_path_for(root, "http://127.0.0.1:1/caf%E9.html") == "caf\\xe9.html"
+    assert source_path_for(root, "http://127.0.0.1:1/caf%C3%A9.html") == "café.html"
+    with serve_folder(tmp_path) as server:
+        assert server.url_for("caf\\xe9.html") == server.base_url + "caf%E9.html"
+        status, _, body = _get(server, "/caf%E9.html")
+        assert (status, body) == (200, b"<title>Cafe</title>")
