@@ -50,7 +50,7 @@ from smo_audit.engine.resources import ResourceCache
 from smo_audit.engine.runner import RuleRunner, RuleSet, scored
 from smo_audit.engine.scoring import Scored, ScoringProfile, SiteScorer, broken_page
 from smo_audit.engine.site_records import SiteRecords
-from smo_audit.errors import TargetError
+from smo_audit.errors import TargetError, UsageError
 from smo_audit.extract import Extractor
 from smo_audit.extract.facts import PageFacts
 from smo_audit.extract.workers import ExtractionPool, ProcessingTimeout
@@ -85,8 +85,13 @@ class Target:
 
 
 def resolve_target(text: str) -> Target:
-    """Turn the TARGET argument into a URL or a folder, or one clear sentence (exit 3)."""
+    """Turn the TARGET argument into a URL or a folder, or one clear sentence (exit 3).
+
+    An empty TARGET is a usage error (exit 2), not the working directory: `"$BUILD_DIR"` with the
+    variable unset in CI would otherwise audit the repository's checkout and pass."""
     stripped = text.strip()
+    if not stripped:
+        raise UsageError("TARGET is empty: give a URL or the folder of a built site (an unset variable in the command?)")
     if "://" in stripped:
         try:
             parts = urlsplit(stripped)

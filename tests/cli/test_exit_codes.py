@@ -191,3 +191,13 @@ def test_the_written_line_escapes_control_characters_in_the_output_path(site, tm
     assert result.returncode == 0, result.stderr
     assert (folder / "r.json").exists()
     assert "\x1b" not in result.stderr and "x\\x1b[31m" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("target", ["", "   "])
+def test_an_empty_target_is_a_usage_error_not_the_working_directory(tmp_path: Path, target: str) -> None:
+    # `smo-audit audit "$BUILD_DIR"` with the variable unset in CI: never the folder it runs in
+    (tmp_path / "index.html").write_text("<!doctype html><html><head><title>Repo</title></head></html>")
+    result = _cli("audit", target, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    _one_sentence(result.stderr)
+    assert "TARGET is empty" in result.stderr and result.stdout == ""
