@@ -493,7 +493,9 @@ class Audit:
             listing = list_build(folder)
             files = listing.files
             if not files:
-                raise TargetError(f"the folder {folder} contains no HTML files to audit")
+                unread = "".join(f" ({s.reason})" for s in listing.skipped if s.path == "./")
+                raise TargetError(f"the folder {folder} cannot be read{unread}" if unread
+                                  else f"the folder {folder} contains no HTML files to audit")
             self.folder = state = _Folder(files, skipped_files=sum(1 for s in listing.skipped if s.is_file))
             if self.config.base_url:
                 state.origin, state.origin_source = self.config.base_url, "option"
@@ -527,13 +529,15 @@ class Audit:
         if not skipped:
             return
         for part in skipped:
-            url = served + served_path(part.path)[1:]
-            self._on_error(CrawlError(url, "unreadable", f"{part.path} was not audited: {part.reason}"))
+            url = served + served_path(part.path.removeprefix("./"))[1:]
+            self._on_error(CrawlError(url, "unreadable", part.message()))
         files = [part for part in skipped if part.is_file]
         if files:
-            shown = ", ".join(f"{part.path} ({part.reason})" for part in files[:5])
-            more = f" and {len(files) - 5} more" if len(files) > 5 else ""
-            self._notice(f"skipped {plural(len(files), 'file')} the folder server cannot serve: {shown}{more}")
+            self._notice(f"skipped {plural(len(files), 'file')} the folder server cannot serve: {_listed(files)}")
+        folders = [part for part in skipped if not part.is_file]
+        if folders:
+            self._notice(f"could not read {plural(len(folders), 'folder')}: {_listed(folders)}; "
+                         f"{'its' if len(folders) == 1 else 'their'} files were not audited")
 
     def _notice(self, text: str) -> None:
         self.notices.append(text)
@@ -864,6 +868,12 @@ class Audit:
             folder=folder,
             thumbnails=self._thumbnails.as_dict(),
         )
+
+
+def _listed(parts: list[Skipped]) -> str:
+    """`a.html (reason), b.html (reason) and 3 more`: the first few skipped parts of a build."""
+    shown = ", ".join(f"{part.path} ({part.reason})" for part in parts[:5])
+    return shown + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
 
 
 def _same(text: str) -> str:

@@ -41,8 +41,12 @@ class Skipped:
     stderr, so the coverage a report claims is the coverage it has."""
 
     path: str  # relative POSIX path: "a.html", or "drafts/" for a folder
-    reason: str  # "its symbolic links form a loop"
+    reason: str  # "its symbolic links form a loop"; a folder's: "Permission denied"
     is_file: bool = True  # an HTML file (counted in folder.html_files), or a folder of unknown content
+
+    def message(self) -> str:
+        what = "the folder cannot be read" if not self.is_file else ""
+        return f"{self.path} was not audited: " + (f"{what} ({self.reason})" if what else self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,8 @@ def html_files(root: Path) -> list[str]:
 
 def list_build(root: Path) -> Listing:
     """Every HTML file the folder server would serve (sorted POSIX paths relative to `root`), and
-    the files named like pages it could not (a symbolic link loop): those are skipped, not fatal.
+    the files named like pages it could not (a symbolic link loop) and the folders it could not
+    read (no permission): those are skipped, not fatal, and reported by the caller.
 
     Dot-files and dot-folders are skipped (the server refuses them, `.well-known/` aside, which
     holds no pages); symbolic links are followed only when they stay inside the folder, as the
@@ -69,7 +74,14 @@ def list_build(root: Path) -> Listing:
     root = root.resolve()
     found: list[str] = []
     skipped: list[Skipped] = []
-    for directory, folders, files in os.walk(root, followlinks=False):
+
+    def unreadable(error: OSError) -> None:  # os.walk passes over a folder it cannot list
+        where = Path(os.fsdecode(error.filename or root))
+        relative = where.relative_to(root).as_posix() if where != root else ""
+        skipped.append(Skipped(shown_name(relative) + "/" if relative else "./", error.strerror or str(error),
+                               is_file=False))
+
+    for directory, folders, files in os.walk(root, onerror=unreadable, followlinks=False):
         folders[:] = sorted(f for f in folders if not f.startswith("."))
         here = Path(directory)
         for name in files:

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from smo_audit.cli import app
@@ -60,3 +65,47 @@ def test_a_file_name_that_is_not_utf8_is_served_and_audited(tmp_path: Path) -> N
     assert cafe["url"] == "/caf%E9.html", "the file system's bytes, percent-encoded: the URL a host serves it at"
     assert cafe["source_path"] == "caf\\xe9.html", "named printably: the byte that is not UTF-8 shown as an escape"
     assert report["errors"] == [] and report["folder"]["not_audited"] == 0
+
+
+def _cli_without_root_powers(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess; as root, with the capabilities that read any folder dropped
+    (capsh), so a chmod 000 folder is unreadable as for any CI user."""
+    command = [sys.executable, "-m", "smo_audit", *args]
+    if os.geteuid() == 0:
+        capsh = shutil.which("capsh")
+        if capsh is None:
+            pytest.skip("running as root without capsh: a chmod 000 folder stays readable")
+        command = [capsh, "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", shlex.join(command)]
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=env)
+
+
+def test_an_unreadable_folder_is_reported_not_silently_dropped(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _write(site / "index.html", "Home")
+    _write(site / "drafts" / "post.html", "Draft")
+    (site / "drafts").chmod(0)
+    try:
+        result = _cli_without_root_powers("audit", str(site), "--format", "json", "--workers", "0")
+    finally:
+        (site / "drafts").chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert _sources(report) == {"index.html"}
+    (error,) = report["errors"]
+    assert (error["kind"], error["url"]) == ("unreadable", "/drafts/")
+    assert "drafts/ was not audited: the folder cannot be read (Permission denied)" in error["message"]
+    assert "could not read 1 folder: drafts/ (Permission denied); its files were not audited" in result.stderr
+
+
+def test_a_folder_that_cannot_be_read_at_all_is_named_so(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _write(site / "index.html", "Home")
+    site.chmod(0o300)  # can enter, cannot list
+    try:
+        result = _cli_without_root_powers("audit", str(site), "--format", "json")
+    finally:
+        site.chmod(0o755)
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert f"the folder {site} cannot be read (Permission denied)" in result.stderr
