@@ -25,9 +25,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 HTML_SUFFIXES = (".html", ".htm")
+_URL_SAFE = "/-._~!$&'()*+,;=:@"  # kept as they are in a served path
 _ESCAPE = re.compile(r"\\x[0-9a-f]{2}")
 _ESCAPE_SPLIT = re.compile(r"(\\x[0-9a-f]{2})")
 HEAD_BYTES = 256 * 1024  # canonical and og:url live in <head>: the start of a file is enough
@@ -112,7 +113,7 @@ def served_path(relative: str) -> str:
     a static host serves such a file at, and what the folder server maps back to the same file."""
     if relative == "index.html" or relative.endswith("/index.html"):
         relative = relative[: -len("index.html")]
-    return "/" + quote(fs_bytes(relative), safe="/-._~!$&'()*+,;=:@")
+    return "/" + quote(fs_bytes(relative), safe=_URL_SAFE)
 
 
 def shown_name(fs_name: str) -> str:
@@ -155,32 +156,33 @@ def detect_origin(root: Path, files: Sequence[str], sample: int = SAMPLE_FILES) 
     Local and private hosts (`localhost:1313`, `127.0.0.1`) are never taken for production: a
     build made with a development base URL is a finding of the og:url rules, not an origin. The
     base path comes from comparing a tag's path with the file's own path (`/blog/post/` named by
-    `post/index.html` means the site lives under `/blog/`).
+    `post/index.html` means the site lives under `/blog/`). Only a tag whose path ends with the
+    file's does vote: a canonical naming a copy elsewhere (a post cross-posted to
+    `https://dev.to/acme/post-1`) is the page's own finding, and taken for the origin it renamed
+    every page and mapped links to that host onto the folder as missing pages.
     """
     picked = _spread(files, sample)
-    origins: Counter[str] = Counter()
-    prefixes: Counter[tuple[str, str]] = Counter()
+    votes: Counter[tuple[str, str]] = Counter()  # (origin, base path) -> pages naming it
     tagged = 0
     for relative in picked:
         urls = _self_urls(file_of(root, relative))
         if not urls:
             continue
         tagged += 1
-        named: dict[str, str | None] = {}
+        named: dict[str, str] = {}
         for url in urls:
             found = _origin_and_prefix(url, relative)
-            if found is not None:
+            if found is not None and found[1] is not None:
                 named.setdefault(found[0], found[1])
-        for origin, prefix in named.items():
-            origins[origin] += 1
-            if prefix is not None:
-                prefixes[(origin, prefix)] += 1
+        votes.update(named.items())
+    origins: Counter[str] = Counter()
+    for (origin, _prefix), count in votes.items():
+        origins[origin] += count
     if not origins:
         return None
     origin, agreeing = sorted(origins.items(), key=lambda item: (-item[1], item[0]))[0]
-    paths = sorted(((p, n) for (o, p), n in prefixes.items() if o == origin), key=lambda item: (-item[1], item[0]))
-    prefix = paths[0][0] if paths else "/"
-    return DetectedOrigin(origin + prefix, agreeing, tagged, len(picked))
+    paths = sorted(((p, n) for (o, p), n in votes.items() if o == origin), key=lambda item: (-item[1], item[0]))
+    return DetectedOrigin(origin + paths[0][0], agreeing, tagged, len(picked))
 
 
 def orphan_files(audited: Iterable[str], linked: Iterable[str], start: str | None) -> list[str]:
@@ -236,7 +238,7 @@ def _origin_and_prefix(url: str, relative: str) -> tuple[str, str | None] | None
     if port is not None and port != default:
         netloc += f":{port}"
     origin = f"{scheme}://{netloc}"
-    path = parts.path or "/"
+    path = quote(unquote_to_bytes(parts.path or "/"), safe=_URL_SAFE)  # /café/ and /caf%C3%A9/ alike
     for candidate in _names_of(relative):
         if path.endswith(candidate) or (candidate.endswith("/") and path == candidate[:-1]):
             cut = path[: len(path) - len(candidate)] if path.endswith(candidate) else ""
@@ -247,7 +249,7 @@ def _origin_and_prefix(url: str, relative: str) -> tuple[str, str | None] | None
 def _names_of(relative: str) -> list[str]:
     """The URL paths a file can be named by: `/post/`, `/post/index.html`, `/about`, `/about.html`."""
     served = served_path(relative)
-    names = [served, "/" + quote(fs_bytes(relative), safe="/-._~!$&'()*+,;=:@")]
+    names = [served, "/" + quote(fs_bytes(relative), safe=_URL_SAFE)]
     if not served.endswith("/"):
         stem = served.rsplit(".", 1)[0]
         names.append(stem)

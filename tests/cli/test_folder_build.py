@@ -144,3 +144,16 @@ def test_a_build_without_a_top_index_page_is_audited_from_its_first_page(tmp_pat
     report, _ = _audit(tmp_path)
     assert set(_primaries(report)) == {"guide/intro.html", "guide/setup.html", "404.html"}
     assert report["folder"]["orphans"] == [], "the start page is no orphan, setup.html is linked"
+
+
+def test_a_cross_posted_canonical_does_not_rename_the_site(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<!doctype html><html lang="en"><head><title>Home</title></head><body>'
+                                         '<a href="/p1/">1</a> <a href="https://dev.to/acme">dev.to</a></body></html>')
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p1" / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><title>Post</title>'
+        '<link rel="canonical" href="https://dev.to/acme/post-1"></head><body>p1</body></html>')
+    report, stderr = _audit(tmp_path)
+    assert "detected" not in stderr and report["folder"]["origin"] is None
+    assert sorted(p["url"] for p in report["pages"]) == ["/", "/p1/"]
+    assert report["errors"] == [], "the link to dev.to is not mapped onto the folder as a missing page"

@@ -79,6 +79,21 @@ def test_detect_origin_finds_the_base_path_of_a_site_in_a_subfolder(tmp_path: Pa
     assert detected is not None and detected.base_url == "https://example.com/blog/"
 
 
+def test_a_cross_posted_canonical_is_no_origin(tmp_path: Path) -> None:
+    # A post republished on dev.to names the copy there as canonical: its path is not the file's
+    _page(tmp_path, "index.html")
+    _page(tmp_path, "p1/index.html", "https://dev.to/acme/post-1")
+    _page(tmp_path, "p2/index.html")
+    assert detect_origin(tmp_path, html_files(tmp_path)) is None
+    # ... and does not outvote the site's own tags either, even when they are fewer
+    _page(tmp_path, "p3/index.html", "https://dev.to/acme/post-3")
+    _page(tmp_path, "p2/index.html", og_url="https://acme.example/p2/")
+    _page(tmp_path, "café/index.html", "https://acme.example/café/")  # its file, spelled unencoded
+    detected = detect_origin(tmp_path, html_files(tmp_path))
+    assert detected is not None and detected.base_url == "https://acme.example/"
+    assert (detected.agreeing, detected.tagged) == (2, 4)
+
+
 def test_detect_origin_never_takes_a_development_server_for_production(tmp_path: Path) -> None:
     _page(tmp_path, "index.html", "http://localhost:1313/")
     _page(tmp_path, "a.html", "http://127.0.0.1:8080/a.html")
