@@ -24,7 +24,7 @@ from smo_audit.crawl.addresses import PrivateMode
 from smo_audit.crawl.crawler import Crawler, CrawlSettings, CrawlSummary, ProgressInfo
 from smo_audit.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchLimits
 from smo_audit.crawl.folder import (
-    NOT_ORPHANS,
+    ERROR_PAGES,
     Skipped,
     detect_origin,
     list_build,
@@ -143,8 +143,8 @@ NoticeCallback = Callable[[str], None]  # one sentence for the user's terminal (
 class _Folder:
     """A build folder audit in progress: its files, its production origin, what links reached."""
 
-    files: list[str]
-    skipped_files: int = 0  # HTML files the server cannot serve (a symlink loop): not audited, in errors[]
+    files: list[str]  # the pages to audit
+    listed: int = 0  # every .html/.htm file but the host's 404 page, those the server cannot serve included
     origin: str | None = None
     origin_source: Literal["option", "detected"] | None = None
     origin_evidence: str | None = None
@@ -245,6 +245,8 @@ class Audit:
     # -- the crawl callbacks ------------------------------------------------------------------
     async def _on_page(self, raw: RawPage) -> PageLinks:
         source = raw.source_path or self._source_path(raw.final_url)
+        if source in ERROR_PAGES and self.folder is not None:
+            return PageLinks()  # a link to /404.html: the host's error page is no page (_start_folder)
         if source is not None:
             # Folder targets: "/" and "/index.html" (or "/about" and "/about.html") are one file.
             first = self._pages_by_source.setdefault(source, raw.url)
@@ -487,41 +489,46 @@ class Audit:
 
     def _start(self, stack: AsyncExitStack) -> tuple[str, Path | None]:
         if self.target.folder is not None:
-            from smo_audit.crawl.local_server import serve_folder
-
-            folder = self.target.folder
-            listing = list_build(folder)
-            files = listing.files
-            if not files:
-                unread = "".join(f" ({s.reason})" for s in listing.skipped if s.path == "./")
-                raise TargetError(f"the folder {folder} cannot be read{unread}" if unread
-                                  else f"the folder {folder} contains no HTML files to audit")
-            self.folder = state = _Folder(files, skipped_files=sum(1 for s in listing.skipped if s.is_file))
-            if self.config.base_url:
-                state.origin, state.origin_source = self.config.base_url, "option"
-            elif (detected := detect_origin(folder, files)) is not None:
-                state.origin, state.origin_source, state.origin_evidence = detected.base_url, "detected", detected.evidence()
-                # The rules judge og:url and canonical against it, as if --base-url had named it.
-                self._settings = replace(self._settings, base_url=detected.base_url)
-                self._notice(f"production origin {detected.base_url} detected from {detected.evidence()}; "
-                             "production links are audited from the folder (--base-url overrides it)")
-            server = stack.enter_context(serve_folder(folder))
-            self._source_path = server.source_path
-            if state.origin:
-                self._rewrite = production_to_local(state.origin, server.base_url)
-            state.start_source = server.source_path(server.base_url)
-            # Reports name pages by their production URLs (or site paths), never the ephemeral port.
-            self._published = Published(server.base_url, (state.origin or "").rstrip("/") + "/")
-            self._skipped(listing.skipped, server.base_url)
-            # Every file of the build is audited, linked or not (crawl/folder.py).
-            self._inventory = tuple(server.base_url + served_path(f)[1:] for f in files)
-            start = server.base_url
-            if state.start_source is None:  # no index.html at the top: start at the build's first page
-                first = next((f for f in files if f.rsplit("/", 1)[-1].lower() not in NOT_ORPHANS), files[0])
-                start, state.start_source = server.base_url + served_path(first)[1:], first
-            return start, folder
+            return self._start_folder(stack, self.target.folder)
         assert self.target.url is not None
         return self.target.url, None
+
+    def _start_folder(self, stack: AsyncExitStack, folder: Path) -> tuple[str, Path]:
+        """Serve the build, learn its production origin, and list its pages for the crawl."""
+        from smo_audit.crawl.local_server import serve_folder
+
+        listing = list_build(folder)
+        # The host's error page (404.html at the top) is served for missing URLs, never as a page
+        # of the site: scored, it was a weak page dragging every build's score down.
+        pages = [f for f in listing.files if f not in ERROR_PAGES]
+        if not pages:
+            unread = "".join(f" ({s.reason})" for s in listing.skipped if s.path == "./")
+            error_page = " but the host's 404 page" if listing.files else ""
+            raise TargetError(f"the folder {folder} cannot be read{unread}" if unread
+                              else f"the folder {folder} contains no HTML files to audit{error_page}")
+        self.folder = state = _Folder(pages, listed=len(pages) + sum(1 for s in listing.skipped if s.is_file))
+        if self.config.base_url:
+            state.origin, state.origin_source = self.config.base_url, "option"
+        elif (detected := detect_origin(folder, pages)) is not None:
+            state.origin, state.origin_source, state.origin_evidence = detected.base_url, "detected", detected.evidence()
+            # The rules judge og:url and canonical against it, as if --base-url had named it.
+            self._settings = replace(self._settings, base_url=detected.base_url)
+            self._notice(f"production origin {detected.base_url} detected from {detected.evidence()}; "
+                         "production links are audited from the folder (--base-url overrides it)")
+        server = stack.enter_context(serve_folder(folder))
+        self._source_path = server.source_path
+        if state.origin:
+            self._rewrite = production_to_local(state.origin, server.base_url)
+        state.start_source = server.source_path(server.base_url)
+        # Reports name pages by their production URLs (or site paths), never the ephemeral port.
+        self._published = Published(server.base_url, (state.origin or "").rstrip("/") + "/")
+        self._skipped(listing.skipped, server.base_url)
+        # Every page of the build is audited, linked or not (crawl/folder.py).
+        self._inventory = tuple(server.base_url + served_path(f)[1:] for f in pages)
+        start = server.base_url
+        if state.start_source is None:  # no index.html at the top: start at the build's first page
+            start, state.start_source = server.base_url + served_path(pages[0])[1:], pages[0]
+        return start, folder
 
     def _skipped(self, skipped: list[Skipped], served: str) -> None:
         """Parts of the build the server cannot serve: each an errors[] entry (named by its public
@@ -566,8 +573,8 @@ class Audit:
         audited = self._audited_files()
         orphans = orphan_files(audited, state.linked, state.start_source) if state.done else []
         info = rm.FolderInfo(
-            html_files=len(state.files) + state.skipped_files, audited_files=len(audited),
-            not_audited=len(state.files) + state.skipped_files - len(audited),
+            html_files=state.listed, audited_files=len(audited),
+            not_audited=state.listed - len(audited),
             origin=state.origin, origin_source=state.origin_source,
             origin_evidence=state.origin_evidence, orphans=orphans,
         )

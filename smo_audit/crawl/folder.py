@@ -34,6 +34,9 @@ _ESCAPE_SPLIT = re.compile(r"(\\x[0-9a-f]{2})")
 HEAD_BYTES = 256 * 1024  # canonical and og:url live in <head>: the start of a file is enough
 SAMPLE_FILES = 200  # files read to detect the origin, spread evenly over the build
 NOT_ORPHANS = frozenset({"404.html", "404.htm"})  # served for missing URLs, linked by nobody on purpose
+# The host's error page at the top of a build (GitHub Pages, Netlify, Cloudflare Pages, Vercel):
+# served with status 404 for missing URLs, never a page of the site, so never audited as one.
+ERROR_PAGES = frozenset({"404.html", "404.htm"})
 
 
 @dataclass(frozen=True, slots=True)

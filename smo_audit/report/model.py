@@ -185,7 +185,7 @@ class Settings(_Model):
 class FolderInfo(_Model):
     """A build folder audit (1.2): what the folder held and what of it was audited."""
 
-    html_files: int = Field(description="every .html/.htm file in the folder (those it cannot serve included)")
+    html_files: int = Field(description="every .html/.htm file in the folder (those it cannot serve included; the top 404.html, the host's error page, aside)")
     audited_files: int = Field(description="files audited (each once, whatever URL reached it)")
     not_audited: int = Field(0, description="files --max-pages (or --include/--exclude, robots.txt) left out, or the server cannot serve (errors[], kind unreadable)")
     origin: str | None = Field(None, description="the production base URL production links were mapped from")

@@ -14,8 +14,8 @@ from smo_audit.cli import app
 
 BUILD = Path(__file__).resolve().parents[2] / "fixtures" / "crawl" / "hugo-build"
 PROD = "https://www.hugo-blog.example/"
-FILES = {
-    "index.html", "404.html", "old-home.html", "landing/spring-sale/index.html", "posts/index.html",
+FILES = {  # 404.html aside: the host's error page, not a page of the site
+    "index.html", "old-home.html", "landing/spring-sale/index.html", "posts/index.html",
     "posts/page/2/index.html", "posts/hello-world/index.html", "posts/second-post/index.html",
     "posts/third-post/index.html", "tags/index.html", "tags/hugo/index.html",
 }
@@ -34,11 +34,11 @@ def _primaries(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_file_is_audited_and_the_origin_is_detected_and_announced() -> None:
     report, stderr = _audit(BUILD)
-    assert set(_primaries(report)) == FILES, "all 11 files, reachable by production links or not"
+    assert set(_primaries(report)) == FILES, "all 10 pages, reachable by production links or not"
     folder = report["folder"]
-    assert (folder["html_files"], folder["audited_files"], folder["not_audited"]) == (11, 11, 0)
+    assert (folder["html_files"], folder["audited_files"], folder["not_audited"]) == (10, 10, 0)
     assert (folder["origin"], folder["origin_source"]) == (PROD, "detected")
-    assert "11 of 11 pages" in folder["origin_evidence"]
+    assert "10 of 10 pages" in folder["origin_evidence"]
     assert f"production origin {PROD} detected" in stderr and "--base-url overrides it" in stderr
     settings = report["settings"]
     assert (settings["base_url"], settings["base_url_source"], settings["target"]) == (PROD, "detected", str(BUILD))
@@ -104,9 +104,9 @@ def test_without_any_origin_urls_are_site_paths_and_every_file_is_still_audited(
 def test_max_pages_bounds_the_folder_audit_and_says_so() -> None:
     report, stderr = _audit(BUILD, "--max-pages", "4")
     folder = report["folder"]
-    assert folder["audited_files"] == 4 and folder["not_audited"] == 7
+    assert folder["audited_files"] == 4 and folder["not_audited"] == 6
     assert report["partial"] is True and report["stop_reason"] == "max-pages"
-    assert "audited 4 of 11 HTML files in the folder: --max-pages 4 stopped the audit" in stderr
+    assert "audited 4 of 10 HTML files in the folder: --max-pages 4 stopped the audit" in stderr
 
 
 def test_the_score_is_judged_against_the_detected_origin(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_terminal_and_markdown_reports_show_the_folder_line() -> None:
         result = CliRunner().invoke(app, ["audit", str(BUILD), "--format", fmt, "--workers", "0", "--quiet"])
         assert result.exit_code == 0, result.stderr
         text = " ".join(result.stdout.replace("\\", "").split())
-        assert "Folder: 11 of 11 HTML files audited" in text, text
+        assert "Folder: 10 of 10 HTML files audited" in text, text
         assert "production origin https://www.hugo-blog.example/ (detected from canonical/og:url)" in text
         assert "2 orphans (linked from no page): landing/spring-sale/index.html" in text
 
@@ -142,7 +142,7 @@ def test_a_build_without_a_top_index_page_is_audited_from_its_first_page(tmp_pat
         page.write_text(f'<!doctype html><html lang="en"><head><title>{name}</title></head><body>'
                         '<a href="/guide/setup.html">Setup</a></body></html>')
     report, _ = _audit(tmp_path)
-    assert set(_primaries(report)) == {"guide/intro.html", "guide/setup.html", "404.html"}
+    assert set(_primaries(report)) == {"guide/intro.html", "guide/setup.html"}, "404.html is the host's error page"
     assert report["folder"]["orphans"] == [], "the start page is no orphan, setup.html is linked"
 
 
