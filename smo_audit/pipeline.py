@@ -924,24 +924,54 @@ def _off_target_for_folders(url: str) -> str | None:
             "(auditing a folder never reaches other hosts; --base-url maps production URLs onto the folder)")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def production_to_local(base_url: str, served_url: str) -> Callable[[str], str]:
-    """Map production URLs (--base-url) onto the local server that serves the build folder.
+    """Map production URLs (--base-url, or the detected origin) onto the local server that serves
+    the build folder.
 
     A static build links to itself by its production address (canonical, og:image, sitemap);
-    crawling and fetching those from the folder audits the build, not the live site.
+    crawling and fetching those from the folder audits the build, not the live site. Production
+    is recognised however a URL spells it (`HTTPS://EXAMPLE.COM`, `:443`, http or https, a
+    trailing dot), as normalisation would; only its base path maps onto the folder's root. A site
+    under a base path (`https://acme.dev/docs/`) also writes root-relative links with it (`/docs/guide/`:
+    Jekyll's relative_url, Astro's base, Next's basePath, Eleventy's pathPrefix), which the page
+    resolves against the loopback root: those lose the base path too.
     """
-    base = base_url.rstrip("/") + "/"
+    base = urlsplit(base_url)
+    host = (base.hostname or "").lower().rstrip(".")
+    port = base.port
+    prefix = base.path.rstrip("/") + "/"  # "/" or "/docs/"
     served = served_url.rstrip("/") + "/"
-    bare = base.split("://", 1)[1]
+    exact = f"{base.scheme.lower()}://{base.netloc.lower()}{prefix}"  # the common spelling: no parsing
+
+    def local(path: str, rest: str) -> str | None:
+        if path.startswith(prefix):
+            return served + path[len(prefix):] + rest
+        return served.rstrip("/") + "/" + rest if path + "/" == prefix else None
 
     def rewrite(url: str) -> str:
-        if url.startswith(base):
-            return served + url[len(base):]
-        if url.split("://", 1)[-1] + ("/" if url.count("/") == 2 else "") == bare:
-            return served
-        if url.startswith(("http://", "https://")) and url.split("://", 1)[1].startswith(bare):
-            return served + url.split("://", 1)[1][len(bare):]  # http:// vs https:// of the same site
-        return url
+        if url.startswith(exact):
+            return served + url[len(exact):]
+        if url.startswith(served) and prefix == "/":
+            return url
+        try:
+            parts = urlsplit(url)
+            link_port = parts.port
+        except ValueError:
+            return url
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS:
+            return url
+        rest = ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+        if url.startswith(served):  # a root-relative link written with the base path, resolved here
+            return local(parts.path or "/", rest) or url
+        if (parts.hostname or "").lower().rstrip(".") != host:
+            return url
+        if (port is None and link_port not in (None, _DEFAULT_PORTS[scheme])) or (port is not None and link_port != port):
+            return url
+        return local(parts.path or "/", rest) or url
 
     return rewrite
 

@@ -195,6 +195,9 @@ def resolve(base: str, href: str | None) -> str | None:
         urlsplit(joined).port  # noqa: B018 -- raises ValueError on a malformed port
     except ValueError:
         return None
+    scheme, colon, rest = joined.partition(":")
+    if colon and scheme.lower() in ("http", "https"):  # HTTPS://... is a link too: schemes ignore case
+        return scheme.lower() + colon + rest
     return joined
 
 

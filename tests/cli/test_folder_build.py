@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from smo_audit.cli import app
+from tests.support.scripted_server import png_bytes
 
 BUILD = Path(__file__).resolve().parents[2] / "fixtures" / "crawl" / "hugo-build"
 PROD = "https://www.hugo-blog.example/"
@@ -157,3 +159,43 @@ def test_a_cross_posted_canonical_does_not_rename_the_site(tmp_path: Path) -> No
     assert "detected" not in stderr and report["folder"]["origin"] is None
     assert sorted(p["url"] for p in report["pages"]) == ["/", "/p1/"]
     assert report["errors"] == [], "the link to dev.to is not mapped onto the folder as a missing page"
+
+
+def _base_path_build(root: Path, prod: str) -> None:
+    pages = {"index.html": ("Docs", "/docs/", '<a href="/docs/guide/">Guide</a> <a href="/docs">Home</a>'),
+             "guide/index.html": ("Guide", "/docs/guide/", '<a href="/docs/">Home</a>')}
+    for name, (title, path, links) in pages.items():
+        page = root / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f'<!doctype html><html lang="en"><head><title>{title}</title>'
+                        f'<meta property="og:title" content="{title}"><meta property="og:image" content="{prod}/docs/og.png">'
+                        f'<link rel="canonical" href="{prod}{path}"></head><body>{links}</body></html>')
+    (root / "og.png").write_bytes(png_bytes(1200, 630))
+
+
+def test_root_relative_links_under_the_base_path_are_read_from_the_folder(tmp_path: Path) -> None:
+    # Jekyll's relative_url, Hugo, Astro's base, Next's basePath, Eleventy's pathPrefix write these
+    _base_path_build(tmp_path, "https://acme.dev")
+    for args in ((), ("--base-url", "https://acme.dev/docs/")):
+        report, _ = _audit(tmp_path, *args)
+        assert report["folder"]["origin"] == "https://acme.dev/docs/"
+        assert sorted(p["url"] for p in report["pages"] if p["duplicate_of"] is None) == [
+            "https://acme.dev/docs/", "https://acme.dev/docs/guide/"]
+        assert report["errors"] == [], "no link became a missing page at the loopback root"
+        assert report["folder"]["orphans"] == []
+        home = _primaries(report)["index.html"]
+        reachable = next(f for f in home["findings"] if f["rule"] == "og-image-reachable")
+        assert reachable["status"] == "pass", reachable["message"]
+
+
+@pytest.mark.parametrize("spelling", ["https://acme.dev:443", "HTTPS://ACME.DEV", "https://Acme.Dev."])
+def test_production_links_spelled_otherwise_are_read_from_the_folder(tmp_path: Path, spelling: str) -> None:
+    index = '<!doctype html><html lang="en"><head><title>Home</title><link rel="canonical" href="https://acme.dev/">'
+    (tmp_path / "index.html").write_text(index + f'</head><body><a href="{spelling}/about/">About</a></body></html>')
+    (tmp_path / "about").mkdir()
+    (tmp_path / "about" / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><title>About</title><link rel="canonical" href="https://acme.dev/about/">'
+        "</head><body>About</body></html>")
+    report, _ = _audit(tmp_path)
+    assert report["folder"]["orphans"] == [], "the link reached about/index.html: it is no orphan"
+    assert report["errors"] == []

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from smo_audit.cli import app
+from smo_audit.pipeline import production_to_local
 from tests.support.images import png
 
 PROD = "https://prod.example"
@@ -69,3 +71,19 @@ def test_folder_audit_never_fetches_other_hosts(tmp_path: Path) -> None:
     assert feed["status"] == "skip" and "not fetched" in feed["message"]
     assert report["pages"][0]["preview"]["facebook"]["verdict"] != "broken"
     assert report["errors"] == []
+
+
+@pytest.mark.parametrize(("url", "local"), [
+    ("https://acme.dev/docs/guide/", "http://127.0.0.1:9/guide/"),
+    ("https://acme.dev/docs", "http://127.0.0.1:9/"),
+    ("HTTPS://ACME.DEV/docs/guide/?page=2#top", "http://127.0.0.1:9/guide/?page=2#top"),
+    ("https://acme.dev:443/docs/guide/", "http://127.0.0.1:9/guide/"),
+    ("http://acme.dev./docs/", "http://127.0.0.1:9/"),
+    ("http://127.0.0.1:9/docs/guide/", "http://127.0.0.1:9/guide/"),  # /docs/guide/ resolved on loopback
+    ("http://127.0.0.1:9/guide/", "http://127.0.0.1:9/guide/"),
+    ("https://acme.dev/blog/", "https://acme.dev/blog/"),  # production, but not this build
+    ("https://acme.dev:8443/docs/", "https://acme.dev:8443/docs/"),
+    ("https://dev.to/docs/", "https://dev.to/docs/"),
+])
+def test_production_urls_under_the_base_path_map_onto_the_folder(url: str, local: str) -> None:
+    assert production_to_local("https://acme.dev/docs/", "http://127.0.0.1:9/")(url) == local
