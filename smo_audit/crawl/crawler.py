@@ -29,7 +29,9 @@ Contract with the pipeline (what the callbacks can rely on):
   never fetched twice; if it has not been seen yet it is queued, and the duplicate is reported
   when it arrives. Canonical chains and cycles are not reported as duplicates.
 - Only the start URL can end the run: if it cannot be fetched, is not HTML, answers >= 400 after
-  retries or is disallowed by robots.txt, `run` raises TargetError with one sentence.
+  retries or is disallowed by robots.txt, `run` raises TargetError with one sentence. With an
+  `inventory` (a folder audit) a start page that cannot be fetched or answers >= 400 is reported
+  through `on_error` like any other file of the build, and the crawl goes on.
 - Cancellation (task cancelled, Ctrl-C) makes `run` return a summary with partial=True and
   stop_reason "cancelled"; what `on_page` received so far is the partial report.
 """
@@ -448,11 +450,20 @@ class Crawler:
             self._consider(url, 0, None)
 
     async def _audit_start(self, item: _Item) -> None:
+        """Audit the start URL; one that cannot be audited ends the run (TargetError), except in a
+        folder audit, where the start page is one file of the build's inventory: its failure is
+        that page's error, and the other files are audited all the same."""
         try:
             response = await self._fetch_obeying_robots(item.url, self._stop_for_robots, explicit=True, html_only=True)
         except FetchFailure as failure:
+            if self.settings.inventory:
+                self._error(CrawlError(item.url, failure.kind, failure.message, failure.status))
+                return
             raise TargetError(_sentence(failure.message)) from None
         if response.status >= 400:
+            if self.settings.inventory:
+                self._error(CrawlError(item.url, "http-status", _status_message(item.url, response), response.status))
+                return
             raise TargetError(f"{item.url} answered HTTP {_status_text(response.status)}.")
         final = try_normalize(response.final_url, self._strip) or item.url
         if response.status in REDIRECT_STATUSES and final != item.url:  # stopped: robots.txt disallows the hop

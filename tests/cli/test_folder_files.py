@@ -109,3 +109,19 @@ def test_a_folder_that_cannot_be_read_at_all_is_named_so(tmp_path: Path) -> None
         site.chmod(0o755)
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert f"the folder {site} cannot be read (Permission denied)" in result.stderr
+
+
+def test_a_start_page_that_cannot_be_read_is_that_pages_error_and_the_rest_is_audited(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _write(site / "index.html", "Home", "<p>" + "x" * 8000 + "</p>")  # past the config's cap below
+    _write(site / "about.html", "About")
+    _write(site / "blog" / "post.html", "Post")
+    config = tmp_path / "smo-audit.toml"
+    config.write_text("max-body-bytes = 4096\n")
+    code, report, stderr = _audit(site, "--config", str(config), "--base-url", "https://acme.dev")
+    assert code == 0, stderr
+    assert report is not None and _sources(report) == {"about.html", "blog/post.html"}
+    (error,) = report["errors"]
+    assert (error["kind"], error["url"]) == ("too-large", "https://acme.dev/")
+    assert "127.0.0.1" not in json.dumps(report) and "127.0.0.1" not in stderr
+    assert report["folder"]["not_audited"] == 1
