@@ -463,7 +463,8 @@ class Audit:
                                   extract_text=self.pool.extract_text if self.pool.size else None))
             try:
                 crawler = Crawler(self._crawl_settings(start_url), fetcher, source_root=source_root,
-                                  on_progress=self.on_progress, rewrite=self._rewrite)
+                                  on_progress=self.on_progress, rewrite=self._rewrite,
+                                  source_mapper=self._source_path if source_root is not None else None)
                 self.fetch_policy.robots = crawler.robots_refusal
                 try:
                     summary = await crawler.run(self._on_page, self._on_error, self._on_duplicate)

@@ -11,7 +11,8 @@ Serving rules (what Netlify, GitHub Pages, Cloudflare Pages and `hugo server` ag
 
 - `/dir/` serves `dir/index.html`; `/dir` (a folder) redirects with 301 to `/dir/`;
 - `/about` serves `about.html` when there is no file or folder called `about`;
-- a missing file answers 404, with the folder's `404.html` as body when there is one;
+- a missing file answers 404, with the folder's `404.html` as body when there is one, unless a
+  simple line of the folder's `_redirects` (Netlify, Cloudflare Pages) redirects its path;
 - no directory listings, no dot-files (except `.well-known/`), nothing outside the folder;
 - Content-Type from a fixed table (not /etc/mime.types, which differs between machines) and no
   charset added to HTML: the page's `<meta charset>` decides, as it will on most hosts;
@@ -26,7 +27,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Literal
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -64,14 +65,59 @@ class Resolution:
     kind: Literal["file", "redirect", "missing"]
     file: Path | None = None  # the file to serve ("file"; the 404 page for "missing" if any)
     location: str | None = None  # "redirect": where to
+    status: int = 301  # "redirect": the status to answer
 
 
-def resolve_request(root: Path, raw_path: str) -> Resolution:
+REDIRECT_FILE = "_redirects"  # Netlify and Cloudflare Pages: `from to [status]` a line
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+Redirects = dict[str, tuple[str, int]]  # exact path -> (location, status)
+
+
+def load_redirects(root: Path) -> Redirects:
+    """The simple lines of the build's `_redirects`: an exact path to a path or URL, with a
+    redirect status (301 when none is given), as the host answers them.
+
+    Lines this server cannot answer as the host would are left out (the docs say so): splats
+    (`/blog/*`), placeholders (`/:year/`), query conditions, rewrites and proxies (200), custom
+    404s, forced rules (`301!`) and country or language conditions."""
+    try:
+        text = (root / REDIRECT_FILE).read_text("utf-8", "replace")
+    except OSError:
+        return {}
+    redirects: Redirects = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) not in (2, 3) or not fields[0].startswith("/") or any("*" in f for f in fields):
+            continue
+        source, location = fields[0], fields[1]
+        status = fields[2] if len(fields) == 3 else "301"
+        if ":" in source or ":" in location.split("://", 1)[-1]:  # placeholders (/:year/, :splat)
+            continue
+        if not status.isdigit() or int(status) not in _REDIRECT_STATUSES:
+            continue
+        if location.startswith(("/", "http://", "https://")):
+            redirects.setdefault(source.rstrip("/") or "/", (location, int(status)))
+    return redirects
+
+
+def resolve_request(root: Path, raw_path: str, redirects: Redirects | None = None) -> Resolution:
     """Map a request path (as sent, percent-encoded, maybe with a query) to a file in `root`.
 
     `root` must already be resolved (absolute, symlinks followed). Pure function: the server and
     FolderServer.source_path use the same rules, so the report's source_path is the file served.
+    `redirects` (`load_redirects`) answer a path no file serves, as the hosts do by default.
     """
+    resolution = _resolve_file(root, raw_path)
+    if resolution.kind == "missing" and redirects:
+        path = raw_path.partition("?")[0].split("#", 1)[0]
+        found = redirects.get(path.rstrip("/") or "/")
+        if found is not None:
+            return Resolution("redirect", location=found[0], status=found[1])
+    return resolution
+
+
+def _resolve_file(root: Path, raw_path: str) -> Resolution:
+    """resolve_request's file system half: a file, the 301 of a folder to its slash, or missing."""
     path, _, query = raw_path.partition("?")
     # The percent-encoded bytes are the file system's (a Latin-1 `caf%E9.html` too), as on a host.
     path = os.fsdecode(unquote_to_bytes(path.split("#", 1)[0]))
@@ -116,26 +162,29 @@ class FolderServer:
     root: Path
     base_url: str  # "http://127.0.0.1:PORT/"
     process: subprocess.Popen[bytes]
+    redirects: Redirects = field(default_factory=dict)  # what the server answers from _redirects
 
     def source_path(self, url: str) -> str | None:
         """The file behind a served URL, relative to the folder (POSIX separators), or None."""
-        return source_path_for(self.root, url, self.base_url)
+        return source_path_for(self.root, url, self.base_url, self.redirects)
 
     def url_for(self, relative_path: str) -> str:
         """The served URL of a file given relative to the folder ("blog/index.html" -> ".../blog/")."""
         return self.base_url + served_path(relative_path.lstrip("/"))[1:]
 
 
-def source_path_for(root: Path, url: str, base_url: str | None = None) -> str | None:
-    """Relative file path behind `url` on a folder server rooted at `root` (resolved here)."""
+def source_path_for(root: Path, url: str, base_url: str | None = None,
+                    redirects: Redirects | None = None) -> str | None:
+    """Relative file path behind `url` on a folder server rooted at `root` (resolved here),
+    through one redirect (a folder's slash, or a `_redirects` line to a path of the folder)."""
     parts = urlsplit(url)
     if base_url is not None:
         base = urlsplit(base_url)
         if (parts.hostname, parts.port) != (base.hostname, base.port):
             return None
     root = root.resolve()
-    resolution = resolve_request(root, parts.path or "/")
-    if resolution.kind == "redirect" and resolution.location:
+    resolution = resolve_request(root, parts.path or "/", redirects)
+    if resolution.kind == "redirect" and resolution.location and resolution.location.startswith("/"):
         resolution = resolve_request(root, resolution.location)
     if resolution.kind != "file" or resolution.file is None:
         return None
@@ -160,7 +209,7 @@ def serve_folder(path: Path, *, port: int = 0) -> Iterator[FolderServer]:
     )
     try:
         bound = _read_port(process)
-        yield FolderServer(root, f"http://127.0.0.1:{bound}/", process)
+        yield FolderServer(root, f"http://127.0.0.1:{bound}/", process, load_redirects(root))
     finally:
         _stop(process)
 
@@ -205,6 +254,8 @@ def _make_server(root: Path, port: int) -> ThreadingHTTPServer:
     import shutil
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    redirects = load_redirects(root)
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive
         disable_nagle_algorithm = True  # TCP_NODELAY
@@ -222,9 +273,9 @@ def _make_server(root: Path, port: int) -> ThreadingHTTPServer:
             self._serve(send_body=True)
 
         def _serve(self, send_body: bool) -> None:
-            resolution = resolve_request(root, self.path)
+            resolution = resolve_request(root, self.path, redirects)
             if resolution.kind == "redirect":
-                self.send_response(301)
+                self.send_response(resolution.status)
                 self.send_header("Location", resolution.location or "/")
                 self.send_header("Content-Length", "0")
                 self.end_headers()

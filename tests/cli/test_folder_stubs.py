@@ -97,3 +97,13 @@ def test_a_live_sites_redirect_stub_is_a_redirect_too(scripted_server) -> None:
     pages = {p["url"]: p for p in json.loads(result.stdout)["pages"]}
     assert pages[server.url("/old/")]["duplicate_of"] == server.url("/guide/")
     assert pages[server.url("/guide/")]["duplicate_of"] is None and pages[server.url("/guide/")]["score"] is not None
+
+
+def test_a_link_to_a_path_the_redirects_file_moves_is_no_missing_page(tmp_path: Path) -> None:
+    home = HOME.replace('<a href="/guide/">Guide</a>', '<a href="/docs/guide">Guide</a>')
+    _write(tmp_path / "plain", {"index.html": HOME, "guide/index.html": GUIDE})
+    _write(tmp_path / "moved", {"index.html": home, "guide/index.html": GUIDE, "_redirects": "/docs/guide /guide/ 301\n"})
+    plain, moved = _audit(tmp_path / "plain"), _audit(tmp_path / "moved")
+    assert moved["errors"] == [], "Netlify and Cloudflare Pages answer /docs/guide with a redirect, not a 404"
+    assert _primaries(moved) == {"index.html", "guide/index.html"}, "the redirect's target, audited once"
+    assert moved["score"] == plain["score"] and moved["folder"]["orphans"] == []

@@ -14,6 +14,8 @@ from smo_audit.crawl.crawler import Crawler, CrawlSettings
 from smo_audit.crawl.fetcher import Fetcher, FetchLimits
 from smo_audit.crawl.local_server import (
     FolderServer,
+    Resolution,
+    load_redirects,
     resolve_request,
     serve_folder,
     source_path_for,
@@ -173,3 +175,27 @@ def test_a_file_name_that_is_not_utf8_is_served_at_its_percent_encoded_bytes(tmp
         assert server.url_for("caf\\xe9.html") == server.base_url + "caf%E9.html"
         status, _, body = _get(server, "/caf%E9.html")
         assert (status, body) == (200, b"<title>Cafe</title>")
+
+
+def test_simple_redirects_lines_are_answered_and_the_rest_left_out(tmp_path: Path) -> None:
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "index.html").write_text("<title>New</title>")
+    (tmp_path / "kept.html").write_text("<title>Kept</title>")
+    (tmp_path / "_redirects").write_text(
+        "# Netlify / Cloudflare Pages\n"
+        "/older /new/ 301\n/moved /new/   # no status: 301\n/temp https://acme.dev/new/ 302\n"
+        "/kept /new/ 301\n"  # a file serves /kept: it wins, as on the hosts by default
+        "/blog/* /new/ 301\n/:year/post /new/ 301\n/app/ /index.html 200\n/forced /new/ 301!\n"
+        "/store id=:id /new/ 301\n")
+    root = tmp_path.resolve()
+    redirects = load_redirects(root)
+    assert redirects == {"/older": ("/new/", 301), "/moved": ("/new/", 301),
+                         "/temp": ("https://acme.dev/new/", 302), "/kept": ("/new/", 301)}
+    assert resolve_request(root, "/older/", redirects) == Resolution("redirect", location="/new/", status=301)
+    assert resolve_request(root, "/kept", redirects).kind == "file"
+    assert resolve_request(root, "/forced", redirects).kind == "missing"
+    with serve_folder(tmp_path) as server:
+        status, headers, _ = _get(server, "/temp")
+        assert (status, headers["location"]) == (302, "https://acme.dev/new/")
+        status, headers, _ = _get(server, "/older")
+        assert (status, headers["location"]) == (301, "/new/")
