@@ -224,9 +224,6 @@ class Audit:
         self._debug_error: Exception | None = None
         self._rewrite: Callable[[str], str] | None = None
         self._pages_by_source: dict[str, str] = {}
-        # Pages that only send the visitor on at once (<meta http-equiv=refresh content=0>): URL ->
-        # (their target, their file); listed as the target's duplicates once the crawl is done.
-        self._stubs: dict[str, tuple[str, str | None]] = {}
         self._renderer: Renderer | None = None  # rendered mode: opened in run()
         self._settings = AuditSettings(mode="rendered" if config.render != "off" else "static", base_url=config.base_url,
                                        target=target.text, check_profiles=config.check_profiles,
@@ -277,11 +274,6 @@ class Audit:
         except ProcessingTimeout as exc:  # a pathological page: skipped, the audit goes on
             self._on_error(CrawlError(raw.url, "processing-timeout", str(exc), raw.response.status, raw.referrer))
             return PageLinks()
-        if worked.links.refresh is not None:
-            # A redirect stub: nobody sees it, so like an HTTP redirect it is no page of the score;
-            # its target is crawled as its link and it is listed as that page's duplicate (_stubs_settled).
-            self._stubs[raw.url] = (worked.links.refresh, source_path)
-            return PageLinks(links=(worked.links.refresh,))
         for note in worked.notes:  # a cap cut this page's markup short: say so, keep the page
             self._on_error(CrawlError(raw.url, "page-limit", f"{raw.url}: {note}", raw.response.status, raw.referrer))
         for url, fetch in worked.thumbnails:
@@ -474,7 +466,6 @@ class Audit:
                     raise
                 if self._debug_error is not None:
                     raise self._debug_error
-                self._stubs_settled(crawler)
                 if summary is not None:
                     self.partial = self.partial or summary.partial
                     self.stop_reason = self.stop_reason or summary.stop_reason
@@ -496,17 +487,6 @@ class Audit:
             finally:
                 self.pool.close()
                 await fetcher.aclose()
-
-    def _stubs_settled(self, crawler: Crawler) -> None:
-        """Each redirect stub whose target was audited becomes that page's duplicate, as a URL that
-        redirects to it over HTTP does (listed, no facts, out of the score). A stub to a page that
-        could not be audited leaves that page's own error in errors[], and nothing for itself."""
-        for url, (target, _source) in self._stubs.items():
-            rewritten = self._rewrite(target) if self._rewrite is not None else target
-            normalized = try_normalize(rewritten, DEFAULT_STRIP_PARAMS)
-            page = (self._entry_named(normalized) if normalized else None) or crawler.audited_as(rewritten)
-            if page is not None and page != url and page not in self._stubs:
-                self._on_duplicate(url, page)
 
     def _start(self, stack: AsyncExitStack) -> tuple[str, Path | None]:
         if self.target.folder is not None:
@@ -593,12 +573,9 @@ class Audit:
             return None, []
         audited = self._audited_files()
         orphans = orphan_files(audited, state.linked, state.start_source) if state.done else []
-        # Redirect stubs were read and found to be redirects: audited files, never orphans (an
-        # alias is an old URL kept alive, linked by nobody on purpose).
-        stubs = {source for _target, source in self._stubs.values() if source is not None} - audited
         info = rm.FolderInfo(
-            html_files=state.listed, audited_files=len(audited) + len(stubs),
-            not_audited=state.listed - len(audited) - len(stubs),
+            html_files=state.listed, audited_files=len(audited),
+            not_audited=state.listed - len(audited),
             origin=state.origin, origin_source=state.origin_source,
             origin_evidence=state.origin_evidence, orphans=orphans,
         )

@@ -1032,15 +1032,6 @@ class Crawler:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def audited_as(self, url: str) -> str | None:
-        """The URL the page `url` ends at was handed to on_page under, or None: how the pipeline
-        finds the page a redirect stub sends visitors to (its target may redirect on first)."""
-        if self._rewrite is not None:
-            url = self._rewrite(url)
-        normalized = try_normalize(url, self._strip)
-        entry = self._audited.get(normalized) if normalized is not None else None
-        return entry.url if entry is not None else None
-
     def linked_sources(self) -> frozenset[str]:
         """Folder targets: the files some audited page links to (each linked URL resolved once)."""
         if self._source is None:

@@ -77,6 +77,3 @@ class PageLinks:
     links: tuple[str, ...] = ()
     canonical: str | None = None
     extra: tuple[str, ...] = field(default=())  # e.g. account pages the sign-in rules want audited
-    # An instant <meta http-equiv="refresh" content="0; url=..."> (a Hugo alias, a Jekyll
-    # redirect_from stub): where it sends the visitor at once, absolute. The page is a redirect.
-    refresh: str | None = None

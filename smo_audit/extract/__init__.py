@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from smo_audit.crawl.models import PageLinks, RawPage
 from smo_audit.extract.decode import decode_html
-from smo_audit.extract.dom import build_selector, meta_byte_offsets, parse_document, resolve
+from smo_audit.extract.dom import build_selector, meta_byte_offsets, parse_document
 from smo_audit.extract.facts import Document, Feed, PageFacts
 from smo_audit.extract.fastinit import frozen_constructor
 from smo_audit.extract.jsonld import iter_nodes, node_types
@@ -149,32 +149,6 @@ def _page_type(og_type: str | None, types: list[str], url: str, has_password: bo
     return "other"
 
 
-def instant_refresh(doc: Document) -> str | None:
-    """Where a `<meta http-equiv="refresh">` with no delay sends the visitor (absolute http(s)),
-    or None: such a page is never seen (Hugo aliases, Jekyll redirect_from stubs), it is a redirect.
-
-    Parsed as the HTML standard's refresh algorithm does (`0; url='/new/'`, `0;URL=/new/`, `0, /new/`)
-    with string operations; a delay above 0 leaves a page people do see, and so a page."""
-    content = next((m.content for m in doc.meta if m.attribute == "http-equiv" and m.key == "refresh"), None)
-    if content is None:
-        return None
-    content = content.strip()
-    digits = len(content) - len(content.lstrip("0123456789."))
-    delay, rest = content[:digits], content[digits:].strip()
-    if not delay.strip(".") or delay.strip("0.") or rest[:1] not in (";", ","):
-        return None  # no delay, one above 0 ("0.5" too), or no URL: refreshing itself
-    target = rest[1:].strip()
-    if target[:3].lower() == "url":
-        after = target[3:].lstrip()
-        target = after[1:].lstrip() if after.startswith("=") else target
-    if target[:1] in ("'", '"'):
-        target = target[1:].split(target[0], 1)[0]
-    url = resolve(doc.base_url, target) if target else None
-    if url is None or not url.startswith(("http://", "https://")) or url.split("#", 1)[0] == doc.url:
-        return None
-    return url
-
-
 class Extractor:
     """Builds the one-pass selector once and turns each RawPage into facts."""
 
@@ -220,7 +194,6 @@ class Extractor:
             if a.url and a.url.startswith(("http://", "https://")) and a.href not in skip
         )
         return ExtractedPage(
-            doc, facts, PageLinks(links=links, canonical=facts.canonical, extra=facts.account_links,
-                                  refresh=instant_refresh(doc)), encoding,
+            doc, facts, PageLinks(links=links, canonical=facts.canonical, extra=facts.account_links), encoding,
             (cut.reason,) if cut.reason else (),
         )

@@ -179,20 +179,3 @@ def test_page_type_from_og_type_json_ld_and_article_tags(head: str, path: str, p
 def test_a_break_inside_a_label_separates_words(markup: str, label: str) -> None:
     doc = extract(f"<html><body>{markup}</body></html>").document
     assert [*(a.text for a in doc.anchors), *(b.text for b in doc.buttons)] == [label]
-
-
-@pytest.mark.parametrize(("content", "target"), [
-    ("0; url=https://a.dev/new/", "https://a.dev/new/"),  # Hugo's alias pages
-    ("0;URL='/new/'", "https://a.dev/new/"),
-    ("0; url=new.html", "https://a.dev/old/new.html"),
-    ("0, /new/", "https://a.dev/new/"),
-    ("0.0; /new/", "https://a.dev/new/"),
-    ("0", None),  # reloads itself
-    ("5; url=/new/", None),  # seen for five seconds: a page
-    ("0.5; url=/new/", None),
-    ("0; url=https://a.dev/old/", None),  # itself
-    ("0; url=javascript:alert(1)", None),
-])
-def test_an_instant_meta_refresh_names_where_it_sends_the_visitor(content: str, target: str | None) -> None:
-    page = f'<html><head><meta http-equiv="Refresh" content="{content}"><title>t</title></head></html>'
-    assert Extractor().extract_text(page, "https://a.dev/old/").links.refresh == target
