@@ -48,7 +48,7 @@ class _Link(NamedTuple):
     account_word: bool  # a path segment is a login/sign-up word
     account_exclude: bool  # a path segment excludes the link from account links
     account_label: bool  # the host's first label is an account host label (auth.example.com)
-    docs: bool  # a path segment is a docs/help word (/docs/auth/social/google): never a sign-in
+    docs: bool  # a docs/help path segment or host label (/docs/auth/google, support.google.com): see _Controls
 
 
 _Parsed = tuple[Anchor, _Link, str]  # a link, what its URL says, its accessible name
@@ -359,10 +359,14 @@ class SignInClassifier:
         names = [a.accessible_name for a in doc.anchors]
         parsed = [(a, link, name) for a, name in zip(doc.anchors, names, strict=True)
                   if a.url is not None and (link := self._link(a.url)) is not None]
-        oauth_urls = self._links(doc, found, parsed, page_site)
         is_account = facts.has_password_form or is_account_url(doc.url, cat)
+        # where links into docs or help may start sign-in: a login form, or a login URL that is not
+        # itself a help article (/help/sign-in explains signing in; /docs/login has the form)
+        page_link = self._link(doc.url)
+        login_page = facts.has_password_form or (is_account and not (page_link is not None and page_link.docs))
+        oauth_urls = self._links(doc, found, parsed, page_site, login_page)
         titled = not is_account and _says_sign_in(doc.title or "", cat.title_words)
-        _Controls(self, doc, found, oauth_urls, page_site, is_account, titled).run(names, signed)
+        _Controls(self, doc, found, oauth_urls, page_site, is_account, titled, login_page).run(names, signed)
         for hid, evidence in hosted_seen.items():
             if not any(i.via == hid and i.provider != UNKNOWN for i in found.items):
                 found.add(SignIn(UNKNOWN, "hosted-ui", evidence, via=hid))
@@ -478,11 +482,15 @@ class SignInClassifier:
             elif owner_hosted is not None:
                 hosted_seen.setdefault(owner_hosted, script.src or script.url)
 
-    def _links(self, doc: Document, found: _Found, parsed: list[_Parsed], page_site: str) -> set[str]:
-        """OAuth links among anchors and form actions; returns their URLs."""
+    def _links(self, doc: Document, found: _Found, parsed: list[_Parsed], page_site: str, login_page: bool) -> set[str]:
+        """OAuth links among anchors and form actions; returns their URLs.
+
+        A site route under a docs/help path (/docs/auth/social/google) starts sign-in on the site's
+        login pages (a docs site's own /docs/login) and documents it elsewhere (a docs article)."""
         urls: set[str] = set()
         for anchor, link, _ in parsed:
-            item = link.endpoint or (link.route if link.site == page_site else None)
+            route = link.route if link.site == page_site and (login_page or not link.docs) else None
+            item = link.endpoint or route
             if item is not None and anchor.url is not None:
                 urls.add(anchor.url)
                 found.add(SignIn(item[0], "oauth-link", anchor.href, url=anchor.url, label=anchor.accessible_name,
@@ -513,7 +521,8 @@ class SignInClassifier:
             host = parts.host
             link = _Link(parts, segments, site_key(host), self._endpoint(parts), self._route(parts, segments),
                          _has_word(segments, cat.account_words), _has_word(segments, cat.account_exclude),
-                         host.split(".", 1)[0] in cat.account_host_labels, _has_word(segments, cat.docs_words))
+                         host.split(".", 1)[0] in cat.account_host_labels,
+                         _has_word(segments, cat.docs_words) or host.split(".", 1)[0] in cat.docs_words)
         cache[url] = link
         return link
 
@@ -542,8 +551,6 @@ class SignInClassifier:
         """(provider, "site") when the URL is a site's own sign-in route (/auth/google), if it is
         on the page's site."""
         cat = self.cat
-        if _has_word(segments, cat.docs_words):
-            return None  # /docs/auth/social/google documents the route, it does not start it
         for index, segment in enumerate(segments[:-1]):
             if segment in cat.route_words:
                 provider = cat.provider_for(segments[index + 1])
@@ -623,6 +630,24 @@ _EXPLICIT_ATTRS = frozenset(("role", "onclick", "tabindex"))
 MAX_TOKEN_VALUE = 40  # data-* values longer than this are not provider words (JSON, URLs)
 
 
+def _calls(onclick: str | None) -> tuple[str, ...]:
+    """The words of the functions an onclick calls: openProfile('brewco') -> open, profile.
+
+    The name right before each "(", read by splitting, not by a regex: a name pattern tried at
+    every position of a long run of letters is quadratic."""
+    if not onclick:
+        return ()
+    words: list[str] = []
+    for chunk in onclick.split("(")[:-1]:
+        name = chunk.rstrip()
+        start = len(name)
+        while start > 0 and (name[start - 1].isalnum() or name[start - 1] in "_$"):
+            start -= 1
+        if start < len(name):
+            words.extend(_words(name[start:][:MAX_TOKEN_VALUE]))
+    return tuple(words)
+
+
 @lru_cache(maxsize=8192)
 def _words(token: str) -> tuple[str, ...]:
     """"js-google-signin" -> js, google, signin; "socialLogin" -> social, login, sociallogin.
@@ -650,9 +675,11 @@ class _Candidate(NamedTuple):
     tokens: list[str]  # its class tokens, id, data-* names and short values
     ancestors: tuple[str, ...]
     explicit: bool  # a real control: a link, a button, role=button, onclick, data-provider, ...
-    # it navigates away from any sign-in: to another site without OAuth (a footer's facebook.com
-    # link, support.google.com's help on "Sign in with Google") or to the site's docs (/docs/...)
+    # it navigates into documentation or help (support.google.com's page on "Sign in with Google",
+    # a docs article's /docs/auth/...): no evidence at all (see _Controls._elsewhere)
     elsewhere: bool
+    external: bool  # it navigates to another site (a footer's facebook.com link): no class evidence
+    calls: tuple[str, ...]  # words of the functions its onclick calls (openProfile -> open, profile)
     selector: str
     url: str | None  # where it navigates, if anywhere
     in_oauth: bool  # its href is already an oauth-link
@@ -662,7 +689,7 @@ class _Controls:
     """One page's controls -> oauth-link (URL outside href), button-text and control evidence."""
 
     def __init__(self, owner: SignInClassifier, doc: Document, found: _Found, oauth_urls: set[str],
-                 page_site: str, account_page: bool, titled: bool) -> None:
+                 page_site: str, account_page: bool, titled: bool, login_page: bool) -> None:
         self.owner = owner
         self.cat = owner.cat
         self.doc = doc
@@ -671,6 +698,7 @@ class _Controls:
         self.page_site = page_site
         self.account_page = account_page  # a password form or a login URL: a sign-in context
         self.titled = titled  # only the <title> says sign-in: weak context (see _check)
+        self.login_page = login_page  # links into the site's docs may start sign-in here (_elsewhere)
         self._blocks: dict[tuple[str, ...], tuple[bool, bool]] = {}
 
     def run(self, anchor_names: list[str], signed: set[int]) -> None:
@@ -722,16 +750,23 @@ class _Controls:
         url = anchor.url if anchor.url and anchor.url.startswith(("http://", "https://")) else None
         if url is not None and anchor.href.startswith("#"):
             url = None  # "#": a script handles it
-        return _Candidate(names, urls, tokens, anchor.ancestor_classes, True, self._elsewhere(url), anchor.selector, url,
+        link = self.owner._link(url) if url is not None else None
+        external = link is not None and link.site != self.page_site
+        return _Candidate(names, urls, tokens, anchor.ancestor_classes, True, self._elsewhere(url), external,
+                          _calls(anchor.onclick), anchor.selector, url,
                           anchor.url is not None and anchor.url in self.oauth_urls)
 
     def _elsewhere(self, url: str | None) -> bool:
-        """A navigating link that leads away from any sign-in (see _Candidate.elsewhere); OAuth
-        links were taken before this is asked."""
+        """A navigating link that leads away from any sign-in (see _Candidate.elsewhere): into
+        documentation or help ("Sign in with Google" to support.google.com/accounts/answer/...,
+        a docs article's sidebar link to /docs/auth/social/google). A docs path of the site itself
+        still starts sign-in from a login page (a docs site's /docs/login); a link to another site
+        that is no docs does too (an app on another domain, an identity provider the catalogue does
+        not list). OAuth links were taken before this is asked."""
         if url is None or not url.startswith(("http://", "https://")):
             return False
         link = self.owner._link(url)
-        return link is not None and (link.docs or link.site != self.page_site)
+        return link is not None and link.docs and not (self.login_page and link.site == self.page_site)
 
     def _button(self, button: Button) -> _Candidate:
         names = [n for n in (button.aria_label, button.text, button.img_alt, button.title) if n]
@@ -739,7 +774,8 @@ class _Controls:
         tokens = [*button.classes, *([button.element_id] if button.element_id else []),
                   *(t for k, v in button.data for t in (k, v) if len(t) <= MAX_TOKEN_VALUE)]
         selector = _element_selector(button.tag, button.element_id, button.classes)
-        return _Candidate(names, urls, tokens, button.ancestor_classes, True, False, selector, None, False)
+        return _Candidate(names, urls, tokens, button.ancestor_classes, True, False, False, _calls(button.onclick),
+                          selector, None, False)
 
     def _marked(self, marked: MarkedElement) -> _Candidate:
         attrs = dict(marked.attrs)
@@ -752,7 +788,8 @@ class _Controls:
         explicit = bool(_EXPLICIT_ATTRS.intersection(attrs)) or bool(data and any(
             f"[data-{k}]" in self.cat.control_selectors for k, _ in data))
         selector = _element_selector(marked.tag, marked.element_id, marked.classes)
-        return _Candidate(names, urls, tokens, marked.ancestor_classes, explicit, False, selector, None, False)
+        return _Candidate(names, urls, tokens, marked.ancestor_classes, explicit, False, False,
+                          _calls(attrs.get("onclick")), selector, None, False)
 
     # -- judging one ------------------------------------------------------------------------
     def _check(self, c: _Candidate) -> None:
@@ -772,7 +809,7 @@ class _Controls:
                 if provider is not None:
                     self.found.add(SignIn(provider, "button-text", name, url=c.url, label=label, selector=c.selector))
                     return
-        if not c.tokens or c.elsewhere or c.in_oauth:
+        if not c.tokens or c.elsewhere or c.external or c.in_oauth:
             return
         if not (c.explicit or label):
             return  # a bare icon or wrapper
@@ -780,17 +817,18 @@ class _Controls:
         tokens = cat.tokens
         own_words = [w for t in c.tokens for w in _words(t)]
         providers = {p for w in own_words if (p := tokens.get(w)) is not None}
-        if len(providers) != 1 or not cat.not_words.isdisjoint(own_words):
-            return  # none, a container naming several, a share/follow control, apple-pay-button
+        if len(providers) != 1 or not cat.not_words.isdisjoint(own_words) or not cat.not_words.isdisjoint(c.calls):
+            return  # none, a container naming several, a share/follow control, apple-pay-button, openProfile()
         if any(not cat.not_label_words.isdisjoint(_LABEL_SPLIT.split(n.lower())) for n in c.names):
             return  # its name says it does something else: "Buy", "Translate", "Google reviews"
         block, in_share = self._context(c.ancestors)
         if in_share or not cat.share_words.isdisjoint(own_words) or self._shares(c):
             return  # a share kit's button (ssk-facebook, a2a_button_x, one in a share bar)
         block = block or any(w in cat.block_words for w in own_words)
-        if not (block or (c.explicit and (self.account_page or (self.titled and self._names_sign_in(c))))):
-            return
         provider = providers.pop()
+        titled = self.titled and (self._names_sign_in(c) or self._names(c, provider))
+        if not (block or (c.explicit and (self.account_page or titled))):
+            return
         self.found.add(SignIn(provider, "control", f"{c.selector} ({provider})"[:MAX_EVIDENCE], url=c.url,
                               label=label, selector=c.selector))
 
@@ -799,6 +837,12 @@ class _Controls:
         context: "How to register a domain name" or "Sign up for our newsletter" titles articles
         and newsletter forms whose provider-classed buttons (btn-twitter) share or follow."""
         return any(_says_sign_in(name, self.cat.title_words) for name in c.names)
+
+    def _names(self, c: _Candidate, provider: str) -> bool:
+        """The control's own name is its provider's ("Google" on btn-google): on a page titled
+        "Log in" that is the provider's button, and naming it so (what sign-in-accessible-name
+        asks of a bare "Sign in") must not make it vanish."""
+        return any(self.cat.provider_for(name) == provider for name in c.names)
 
     @staticmethod
     def _shares(c: _Candidate) -> bool:
