@@ -34,6 +34,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from smo_audit.crawl.folder import served_path, shown_name
 from smo_audit.errors import TargetError
+from smo_audit.numbers import whole_number
 
 if TYPE_CHECKING:
     from http.server import ThreadingHTTPServer
@@ -74,12 +75,14 @@ Redirects = dict[str, tuple[str, int]]  # exact path -> (location, status)
 
 
 def load_redirects(root: Path) -> Redirects:
-    """The simple lines of the build's `_redirects`: an exact path to a path or URL, with a
-    redirect status (301 when none is given), as the host answers them.
+    """The simple lines of the build's `_redirects`: an exact path to another path of the site,
+    with a redirect status (301 when none is given), as the host answers them.
 
     Lines this server cannot answer as the host would are left out (the docs say so): splats
     (`/blog/*`), placeholders (`/:year/`), query conditions, rewrites and proxies (200), custom
-    404s, forced rules (`301!`) and country or language conditions."""
+    404s, forced rules (`301!`) and country or language conditions. So are redirects to a URL
+    (`https://...`, or `//host/...`): the file is the build's, as untrusted as its pages, and a
+    folder audit reads the folder and nothing else."""
     try:
         text = (root / REDIRECT_FILE).read_text("utf-8", "replace")
     except OSError:
@@ -93,10 +96,11 @@ def load_redirects(root: Path) -> Redirects:
         status = fields[2] if len(fields) == 3 else "301"
         if ":" in source or ":" in location.split("://", 1)[-1]:  # placeholders (/:year/, :splat)
             continue
-        if not status.isdigit() or int(status) not in _REDIRECT_STATUSES:
+        code = whole_number(status, 3)
+        if code is None or code not in _REDIRECT_STATUSES:
             continue
-        if location.startswith(("/", "http://", "https://")):
-            redirects.setdefault(source.rstrip("/") or "/", (location, int(status)))
+        if location.startswith("/") and not location.startswith(("//", "/\\")) and "\\" not in location:
+            redirects.setdefault(source.rstrip("/") or "/", (location, code))
     return redirects
 
 
@@ -151,8 +155,14 @@ def _resolve_file(root: Path, raw_path: str) -> Resolution:
 
 
 def _not_found_page(root: Path) -> Path | None:
+    """The build's 404.html, when it is a file inside the folder (a symbolic link out of it is
+    not served, as no other file is)."""
     page = root / "404.html"
-    return page if page.is_file() else None
+    try:
+        real = page.resolve()
+    except (OSError, RuntimeError):
+        return None
+    return page if real.is_file() and real.is_relative_to(root.resolve()) else None
 
 
 @dataclass
@@ -223,8 +233,12 @@ def _read_port(process: subprocess.Popen[bytes]) -> int:
     reader.join(STARTUP_TIMEOUT)
     text = line[0].decode("ascii", "replace").strip() if line else ""
     if not text.isdigit():
-        _stop(process)
-        stderr = process.stderr.read().decode("utf-8", "replace").strip() if process.stderr else ""
+        if process.poll() is None:
+            _stop(process)  # it hangs: stop it first (its stderr is then closed unread)
+            stderr = ""
+        else:  # it died: its last words say why
+            stderr = process.stderr.read().decode("utf-8", "replace").strip() if process.stderr else ""
+            _stop(process)
         detail = stderr.splitlines()[-1] if stderr else "no port reported"
         raise TargetError(f"The local folder server did not start ({detail}).")
     return int(text)
