@@ -1,6 +1,7 @@
 """`smo-audit diff` and `audit --baseline` output: terminal text, Markdown or JSON.
 
-Everything a page supplied (URLs, messages) is untrusted: terminal text loses control characters,
+Everything a page supplied (URLs, messages) is untrusted: terminal text loses control characters
+and no line of it starts a GitHub workflow command (`::error::`, which the runner obeys),
 Markdown escapes every metacharacter, JSON is written by pydantic.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from smo_audit.gate.diff import FindingChange, ReportDiff, ScoreChange
 from smo_audit.report.markdown import md
-from smo_audit.report.summary import clean
+from smo_audit.report.summary import clean, defuse_command
 
 LIMIT = 50  # changes listed per side; the counts are always complete
 
@@ -47,7 +48,7 @@ def to_terminal(diff: ReportDiff) -> str:
         if pages:
             lines.append(f"{title} ({len(pages)}): " + ", ".join(clean(p, 120) for p in pages[:10])
                          + (" ..." if len(pages) > 10 else ""))
-    return "\n".join(lines) + "\n"
+    return "\n".join(defuse_command(line) for line in lines) + "\n"  # a rule id of a saved report too
 
 
 def _line(change: FindingChange, escape: object) -> str:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from smo_audit.report.summary import clean
 
@@ -129,9 +130,24 @@ def workflow_commands(found: list[Annotation], per_level: int = PER_LEVEL) -> li
 def comment_marker(target: str) -> str:
     """The hidden first line of the comment about one target. A hash of the target, so that its
     text (a folder may be named anything) reaches neither the HTML comment nor the action's jq
-    filter that looks for it: the marker is always `<!-- smo-audit-report ` + 16 hex digits + ` -->`."""
-    digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    filter that looks for it: the marker is always `<!-- smo-audit-report ` + 16 hex digits + ` -->`.
+    The target is taken as `comment_key` spells it, so `public`, `./public` and `public/` share one."""
+    digest = hashlib.sha256(comment_key(target).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"<!-- smo-audit-report {digest} -->"
+
+
+def comment_key(target: str) -> str:
+    """One spelling per target: a folder's normalised POSIX path, a URL's host and path (scheme,
+    port, query and trailing slash aside: http:// and https:// of one site are one target)."""
+    text = target.strip()
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+            host = (parts.hostname or "").lower().rstrip(".")
+        except ValueError:
+            return text
+        return host + (parts.path.rstrip("/") or "/")
+    return posixpath.normpath(text.replace("\\", "/")).rstrip("/") or "/"
 
 
 def outputs(report: Report, report_path: Path, sarif_path: Path | None, pr_number: int | None) -> dict[str, str]:

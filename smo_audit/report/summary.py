@@ -33,6 +33,17 @@ def clean(text: str | None, limit: int = 300) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
+# GitHub's runner reads a line of a job's output as a workflow command when it starts with "::" once
+# leading whitespace is trimmed. Escape sequences before the "::" are skipped too, so that a coloured
+# line is judged by its text.
+_COMMAND_START = re.compile(r"^((?:\s|\x1b\[[0-?]*[ -/]*[@-~])*)(?=::)")
+
+
+def defuse_command(line: str) -> str:
+    """The line with a backslash before a leading "::": still readable, and no command for the runner."""
+    return _COMMAND_START.sub(lambda match: match.group(1) + "\\", line, count=1)
+
+
 def github_anchor(heading: str) -> str:
     """The anchor GitHub gives a Markdown heading (lower-case, punctuation dropped, spaces -> -)."""
     kept = "".join(ch for ch in heading.lower() if ch.isalnum() or ch in " -_")

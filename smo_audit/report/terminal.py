@@ -32,6 +32,7 @@ from smo_audit.report.summary import (
     ProblemGroup,
     RuleInfo,
     all_findings,
+    defuse_command,
     first_paragraph,
     fix_first,
     page_label,
@@ -50,16 +51,7 @@ def _clean(value: str | None, limit: int = 160) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-# GitHub's runner reads a line of a job's output as a workflow command when it starts with "::" once
-# leading whitespace is trimmed; its lines end at LF, CR or CRLF. Escape sequences before the "::"
-# are skipped here too, so that a coloured line is judged by its text.
-_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
-_COMMAND_START = re.compile(r"^((?:\s|\x1b\[[0-?]*[ -/]*[@-~])*)(?=::)")
-
-
-def defuse_command(line: str) -> str:
-    """The line with a backslash before a leading "::": still readable, and no command for the runner."""
-    return _COMMAND_START.sub(lambda match: match.group(1) + "\\", line, count=1)
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # where the runner's lines end (defuse_command: summary.py)
 
 
 class CommandSafeFile:

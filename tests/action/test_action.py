@@ -48,6 +48,12 @@ for i, arg in enumerate(args):
         body = open(args[i + 1][len("body=@"):], encoding="utf-8").read()
 with open(os.path.join(state, "calls.jsonl"), "a", encoding="utf-8") as log:
     log.write(json.dumps({{"args": args, "body": body, "token": os.environ.get("GH_TOKEN")}}) + "\\n")
+viewer = os.path.join(state, "viewer")  # the login behind a personal token; an app's token has none
+if args[:2] == ["api", "user"]:
+    if not os.path.exists(viewer):
+        sys.exit("gh: Resource not accessible by integration (HTTP 403)")
+    sys.stdout.write(open(viewer, encoding="utf-8").read().strip() + "\\n")
+    sys.exit(0)
 refused = os.path.join(state, "refuse")  # a method the token may not use, e.g. POST on a fork's pull request
 if os.path.exists(refused) and open(refused).read().strip() in args + (["GET"] if "--paginate" in args else []):
     sys.exit("gh: Resource not accessible by integration (HTTP 403)")
@@ -265,9 +271,10 @@ def test_a_failing_threshold_fails_the_job_with_summary_outputs_annotations_and_
     assert posts[0]["token"] == "fake-token"
 
 
-def _comments(run: Runner, *comments: tuple[int, str, str]) -> None:
-    """The pull request's comments the fake gh lists: (id, user type, body)."""
-    listed = [{"id": id_, "user": {"type": kind, "login": kind.lower()}, "body": body} for id_, kind, body in comments]
+def _comments(run: Runner, *comments: tuple[int, str, str] | tuple[int, str, str, str]) -> None:
+    """The pull request's comments the fake gh lists: (id, user type, body[, user login])."""
+    listed = [{"id": c[0], "user": {"type": c[1], "login": c[3] if len(c) > 3 else c[1].lower()}, "body": c[2]}
+              for c in comments]
     (run.state / "comments.json").write_text(json.dumps(listed))
 
 
@@ -311,6 +318,21 @@ def test_the_comment_updated_is_a_bots_comment_about_the_same_target(runner_env,
     assert code == 0, printed
     (post,) = [c for c in alone.gh_calls() if "POST" in c["args"] or "PATCH" in c["args"]]
     assert "POST" in post["args"] and post["body"].startswith(docs)
+
+
+def test_a_personal_tokens_own_comment_is_updated_not_another_persons(runner_env, tmp_path) -> None:
+    """With a personal access token the comments are that user's, not a bot's: before, every run
+    posted a new one (the filter took bots only). Another person's comment quoting the marker is
+    still never edited."""
+    workspace = _workspace(tmp_path / "ws")
+    marker = comment_marker("site")
+    run = Runner(runner_env, {"target": "site", "comment": "true"}, workspace, event=PR_EVENT)
+    _comments(run, (5, "User", f"{marker}\n> quoted", "someone-else"), (6, "User", f"{marker}\n## smo-audit", "octo-dev"))
+    (run.state / "viewer").write_text("octo-dev")
+    code, printed = run.run()
+    assert code == 0, printed
+    writes = [c for c in run.gh_calls() if "PATCH" in c["args"] or "POST" in c["args"]]
+    assert [c["args"][3] for c in writes] == ["repos/acme/site/issues/comments/6"], writes
 
 
 @pytest.mark.parametrize("refused", ["POST", "GET"])

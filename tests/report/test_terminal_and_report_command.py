@@ -151,8 +151,14 @@ def test_no_terminal_line_starts_a_workflow_command(tmp_path: Path) -> None:
     (tmp_path / "tampered.json").write_text(json.dumps(saved))
     drill_page = _smo("report", "tampered.json", "--page", "index.html", cwd=tmp_path)
     drill_rule = _smo("report", "tampered.json", "--rule", "og-title", cwd=tmp_path)
-    for result in (audit, drill_page, drill_rule):
-        assert result.returncode == 0, result.stderr
+    first = saved["pages"][0]["findings"][0]  # `smo-audit diff` lists a finding's change by its rule id
+    first["rule"], first["status"] = injected, "pass"
+    (tmp_path / "before.json").write_text(json.dumps(saved))
+    first["status"] = "fail"
+    (tmp_path / "after.json").write_text(json.dumps(saved))
+    diff = _smo("diff", "before.json", "after.json", cwd=tmp_path)
+    for result in (audit, drill_page, drill_rule, diff):
+        assert result.returncode in (0, 1), result.stderr
         assert "Injected-by-page-content" in result.stdout
         lines = re.split(r"\r\n|\r|\n", result.stdout)
         assert not [line for line in lines if re.match(r"\s*::", line)], result.stdout
