@@ -92,6 +92,10 @@ def list_build(root: Path) -> Listing:
             if name.startswith(".") or not name.lower().endswith(HTML_SUFFIXES):
                 continue
             path = here / name
+            if "\\" in path.relative_to(root).as_posix():  # refused by the server, as a path separator elsewhere
+                skipped.append(Skipped(shown_name(path.relative_to(root).as_posix()),
+                                       "a backslash in its path (the folder server does not serve it)"))
+                continue
             try:
                 real = path.resolve()
             except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError on a loop
@@ -122,8 +126,12 @@ def served_path(relative: str) -> str:
 def shown_name(fs_name: str) -> str:
     """A relative path as the report names it: a file name that is not UTF-8 (`os.walk` gives its
     bytes as surrogates, which no report can encode) has those bytes escaped, `caf\\xe9.html`.
-    The folder server refuses paths with a backslash, so an escape never names another file."""
-    return os.fsencode(fs_name).decode("utf-8", "backslashreplace")
+    A backslash of the name itself is escaped too (`\\x5c`), so an escape never names another
+    file: `note\\x41.html` with a real backslash is not `noteA.html`."""
+    raw = os.fsencode(fs_name)
+    if b"\\" in raw:
+        raw = raw.replace(b"\\", b"\\x5c")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def fs_bytes(shown: str) -> bytes:

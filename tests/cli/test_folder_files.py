@@ -54,6 +54,22 @@ def test_a_symlink_loop_named_like_a_page_is_skipped_and_reported(tmp_path: Path
     assert "skipped 2 files the folder server cannot serve" in stderr
 
 
+def test_a_backslash_in_a_file_name_names_no_other_file(tmp_path: Path) -> None:
+    # 'note\\x41.html' with a real backslash was read as the escape of 'noteA.html': that file was
+    # audited in its place (or a 404 scored as a broken page). The server does not serve a path
+    # with a backslash: the file is skipped and said so, and noteA.html is audited once, as itself.
+    _write(tmp_path / "index.html", "Home", '<a href="/noteA.html">A</a>')
+    _write(tmp_path / "noteA.html", "Note A")
+    _write(tmp_path / "note\\x41.html", "Backslashed")
+    code, report, stderr = _audit(tmp_path)
+    assert code == 0, stderr
+    assert report is not None and _sources(report) == {"index.html", "noteA.html"}
+    assert [p["facts"]["title"] for p in report["pages"]].count("Note A") == 1
+    (skipped,) = [e for e in report["errors"] if e["kind"] == "unreadable"]
+    assert "backslash" in skipped["message"] and not report["errors"][1:]
+    assert report["folder"]["not_audited"] == 1
+
+
 def test_a_file_name_that_is_not_utf8_is_served_and_audited(tmp_path: Path) -> None:
     _write(tmp_path / "index.html", "Home")
     # Latin-1 bytes, as an old build or a zip made on another system leaves them
