@@ -447,7 +447,7 @@ class Crawler:
                     if self._source is None or self._source(u) not in self._delivered_sources
                 )
                 return
-            self._consider(url, 0, None)
+            self._consider(url, 0, None, served=True)
 
     async def _audit_start(self, item: _Item) -> None:
         """Audit the start URL; one that cannot be audited ends the run (TargetError), except in a
@@ -746,12 +746,15 @@ class Crawler:
             self._consider(canon, item.depth, url)
 
     def _consider(self, raw: str, depth: int, referrer: str | None, *, explicit: bool = False,
-                  linked: bool = False, listed: bool = False) -> None:
+                  linked: bool = False, listed: bool = False, served: bool = False) -> None:
         """Admit a discovered URL to the frontier if it is new, in scope, allowed and within bounds.
 
-        `listed`: a sitemap entry. --shard: a URL of another partition is handed over (handover.py)
-        unless a sitemap lists it, before or after the link."""
-        if self._rewrite is not None:
+        `listed`: a sitemap entry. `served`: a build file's own URL on the folder server, never
+        rewritten (under a base path /docs/, the file docs/other/index.html is served at
+        /docs/other/, which the rewrite of links written with the base path would make /other/).
+        --shard: a URL of another partition is handed over (handover.py) unless a sitemap lists it,
+        before or after the link."""
+        if self._rewrite is not None and not served:
             raw = self._rewrite(raw)
         url = try_normalize(raw, self._strip)
         if url is None:

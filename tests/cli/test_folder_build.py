@@ -188,6 +188,20 @@ def test_root_relative_links_under_the_base_path_are_read_from_the_folder(tmp_pa
         assert reachable["status"] == "pass", reachable["message"]
 
 
+def test_a_file_in_a_top_folder_named_like_the_base_path_is_audited_as_itself(tmp_path: Path) -> None:
+    # Under the base path /docs/, a build's own docs/other/index.html (Docusaurus's /docs/ route)
+    # that no link reaches: its served URL /docs/other/ was rewritten like a link written with the
+    # base path, to /other/, and scored as a missing page (0).
+    _base_path_build(tmp_path, "https://acme.dev")
+    other = tmp_path / "docs" / "other" / "index.html"
+    other.parent.mkdir(parents=True)
+    other.write_text('<!doctype html><html lang="en"><head><title>Other</title></head><body>Other</body></html>')
+    report, _ = _audit(tmp_path)
+    assert report["errors"] == [], "the unlinked file is audited, not a 404"
+    assert "docs/other/index.html" in _primaries(report)
+    assert report["folder"]["not_audited"] == 0
+
+
 @pytest.mark.parametrize("spelling", ["https://acme.dev:443", "HTTPS://ACME.DEV", "https://Acme.Dev."])
 def test_production_links_spelled_otherwise_are_read_from_the_folder(tmp_path: Path, spelling: str) -> None:
     index = '<!doctype html><html lang="en"><head><title>Home</title><link rel="canonical" href="https://acme.dev/">'
