@@ -48,7 +48,7 @@ class _Link(NamedTuple):
     account_word: bool  # a path segment is a login/sign-up word
     account_exclude: bool  # a path segment excludes the link from account links
     account_label: bool  # the host's first label is an account host label (auth.example.com)
-    docs: bool  # a docs/help path segment or host label (/docs/auth/google, support.google.com): see _Controls
+    docs: bool  # a docs/help path segment (/docs/auth/social/google, /accounts/answer/...): see _Controls
 
 
 _Parsed = tuple[Anchor, _Link, str]  # a link, what its URL says, its accessible name
@@ -125,6 +125,7 @@ class SignInCatalogue:
     not_words: frozenset[str] = frozenset()
     share_words: frozenset[str] = frozenset()
     not_label_words: frozenset[str] = frozenset()
+    not_call_words: frozenset[str] = frozenset()
     control_selectors: tuple[str, ...] = ()
     # a signature's classes, ids and (for signatures naming neither) tags: an element with none of
     # these cannot match any signature
@@ -238,6 +239,7 @@ def build_catalogue(data: Mapping[str, Any]) -> SignInCatalogue:
         not_words=frozenset(w.lower() for w in _list(context.get("not_words"))),
         share_words=frozenset(w.lower() for w in _list(context.get("share_words"))),
         not_label_words=frozenset(w.lower() for w in _list(context.get("not_label_words"))),
+        not_call_words=frozenset(w.lower() for w in _list(context.get("not_call_words"))),
         control_selectors=tuple(control_selectors),
         signature_keys=frozenset(k for sig in signatures for k in (
             sig.selector.classes or ({sig.selector.element_id} if sig.selector.element_id else set())
@@ -360,10 +362,10 @@ class SignInClassifier:
         parsed = [(a, link, name) for a, name in zip(doc.anchors, names, strict=True)
                   if a.url is not None and (link := self._link(a.url)) is not None]
         is_account = facts.has_password_form or is_account_url(doc.url, cat)
-        # where links into docs or help may start sign-in: a login form, or a login URL that is not
-        # itself a help article (/help/sign-in explains signing in; /docs/login has the form)
-        page_link = self._link(doc.url)
-        login_page = facts.has_password_form or (is_account and not (page_link is not None and page_link.docs))
+        # where links into the site's docs or help may start sign-in: a login URL with a login form
+        # (/docs/login, /help/login); not a help article about signing in (/help/sign-in, no form),
+        # nor a docs article with a login form in its header
+        login_page = facts.has_password_form and is_account_url(doc.url, cat)
         oauth_urls = self._links(doc, found, parsed, page_site, login_page)
         titled = not is_account and _says_sign_in(doc.title or "", cat.title_words)
         _Controls(self, doc, found, oauth_urls, page_site, is_account, titled, login_page).run(names, signed)
@@ -521,8 +523,7 @@ class SignInClassifier:
             host = parts.host
             link = _Link(parts, segments, site_key(host), self._endpoint(parts), self._route(parts, segments),
                          _has_word(segments, cat.account_words), _has_word(segments, cat.account_exclude),
-                         host.split(".", 1)[0] in cat.account_host_labels,
-                         _has_word(segments, cat.docs_words) or host.split(".", 1)[0] in cat.docs_words)
+                         host.split(".", 1)[0] in cat.account_host_labels, _has_word(segments, cat.docs_words))
         cache[url] = link
         return link
 
@@ -757,16 +758,24 @@ class _Controls:
                           anchor.url is not None and anchor.url in self.oauth_urls)
 
     def _elsewhere(self, url: str | None) -> bool:
-        """A navigating link that leads away from any sign-in (see _Candidate.elsewhere): into
-        documentation or help ("Sign in with Google" to support.google.com/accounts/answer/...,
-        a docs article's sidebar link to /docs/auth/social/google). A docs path of the site itself
-        still starts sign-in from a login page (a docs site's /docs/login); a link to another site
-        that is no docs does too (an app on another domain, an identity provider the catalogue does
-        not list). OAuth links were taken before this is asked."""
+        """A navigating link that leads away from any sign-in (see _Candidate.elsewhere). OAuth links
+        were taken before this is asked.
+
+        - Into documentation or help (a docs path: a docs article's sidebar link to
+          /docs/auth/social/google, support.google.com/accounts/answer/...), except a docs path of
+          the site itself on its login page (a docs site's /docs/login linking /docs/auth/github).
+        - To another site, except from an account page: an article's "Sign in with Apple" to
+          developer.apple.com or a video cites, where a login page's "Sign in with Slack" to an
+          endpoint the catalogue does not list, or "Sign up with Google" into the app's own
+          domain, starts sign-in."""
         if url is None or not url.startswith(("http://", "https://")):
             return False
         link = self.owner._link(url)
-        return link is not None and link.docs and not (self.login_page and link.site == self.page_site)
+        if link is None:
+            return False
+        if link.docs:
+            return not (self.login_page and link.site == self.page_site)
+        return link.site != self.page_site and not self.account_page
 
     def _button(self, button: Button) -> _Candidate:
         names = [n for n in (button.aria_label, button.text, button.img_alt, button.title) if n]
@@ -817,7 +826,7 @@ class _Controls:
         tokens = cat.tokens
         own_words = [w for t in c.tokens for w in _words(t)]
         providers = {p for w in own_words if (p := tokens.get(w)) is not None}
-        if len(providers) != 1 or not cat.not_words.isdisjoint(own_words) or not cat.not_words.isdisjoint(c.calls):
+        if len(providers) != 1 or not cat.not_words.isdisjoint(own_words) or not cat.not_call_words.isdisjoint(c.calls):
             return  # none, a container naming several, a share/follow control, apple-pay-button, openProfile()
         if any(not cat.not_label_words.isdisjoint(_LABEL_SPLIT.split(n.lower())) for n in c.names):
             return  # its name says it does something else: "Buy", "Translate", "Google reviews"
@@ -839,10 +848,11 @@ class _Controls:
         return any(_says_sign_in(name, self.cat.title_words) for name in c.names)
 
     def _names(self, c: _Candidate, provider: str) -> bool:
-        """The control's own name is its provider's ("Google" on btn-google): on a page titled
+        """The control's own name names its provider ("Google", "Use Google" on btn-google): on a page titled
         "Log in" that is the provider's button, and naming it so (what sign-in-accessible-name
         asks of a bare "Sign in") must not make it vanish."""
-        return any(self.cat.provider_for(name) == provider for name in c.names)
+        return any(self.cat.provider_for(word) == provider
+                   for name in c.names for word in (name, *_LABEL_SPLIT.split(name.lower())) if word)
 
     @staticmethod
     def _shares(c: _Candidate) -> bool:
