@@ -38,7 +38,7 @@ def to_terminal(diff: ReportDiff) -> str:
              f"Score {_delta(diff.score)}: {clean(verdict(diff), 600)}"]
     moved = [c for c in diff.categories if c.delta]
     if moved:
-        lines.append("Categories: " + ", ".join(f"{c.id} {_delta(c)}" for c in moved))
+        lines.append("Categories: " + ", ".join(f"{clean(c.id, 80)} {_delta(c)}" for c in moved))
     for title, changes in ((f"Worse ({len(diff.worse)})", diff.worse), (f"Better ({len(diff.better)})", diff.better)):
         lines.append(f"{title}:")
         lines.extend(f"  {_line(c, clean)}" for c in changes[:LIMIT])

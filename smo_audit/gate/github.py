@@ -137,16 +137,19 @@ def comment_marker(target: str) -> str:
 
 
 def comment_key(target: str) -> str:
-    """One spelling per target: a folder's normalised POSIX path, a URL's host and path (scheme,
-    port, query and trailing slash aside: http:// and https:// of one site are one target)."""
+    """One spelling per target: a folder's normalised POSIX path; a URL's host, port (unless the
+    scheme's default), path and query, the scheme and a trailing slash aside (http:// and https://
+    of one site are one target; two local servers on two ports, or ?store=de and ?store=fr, two)."""
     text = target.strip()
     if "://" in text:
         try:
             parts = urlsplit(text)
             host = (parts.hostname or "").lower().rstrip(".")
+            port = parts.port
         except ValueError:
             return text
-        return host + (parts.path.rstrip("/") or "/")
+        netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+        return netloc + (parts.path.rstrip("/") or "/") + (f"?{parts.query}" if parts.query else "")
     return posixpath.normpath(text.replace("\\", "/")).rstrip("/") or "/"
 
 

@@ -21,6 +21,7 @@ def test_one_target_has_one_marker(spellings: tuple[str, ...]) -> None:
 
 def test_different_targets_have_different_markers_of_one_shape() -> None:
     markers = [comment_marker(t) for t in ("public", "docs", "https://site.example/", "https://site.example/docs/",
-                                           "https://other.example/")]
+                                           "https://other.example/", "http://127.0.0.1:4000/", "http://127.0.0.1:4001/",
+                                           "https://shop.example/?store=de", "https://shop.example/?store=fr")]
     assert len(set(markers)) == len(markers)
     assert all(re.fullmatch(r"<!-- smo-audit-report [0-9a-f]{16} -->", m) for m in markers)

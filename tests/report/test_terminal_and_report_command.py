@@ -153,8 +153,10 @@ def test_no_terminal_line_starts_a_workflow_command(tmp_path: Path) -> None:
     drill_rule = _smo("report", "tampered.json", "--rule", "og-title", cwd=tmp_path)
     first = saved["pages"][0]["findings"][0]  # `smo-audit diff` lists a finding's change by its rule id
     first["rule"], first["status"] = injected, "pass"
+    category = saved["categories"][0]  # and a category that moved by its id, newline and all
+    category["id"], category["score"] = "open-graph\n" + injected, 10
     (tmp_path / "before.json").write_text(json.dumps(saved))
-    first["status"] = "fail"
+    first["status"], category["score"] = "fail", 90
     (tmp_path / "after.json").write_text(json.dumps(saved))
     diff = _smo("diff", "before.json", "after.json", cwd=tmp_path)
     for result in (audit, drill_page, drill_rule, diff):
