@@ -174,7 +174,8 @@ def _inflater(content_encoding: str, url: str) -> _Inflater:
 async def _drain(response: Answer, limit: int = 64 * 1024) -> None:
     """Read a small redirect body so the connection goes back to the pool instead of closing."""
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and (whole_number(declared) or limit + 1) > limit:
+    length = whole_number(declared)
+    if declared.isdigit() and (length is None or length > limit):  # large, or digits int() refuses
         return
     size = 0
     async for chunk in response.aiter_raw():
@@ -395,8 +396,6 @@ class Fetcher:
         started: float,
         after: tuple[Redirect, ...] = (),
     ) -> RawResponse:
-        if not _port_in_range(httpx.URL(url)):
-            raise FetchFailure(url, "invalid-url", f"{url} cannot be fetched: its port is not 1-65535")
         client = self._get_client()
         request_headers = {"user-agent": user_agent or self.user_agent, "accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         if extra_headers:
@@ -411,7 +410,10 @@ class Fetcher:
             # check may itself fetch (the hop's robots.txt).
             if hop and options.check_hop is not None:
                 await options.check_hop(current)
-            async with client.get(httpx.URL(current), request_headers) as response:
+            request_url = httpx.URL(current)
+            if not _port_in_range(request_url):  # the first URL: _redirect_target checked the hops
+                raise FetchFailure(url, "invalid-url", f"{current} cannot be fetched: its port is not 1-65535")
+            async with client.get(request_url, request_headers) as response:
                 status = response.status
                 location = response.headers.get("location")
                 if follow_redirects and status in REDIRECT_STATUSES and location:
