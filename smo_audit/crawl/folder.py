@@ -33,9 +33,9 @@ _ESCAPE = re.compile(r"\\x[0-9a-f]{2}")
 _ESCAPE_SPLIT = re.compile(r"(\\x[0-9a-f]{2})")
 HEAD_BYTES = 256 * 1024  # canonical and og:url live in <head>: the start of a file is enough
 SAMPLE_FILES = 200  # files read to detect the origin, spread evenly over the build
-NOT_ORPHANS = frozenset({"404.html", "404.htm"})  # served for missing URLs, linked by nobody on purpose
 # The host's error page at the top of a build (GitHub Pages, Netlify, Cloudflare Pages, Vercel):
-# served with status 404 for missing URLs, never a page of the site, so never audited as one.
+# served with status 404 for missing URLs, never a page of the site, so never audited as one; and
+# a 404 page anywhere is linked by nobody on purpose, so never an orphan.
 ERROR_PAGES = frozenset({"404.html", "404.htm"})
 
 
@@ -92,17 +92,17 @@ def list_build(root: Path) -> Listing:
             if name.startswith(".") or not name.lower().endswith(HTML_SUFFIXES):
                 continue
             path = here / name
-            if "\\" in path.relative_to(root).as_posix():  # refused by the server, as a path separator elsewhere
-                skipped.append(Skipped(shown_name(path.relative_to(root).as_posix()),
-                                       "a backslash in its path (the folder server does not serve it)"))
+            relative = path.relative_to(root).as_posix()
+            if "\\" in relative:  # refused by the server, as a path separator elsewhere
+                skipped.append(Skipped(shown_name(relative), "a backslash in its path (the folder server does not serve it)"))
                 continue
             try:
                 real = path.resolve()
             except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError on a loop
-                skipped.append(Skipped(shown_name(path.relative_to(root).as_posix()), _unresolvable(exc)))
+                skipped.append(Skipped(shown_name(relative), _unresolvable(exc)))
                 continue
             if real.is_file() and real.is_relative_to(root):
-                found.append(shown_name(path.relative_to(root).as_posix()))
+                found.append(shown_name(relative))
     return Listing(sorted(found), sorted(skipped, key=lambda s: s.path))
 
 
@@ -201,7 +201,7 @@ def orphan_files(audited: Iterable[str], linked: Iterable[str], start: str | Non
     linked_set = set(linked)
     return sorted(
         path for path in set(audited)
-        if path not in linked_set and path != start and path.rsplit("/", 1)[-1].lower() not in NOT_ORPHANS
+        if path not in linked_set and path != start and path.rsplit("/", 1)[-1].lower() not in ERROR_PAGES
     )
 
 

@@ -125,12 +125,11 @@ def _resolve_file(root: Path, raw_path: str) -> Resolution:
     path, _, query = raw_path.partition("?")
     # The percent-encoded bytes are the file system's (a Latin-1 `caf%E9.html` too), as on a host.
     path = os.fsdecode(unquote_to_bytes(path.split("#", 1)[0]))
-    missing = Resolution("missing", _not_found_page(root))
     if "\0" in path or "\\" in path:
-        return missing
+        return _missing(root)
     parts = [p for p in path.split("/") if p and p != "."]
     if any(p == ".." or (p.startswith(".") and p != ".well-known") for p in parts):
-        return missing
+        return _missing(root)
     candidate = root.joinpath(*parts)
     if path.endswith("/") or not parts:
         found: Path | None = candidate / "index.html"
@@ -140,29 +139,29 @@ def _resolve_file(root: Path, raw_path: str) -> Resolution:
         if (candidate / "index.html").is_file():
             location = "/" + "/".join(parts) + "/" + (f"?{query}" if query else "")
             return Resolution("redirect", location=location)
-        return missing
+        return _missing(root)
     else:
         found = candidate.with_name(candidate.name + ".html")
     if found is None or not found.is_file():
-        return missing
+        return _missing(root)
     try:
         real = found.resolve()
     except OSError:
-        return missing
+        return _missing(root)
     if not real.is_relative_to(root):  # a symlink pointing out of the folder
-        return missing
+        return _missing(root)
     return Resolution("file", real)
 
 
-def _not_found_page(root: Path) -> Path | None:
-    """The build's 404.html, when it is a file inside the folder (a symbolic link out of it is
-    not served, as no other file is)."""
+def _missing(root: Path) -> Resolution:
+    """A 404, with the build's 404.html as its body when it is a file inside the folder (a symbolic
+    link out of it is not served, as no other file is). Looked up only for a missing path."""
     page = root / "404.html"
     try:
         real = page.resolve()
     except (OSError, RuntimeError):
-        return None
-    return page if real.is_file() and real.is_relative_to(root.resolve()) else None
+        return Resolution("missing")
+    return Resolution("missing", page if real.is_file() and real.is_relative_to(root) else None)
 
 
 @dataclass
