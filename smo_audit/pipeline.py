@@ -932,8 +932,11 @@ def production_to_local(base_url: str, served_url: str) -> Callable[[str], str]:
     def rewrite(url: str) -> str:
         if url.startswith(exact):
             return served + url[len(exact):]
-        if url.startswith(served) and prefix == "/":
-            return url
+        if url.startswith(served):
+            if prefix == "/":
+                return url
+        elif host not in url.lower():
+            return url  # another site: most links of a page, told apart without parsing them
         try:
             parts = urlsplit(url)
             link_port = parts.port

@@ -137,10 +137,9 @@ class Button:
     img_alt: str | None = None
     input_type: str | None = None  # None for a <button>; an <input>'s type (button, submit, image)
 
-    # The element's tag: its selector (share.py) names it, so rendered mode finds an <input> too.
-
     @property
     def tag(self) -> str:
+        """The element's tag: its selector (share.py) names it, so rendered mode finds an <input> too."""
         return "button" if self.input_type is None else "input"
 
     @property

@@ -8,9 +8,10 @@ REPORT.json --page URL / --rule ID`.
 
 Page content is untrusted, and so is a saved report (`smo-audit report`: any file can be given):
 every string from either goes through `_clean` and `Text` (never a plain str, which rich reads as
-markup), so a title or rule id like "[red]pwned" or an ANSI escape prints literally. In CI the report is wrapped at 80
-columns, so a long untrusted text can begin a line of its own: every line is written through
-`CommandSafeFile`, so that none of them starts a GitHub workflow command (`::error::...`).
+markup), so a title or rule id like "[red]pwned" or an ANSI escape prints literally. In CI the
+report is wrapped at 80 columns, so a long untrusted text can begin a line of its own: every line
+is written through `CommandSafeFile`, so that none of them starts a GitHub workflow command
+(`::error::...`).
 """
 
 from __future__ import annotations
