@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit
 
 from smo_audit.crawl.urls import try_normalize
 from smo_audit.engine.api import (
@@ -21,6 +20,7 @@ from smo_audit.engine.api import (
 )
 from smo_audit.engine.site_records import with_tags
 from smo_audit.extract.facts import LinkTag
+from smo_audit.extract.urlmatch import split_url
 from smo_audit.preview import (
     host_of,
     is_absolute_http,
@@ -107,7 +107,7 @@ def canonical_present(ctx: PageContext) -> Outcome:
 
 
 def _slashless(url: str) -> str:
-    return url[:-1] if url.endswith("/") and urlsplit(url).path not in ("", "/") else url
+    return url[:-1] if url.endswith("/") and split_url(url).path not in ("", "/") else url
 
 
 @page_rule(id="og-url-matches-canonical", title="og:url equals the canonical URL", category="open-graph",
@@ -163,7 +163,7 @@ _PAGE_SUFFIXES = ("/index.html", "/index.htm", "/index.php", ".html", ".htm")
 
 def _page_path(url: str) -> str:
     """The path as static hosts treat it: /a/index.html, /a/ and /a.html are one page."""
-    path = urlsplit(url).path or "/"
+    path = split_url(url).path or "/"
     for suffix in _PAGE_SUFFIXES:
         if path.endswith(suffix):
             path = path[: -len(suffix)] or "/"
@@ -172,7 +172,7 @@ def _page_path(url: str) -> str:
 
 
 def _under(url: str, base: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base)
+    a, b = split_url(url), split_url(base)
     if url_origin(url) != url_origin(base):
         return False
     prefix = b.path.rstrip("/")
@@ -268,7 +268,7 @@ def canonical_host(ctx: PageContext) -> Outcome | None:
             problem, soft = f"{name} points at a preview-deployment host ({host}); if it is production, pass --base-url", True
         elif origin == page_origin or origin in production.origins:
             if _page_path(production.local(url)) != _page_path(ctx.final_url):
-                problem = f"{name} points at another page ({urlsplit(url).path or '/'}, this page is {urlsplit(ctx.final_url).path or '/'})"
+                problem = f"{name} points at another page ({split_url(url).path or '/'}, this page is {split_url(ctx.final_url).path or '/'})"
         elif not base and not is_local_host(host_of(ctx.final_url)):
             problem, soft = f"{name} points at another host ({host}); pass --base-url if that is your production site", True
         if problem:

@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from smo_audit.crawl.urls import try_normalize
 from smo_audit.engine.api import (
@@ -31,6 +30,7 @@ from smo_audit.engine.api import (
 from smo_audit.engine.resources import OFF_TARGET, Resource
 from smo_audit.engine.site_records import tagged
 from smo_audit.extract.feeds import FEED_MAX_BYTES, FeedError, ParsedFeed, parse_feed
+from smo_audit.extract.urlmatch import split_url
 from smo_audit.preview import fetch_image, og_image_url, production_for
 
 from .profiles import is_home
@@ -195,7 +195,7 @@ def _local_url(link: str, ctx: SiteContext) -> str:
     """Map a production URL (--base-url) onto the audited site, for folder audits."""
     base = (ctx.settings.base_url or "").rstrip("/")
     if base and link.startswith(base + "/"):
-        start = urlsplit(ctx.site.start_url)
+        start = split_url(ctx.site.start_url)
         return f"{start.scheme}://{start.netloc}{link[len(base):]}"
     return link
 
@@ -243,7 +243,7 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
     if not loaded:
         return skipped("no feed with items to check: no readable feed was advertised")
     index = _page_index(ctx.pages)
-    site_netlocs = {urlsplit(r.final_url).netloc for r in ctx.pages} | {urlsplit(ctx.site.start_url).netloc}
+    site_netlocs = {split_url(r.final_url).netloc for r in ctx.pages} | {split_url(ctx.site.start_url).netloc}
     limit = int(ctx.options.get("max_items", 50))
     good: list[str] = []
     lacking: list[str] = []
@@ -262,7 +262,7 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
             link = _local_url(entry.link, ctx)
             record = index.get(try_normalize(link) or link)
             if record is None:
-                if urlsplit(link).netloc in site_netlocs:
+                if split_url(link).netloc in site_netlocs:
                     not_audited += 1
                 else:
                     elsewhere.append(entry.link)
@@ -285,7 +285,7 @@ async def feed_items_previewable(ctx: SiteContext) -> Outcome | None:
         note = f" ({not_audited} more not audited in this run)" if not_audited else ""
         return passed(f"{len(good)} feed item(s) link to pages with og:title and og:image{note}", *good[:10])
     if elsewhere and not not_audited:
-        host = urlsplit(elsewhere[0]).netloc
+        host = split_url(elsewhere[0]).netloc
         return skipped(f"the feed's items link to {host}, not the audited site: pass --base-url to map them",
                        *elsewhere[:5])
     return skipped(f"none of the feed's {not_audited} item page(s) were audited in this run (raise --max-pages)")

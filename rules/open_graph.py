@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from smo_audit.engine.api import Option, Outcome, PageContext, failed, page_rule, passed, warned
 from smo_audit.extract.facts import MetaTag
+from smo_audit.extract.urlmatch import split_url
 from smo_audit.platforms import platforms
 from smo_audit.preview import resolve_field
 
@@ -130,10 +130,10 @@ def og_image(ctx: PageContext) -> Outcome:
     if not values:
         return failed("og:image is missing: shares of this page show no picture")
     value = values[0]
-    parts = urlsplit(value)
+    parts = split_url(value)
     if parts.scheme in ("http", "https") and parts.netloc:
         relative = [(key, v) for key in _OTHER_URL_KEYS for v in non_empty(ctx.doc.meta_values(key))
-                    if urlsplit(v).scheme not in ("http", "https") or not urlsplit(v).netloc]
+                    if split_url(v).scheme not in ("http", "https") or not split_url(v).netloc]
         if relative:
             keys = ", ".join(dict.fromkeys(key for key, _ in relative))
             return warned(f"og:image is an absolute URL, but {keys} is not", *[_tag(k, v) for k, v in relative[:4]])
@@ -187,7 +187,7 @@ def og_url(ctx: PageContext) -> Outcome:
     values = [v.strip() for v in ctx.doc.meta_values("og:url") if v.strip()]
     if not values:
         return failed("og:url is missing: shares of URL variants are counted separately")
-    parts = urlsplit(values[0])
+    parts = split_url(values[0])
     if parts.scheme in ("http", "https") and parts.netloc:
         wrong = off_production(values[0], ctx, ctx.options.get("staging_hosts", STAGING_HOSTS),
                                ctx.options.get("preview_hosts", PREVIEW_HOSTS))

@@ -12,7 +12,6 @@ import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from smo_audit.crawl.urls import try_normalize
 from smo_audit.engine.api import (
@@ -32,6 +31,7 @@ from smo_audit.engine.api import (
 from smo_audit.engine.resources import Resource
 from smo_audit.extract.profiles import catalogue, classify_url
 from smo_audit.extract.sign_in import is_account_url
+from smo_audit.extract.urlmatch import split_url
 
 CHROME = ("header", "footer", "nav", "head")
 PROFILE_MAX_BYTES = 2 * 1024 * 1024
@@ -185,7 +185,7 @@ def profile_links_present(ctx: SiteContext) -> Outcome:
 
 def _template(record: PageRecord, root: str) -> str:
     """A page's template, guessed from its path under the start URL's folder: /, /*, /blog/*."""
-    path = urlsplit(record.final_url).path
+    path = split_url(record.final_url).path
     if path.startswith(root):
         path = path[len(root):]
     segments = [s for s in path.split("/") if s]
@@ -256,7 +256,7 @@ def profile_links_consistent(ctx: SiteContext) -> Outcome | None:
                        "consistency across templates needs at least two")
     counts = Counter(key for keys in chrome.values() for key in keys)
     expected = {key for key, count in counts.items() if count * 2 >= len(pages)}
-    root = urlsplit(ctx.site.start_url).path.rsplit("/", 1)[0] + "/"
+    root = split_url(ctx.site.start_url).path.rsplit("/", 1)[0] + "/"
     groups: dict[str, list[tuple[PageRecord, set[str], set[str]]]] = defaultdict(list)
     for record in pages:
         keys = chrome[record.url]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
-from urllib.parse import urljoin, urlsplit
 
 from smo_audit.crawl.urls import try_normalize
 from smo_audit.engine.api import (
@@ -29,6 +28,7 @@ from smo_audit.engine.api import (
 from smo_audit.extract.facts import PageFacts, ShareButton, ShareWidget
 from smo_audit.extract.share import share_toggles
 from smo_audit.extract.share_catalogue import share_catalogue
+from smo_audit.extract.urlmatch import join_url, split_url
 from smo_audit.numbers import whole_number
 from smo_audit.preview import host_of, is_local_host, url_origin
 
@@ -337,7 +337,7 @@ def _comparable(url: str) -> str | None:
     normalized = try_normalize(url)
     if normalized is None:
         return None
-    parts = urlsplit(normalized)
+    parts = split_url(normalized)
     path = parts.path.rstrip("/") or "/"
     return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{parts.query}" if parts.query else "")
 
@@ -345,12 +345,12 @@ def _comparable(url: str) -> str | None:
 def _expected_urls(ctx: PageContext) -> list[str]:
     facts = ctx.facts
     declared = [u for u in (facts.canonical, (facts.open_graph.get("og:url") or "").strip()) if u]
-    absolute = [urljoin(ctx.final_url, u) for u in declared]
+    absolute = [u for u in (join_url(ctx.final_url, u) for u in declared) if u is not None]
     if absolute:
         return list(dict.fromkeys(absolute))
     base = ctx.settings.base_url
     if base:
-        parts = urlsplit(ctx.final_url)
+        parts = split_url(ctx.final_url)
         return [base.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")]
     return [ctx.final_url]
 
@@ -372,10 +372,10 @@ def _diagnose(url: str, expected: Sequence[str], ctx: PageContext, staging: Sequ
         return f"shares a local address no one else can open ({shown})", False
     if any(fnmatchcase(host, pattern) for pattern in staging):
         return f"shares a staging host ({shown})", False
-    same_path = [w for w in wanted if urlsplit(w).path == urlsplit(target).path and
-                 urlsplit(w).query == urlsplit(target).query]
+    same_path = [w for w in wanted if split_url(w).path == split_url(target).path and
+                 split_url(w).query == split_url(target).query]
     if same_path and any(host_of(w) == host for w in same_path):
-        return f"shares the {urlsplit(url).scheme}:// address ({shown}): share counts split", True
+        return f"shares the {split_url(url).scheme}:// address ({shown}): share counts split", True
     if same_path:
         return f"shares this page on another host ({shown})", False
     return f"shares a different page ({shown})", False

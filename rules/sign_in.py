@@ -7,7 +7,7 @@ is_account_page). Sites without accounts are not judged: "not applicable" is a s
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from smo_audit.engine.api import (
     Outcome,
@@ -22,7 +22,7 @@ from smo_audit.engine.api import (
 )
 from smo_audit.extract.facts import SignIn
 from smo_audit.extract.sign_in import UNKNOWN, catalogue
-from smo_audit.extract.urlmatch import normalise_host, site_key
+from smo_audit.extract.urlmatch import normalise_host, site_key, split_url
 
 REDIRECT_PARAMS = ("redirect_uri", "redirect_url")
 
@@ -142,7 +142,7 @@ def sign_in_sdk_https(ctx: PageContext) -> Outcome | None:
     problems: list[str] = []
     for sdk in sdks:
         assert sdk.url is not None
-        parts = urlsplit(sdk.url)
+        parts = split_url(sdk.url)
         host = normalise_host(parts.hostname or "")
         provider = cat.providers.get(sdk.provider)
         name = provider.name if provider is not None else sdk.provider
@@ -167,20 +167,20 @@ def _is_local(host: str) -> bool:
 
 
 def _own_sites(ctx: PageContext) -> set[str]:
-    hosts = [urlsplit(ctx.final_url).hostname, urlsplit(ctx.url).hostname]
+    hosts = [split_url(ctx.final_url).hostname, split_url(ctx.url).hostname]
     if ctx.settings.base_url:
-        hosts.append(urlsplit(ctx.settings.base_url).hostname)
+        hosts.append(split_url(ctx.settings.base_url).hostname)
     return {site_key(h) for h in hosts if h}
 
 
 def _redirect_problem(link: SignIn, own: set[str], page_local: bool) -> tuple[str, str] | None:
     """("fail"|"warn", sentence) for an OAuth link's redirect_uri, None when it is fine."""
     assert link.url is not None
-    params = dict(parse_qsl(urlsplit(link.url).query))
+    params = dict(parse_qsl(split_url(link.url).query))
     redirect = next((params[p] for p in REDIRECT_PARAMS if params.get(p)), None)
     if redirect is None:
         return "warn", f"no redirect_uri (the provider falls back to a registered default): {link.evidence[:200]}"
-    parts = urlsplit(redirect)
+    parts = split_url(redirect)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         return "fail", f"redirect_uri is not an absolute URL ({redirect[:120]}): {link.evidence[:200]}"
@@ -231,7 +231,7 @@ def sign_in_redirect_uri(ctx: PageContext) -> Outcome | None:
         return None
     own = _own_sites(ctx)
     # A local build served on loopback is "local" only when no production --base-url says otherwise.
-    production = urlsplit(ctx.settings.base_url or ctx.final_url).hostname or ""
+    production = split_url(ctx.settings.base_url or ctx.final_url).hostname or ""
     page_local = _is_local(production.lower())
     problems = [p for p in (_redirect_problem(link, own, page_local) for link in links) if p is not None]
     fails = [text for level, text in problems if level == "fail"]

@@ -13,10 +13,10 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from smo_audit.extract.limits import MAX_JSON_DEPTH, json_too_deep
+from smo_audit.extract.urlmatch import join_url
 
 FEED_MAX_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 200
@@ -90,7 +90,7 @@ def _parse_json(data: bytes, url: str, max_items: int) -> ParsedFeed:
         if not isinstance(raw, dict):
             continue
         link = _str(raw.get("url")) or _str(raw.get("external_url"))
-        items.append(FeedItem(urljoin(url, link) if link else None, _str(raw.get("title")),
+        items.append(FeedItem(join_url(url, link) if link else None, _str(raw.get("title")),
                               _str(raw.get("date_published"))))
     return ParsedFeed("json", _str(value.get("title")), tuple(items), len(raw_items) > max_items)
 
@@ -109,8 +109,8 @@ def _atom_link(entry: Element, base: str) -> str | None:
             continue
         rel = child.get("rel", "alternate")
         if rel == "alternate":
-            return urljoin(base, href)
-        fallback = fallback or urljoin(base, href)
+            return join_url(base, href)
+        fallback = fallback or join_url(base, href)
     return fallback
 
 
@@ -138,7 +138,7 @@ def _parse_xml(data: bytes, url: str, max_items: int) -> ParsedFeed:
                         kind = "atom"
                     else:
                         raise FeedError(f"the XML root is <{name}>, not <rss>, <rdf:RDF> or an Atom <feed>")
-                    base = urljoin(url, element.get(_XML_BASE) or "")
+                    base = join_url(url, element.get(_XML_BASE) or "") or url
                 elif name in ("item", "entry"):
                     in_item = True
                 continue
@@ -160,7 +160,7 @@ def _parse_xml(data: bytes, url: str, max_items: int) -> ParsedFeed:
 
 
 def _atom_item(entry: Element, base: str) -> FeedItem:
-    entry_base = urljoin(base, entry.get(_XML_BASE) or "")
+    entry_base = join_url(base, entry.get(_XML_BASE) or "") or base
     return FeedItem(_atom_link(entry, entry_base), _text(entry.find(_ATOM + "title")),
                     _text(entry.find(_ATOM + "published")) or _text(entry.find(_ATOM + "updated")))
 
@@ -171,5 +171,5 @@ def _rss_item(item: Element, base: str) -> FeedItem:
     guid = children.get("guid")
     if link is None and guid is not None and guid.get("isPermaLink", "true") == "true":
         link = _text(guid)
-    return FeedItem(urljoin(base, link) if link else None, _text(children.get("title")),
+    return FeedItem(join_url(base, link) if link else None, _text(children.get("title")),
                     _text(children.get("pubDate")) or _text(children.get("date")))

@@ -24,7 +24,6 @@ from urllib.parse import (
     unquote,
     unquote_plus,
     urlencode,
-    urljoin,
     urlsplit,
     urlunsplit,
 )
@@ -39,7 +38,7 @@ from smo_audit.extract.facts import (
     ShareWidget,
 )
 from smo_audit.extract.share_catalogue import Endpoint, Provider, ShareCatalogue, share_catalogue
-from smo_audit.extract.urlmatch import HttpParts, site_key, split_http
+from smo_audit.extract.urlmatch import HttpParts, join_url, site_key, split_http
 
 MAX_BUTTONS = 200
 _CACHE_LIMIT = 2048  # URLs remembered as ordinary links; cleared when full, so memory stays flat
@@ -641,7 +640,9 @@ class _Run:
         window = code[call.start() : call.start() + 400] if call else code[:400]
         literal = _LITERAL_URL_KEY.search(window)
         if literal is not None:
-            url = urljoin(self.page.base_url, literal.group(2).strip())
+            url = join_url(self.page.base_url, literal.group(2).strip())
+            if url is None:
+                return DecodedShare(None, "script", ["not-absolute: navigator.share() is given a URL that cannot be parsed"])
             return DecodedShare(url, "script:literal", _url_problems(url, self.cat.template_markers))
         if "canonical" in window.lower():
             return DecodedShare(self.page.canonical or self.page.url, "script:canonical")

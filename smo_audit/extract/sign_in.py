@@ -20,13 +20,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from smo_audit.catalogue import section
 from smo_audit.extract.facts import Anchor, Button, Document, MarkedElement, PageFacts, SignIn
 from smo_audit.extract.share_catalogue import share_catalogue
 from smo_audit.extract.signature import SimpleSelector
-from smo_audit.extract.urlmatch import HttpParts, UrlPatterns, normalise_host, site_key, split_http
+from smo_audit.extract.urlmatch import (
+    HttpParts,
+    UrlPatterns,
+    join_url,
+    normalise_host,
+    site_key,
+    split_http,
+)
 
 UNKNOWN = "unknown"
 MAX_SIGN_IN = 32
@@ -805,7 +812,9 @@ class _Controls:
         owner = self.owner
         label = c.names[0] if c.names else ""
         for url in c.urls:
-            absolute = urljoin(self.doc.base_url, url)
+            absolute = join_url(self.doc.base_url, url)
+            if absolute is None:
+                continue
             parts = split_http(absolute)
             item = owner._oauth(parts, _segments(parts.path), self.page_site) if parts is not None else None
             if item is not None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, TypeVar
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from smo_audit.crawl.urls import site_key as crawl_site_key
 
@@ -51,6 +52,24 @@ def split_http(url: str) -> HttpParts | None:
         return None
     host, path, query, fragment = match.groups()
     return HttpParts(host.lower().rstrip("."), path, query or "", fragment or "")
+
+
+def join_url(base: str, href: str) -> str | None:
+    """urljoin for URLs read from a page: None where urllib raises (an unclosed IPv6 bracket,
+    "http://[::1"), which would otherwise fail the whole page or rule over one attribute."""
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
+def split_url(url: str) -> SplitResult:
+    """urlsplit for URLs read from a page: an unparsable one ("http://[::1") splits as the empty
+    URL (no scheme, no host), which the rules judge as not absolute instead of crashing on."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
 
 
 def normalise_host(host: str) -> str:

@@ -202,3 +202,25 @@ def test_numbers_int_refuses_cost_nothing(scripted_server, number: str) -> None:
     assert_case(outcome, {}, audited=["/hostile"], not_audited=())
     findings = {f["rule"]: f for f in outcome.pages["/hostile"]["findings"]}
     assert "whole numbers" in findings["og-image-declared-size"]["message"], findings.get("og-image-declared-size")
+
+
+def test_unparsable_urls_in_page_content_crash_no_extractor_or_rule(scripted_server) -> None:
+    # "http://[::1" (an unclosed IPv6 bracket) makes urljoin raise ValueError. Before, in a widget's
+    # data-href it failed the whole page ("processing"): the page left the site's score, which rose.
+    bad = "http://[::1"
+    feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title><link>{bad}</link>'
+            f'<item><title>One</title><link>{bad}</link></item></channel></rss>').encode()
+    server = scripted_server(site_routes(**{"/feed.xml": Reply(200, {"content-type": "application/rss+xml"}, feed)}))
+    server.routes["/hostile"] = page(
+        f'<meta property="og:url" content="{bad}"><link rel="canonical" href="{bad}">'
+        '<link rel="alternate" type="application/rss+xml" href="/feed.xml">',
+        f'<div class="fb-comments" data-href="{bad}"></div>'
+        f'<div class="g_id_signin" data-login_uri="{bad}"></div>'
+        f'<button onclick="navigator.share({{url: \'{bad}\'}})">Share</button>'
+        f'<a href="https://www.facebook.com/sharer/sharer.php?u={bad}">Share on Facebook</a>'
+        f'<a href="{bad}/x" data-href="{bad}">Sign in with Google</a>')
+    outcome = run_site(server, bound=20)
+    assert_case(outcome, {}, audited=["/hostile"], not_audited=())
+    findings = outcome.pages["/hostile"]["findings"] + outcome.report["site_findings"]
+    crashed = [f"{f['rule']}: {f['message']}" for f in findings if f["status"] == "error"]
+    assert crashed == []
