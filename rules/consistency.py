@@ -297,9 +297,11 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     """
     ## What it checks
     Across the audited pages, no single `og:image`, `og:title` or `og:description` value is used
-    by most of them (default: more than 60% of at least 3 pages). Skipped when fewer than
-    `min_pages` pages declare any of them (nothing to compare). A hygiene rule: passing it earns
-    no points, a warning costs a share of the Open Graph score (rules/scoring.toml).
+    by most of them (default: more than 60% of at least 3 pages). Pages that declare none of a
+    tag count with its most common value: leaving the tag out makes no page look different, and
+    taking it off one page must not lift the warning. Skipped when fewer than `min_pages` pages
+    were audited or none declares any of them (nothing to compare). A hygiene rule: passing it
+    earns no points, a warning costs a share of the Open Graph score (rules/scoring.toml).
 
     ## Why it matters
     When every page carries the site's logo as `og:image` and the site's slogan as description,
@@ -345,14 +347,21 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     compared: list[str] = []
     for key in keys:
         counted = counters[key]
-        if sum(counted.values()) < minimum:
-            continue  # too few pages declare it to compare (og-image and co. report the missing ones)
+        if not counted:
+            continue  # no page declares it (og-image and co. report the missing ones)
         compared.append(key)
         value, count = counted.most_common(1)[0]
-        if count > 1 and count / judged > share:
+        # Pages without the tag count with the most common value: removing it from a page that
+        # had its own value (or from one of the group) never lowers the share, so a site never
+        # scores higher for declaring less.
+        missing = judged - sum(counted.values())
+        alike = count + missing
+        if alike > 1 and alike / judged > share:
+            shared = (f"{count} of {judged} pages share the same {key}" if not missing else
+                      f"{alike} of {judged} pages have no {key} of their own ({count} share one, {missing} declare{'s' if missing == 1 else ''} none)")
             outcomes.append(warned(
-                f"{count} of {judged} pages share the same {key}: every share of your site looks the same",
-                tag(key, value), data={"key": key, "value": value, "pages": count, "of": judged},
+                f"{shared}: every share of your site looks the same",
+                tag(key, value), data={"key": key, "value": value, "pages": count, "without": missing, "of": judged},
             ))
     if outcomes:
         return outcomes
