@@ -93,7 +93,9 @@ def widget_incomplete(ctx: PageContext) -> Outcome | None:
     Every follow widget, embed and comment system on the page has both halves it needs: the
     provider's script and the element it renders into (`#disqus_thread`, `div.fb-page`,
     `blockquote.instagram-media`, ...). Widgets that render in place (giscus, utterances) or come
-    as an iframe need only one.
+    as an iframe need only one. A hygiene rule: passing it earns no points, and a broken widget
+    costs a share of the Conversation score, so a page whose only widget renders nothing scores
+    below one with no widget at all.
 
     ## Why it matters
     Half a widget renders nothing, silently: a Disqus script with no `#disqus_thread` shows no
