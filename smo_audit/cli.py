@@ -187,20 +187,32 @@ def demo(
     _run(str(site), flags, None, use_config_files=False)
 
 
+class _Stage:
+    """How far an audit got, for the sentence of a signal that ends it before the audit handles it."""
+
+    def __init__(self) -> None:
+        self.reports_opened = False  # from here on the audit writes its (partial) reports itself
+
+    @property
+    def nothing_written(self) -> str:
+        return "" if self.reports_opened else " before the audit started; no report was written"
+
+
 def _run(target: str, flags: dict[str, Any], config_path: Path | None, *, use_config_files: bool = True,
          settings: Settings | None = None) -> None:
     from smo_audit.interrupt import Stopper, Terminated
 
+    stage = _Stage()
     try:
         with Stopper().installed():  # SIGTERM before or after the crawl ends like Ctrl-C
-            code = _audit(target, flags, config_path, use_config_files, settings)
+            code = _audit(target, flags, config_path, use_config_files, settings, stage)
     except SmoAuditError as error:
         _fail(error)
     except KeyboardInterrupt:
-        sys.stderr.write("smo-audit: interrupted\n")
+        sys.stderr.write(f"smo-audit: interrupted{stage.nothing_written}\n")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except Terminated:
-        sys.stderr.write("smo-audit: terminated\n")
+        sys.stderr.write(f"smo-audit: terminated{stage.nothing_written}\n")
         raise typer.Exit(EXIT_TERMINATED) from None
     except Exception as exc:
         if flags.get("debug"):
@@ -248,7 +260,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool,
-           settings: Settings | None = None) -> int:
+           settings: Settings | None = None, stage: _Stage | None = None) -> int:
     import asyncio
     import contextlib
 
@@ -281,8 +293,12 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 
         baseline = load_report(cfg.baseline)  # a bad baseline stops the run before the crawl (exit 2)
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
-    plan.check()
     target = resolve_target(target_text)
+    if target.folder is not None:
+        from smo_audit.report.outputs import check_outside
+
+        check_outside(plan, target.folder)  # before check(), which creates the output folder
+    plan.check()
     if dask_text is not None:
         return _audit_on_dask(dask_text, target_text, target, cfg, plan, baseline)
     if shard is not None:
@@ -297,14 +313,19 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
         outputs = ReportOutputs(plan, rules=run.loaded.by_id, source=run) if shard is None else \
             part_outputs(cfg.output, run, shard)  # type: ignore[arg-type]  # checked: -o is given
         run.on_page_done = outputs.on_page
-        outputs.start()
-        tune_gc()
         # SIGINT/SIGTERM cancel the audit (fetches, site rules, parsing, the browser) and mark it
         # partial; the pages audited so far are written below and the exit code is 130/143.
         stopper = Stopper(on_stop=run.stop)
         try:
             with progress:
                 try:
+                    # Inside the try: a signal here (start() truncates an NDJSON file, tune_gc
+                    # collects) still writes the partial report, never an empty stream beside
+                    # an earlier run's JSON that looks current.
+                    if stage is not None:
+                        stage.reports_opened = True
+                    outputs.start()
+                    tune_gc()
                     asyncio.run(stopper.run(run.execute()))  # returns None: a big result would be repr'd on exit
                 except KeyboardInterrupt:  # a signal before the event loop took over
                     run.stop("interrupted")

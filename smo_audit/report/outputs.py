@@ -86,6 +86,41 @@ class OutputPlan:
             _check_file(self.output)
 
 
+# How each report format of ours starts: a file that starts otherwise is not ours to replace.
+_OUR_REPORT_MARKS = (b"smo-audit", b"page_url,source_path,page_score,", b'{"type":"')
+_PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
+def check_outside(plan: OutputPlan, folder: Path) -> None:
+    """Refuse, before the crawl, a report written into the folder being audited over one of its
+    files (`-o public/index.html` replaced the page with the report), or as an HTML file there,
+    which the next audit of the folder would audit as one of its pages. A report of ours is
+    replaced as usual: `audit . -o report.json` can be run again."""
+    root = folder.resolve()
+    for destination in plan.destinations():
+        if destination.path is None:
+            continue
+        path = destination.path.resolve()
+        if not path.is_relative_to(root):
+            continue
+        shown = destination.path
+        if path.is_file() and not _is_our_report(path):
+            raise UsageError(f"the {destination.format} report would replace {shown}, a file of the folder being "
+                             "audited: write it elsewhere")
+        if path.suffix.lower() in _PAGE_SUFFIXES:
+            raise UsageError(f"the {destination.format} report {shown} would be inside the folder being audited, "
+                             "where the next audit would take it for one of the site's pages: write it elsewhere")
+
+
+def _is_our_report(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return not head or head.startswith(_OUR_REPORT_MARKS[1:]) or _OUR_REPORT_MARKS[0] in head
+
+
 def _check_file(path: Path) -> None:
     """`--output FILE` must be a file we can create or replace (or a device/pipe we can open)."""
     from smo_audit.report.json_writer import is_special

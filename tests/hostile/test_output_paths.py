@@ -168,3 +168,40 @@ def test_a_full_stdout_is_one_sentence_and_exit_2(scripted_server, report_format
     assert process.returncode == 2, process.stderr
     assert "could not write the report to standard output: No space left on device" in process.stderr
     _one_sentence(process.stderr)
+
+
+def _build(root: Path) -> Path:
+    site = root / "site"
+    site.mkdir()
+    (site / "index.html").write_text('<!doctype html><html><head><title>Home</title></head><body>'
+                                     '<a href="/a.html">a</a></body></html>')
+    (site / "a.html").write_text("<!doctype html><html><head><title>Page A</title></head><body>a</body></html>")
+    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    return site
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["-f", "json", "-o", "site/index.html"], "would replace site/index.html, a file of the folder"),
+    (["-f", "json", "-o", "site/robots.txt"], "would replace site/robots.txt, a file of the folder"),
+    (["-f", "json,html", "--output-dir", "site/reports"], "take it for one of the site's pages"),
+], ids=["over-a-page", "over-robots-txt", "html-inside"])
+def test_a_report_is_never_written_over_or_into_the_folder_being_audited(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], needle: str) -> None:
+    # `-o public/index.html` replaced the build's home page with the JSON report, exit 0.
+    site = _build(tmp_path)
+    before = {p.name: p.read_bytes() for p in site.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    code, _, err, _ = run_cli(["audit", "site", "--quiet", *args], bound=30)
+    assert code == 2 and needle in err, err
+    _one_sentence(err)
+    assert {p.name: p.read_bytes() for p in site.iterdir()} == before  # nothing written or replaced
+
+
+def test_a_report_of_ours_inside_the_folder_is_replaced_as_usual(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _build(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # the second run replaces the first run's report
+        code, _, err, _ = run_cli(["audit", "site", "--quiet", "-f", "json", "-o", "site/smo-report.json"], bound=30)
+        assert code in (0, 1), err
+        report = json.loads((site / "smo-report.json").read_text(encoding="utf-8"))
+        assert sorted(p["facts"]["title"] for p in report["pages"]) == ["Home", "Page A"]

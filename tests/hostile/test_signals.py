@@ -263,3 +263,50 @@ def test_a_signal_mid_parse_stops_the_worker_and_keeps_the_pages_audited(scripte
     report = _check_stopped(process, server, output, signum, code, reason)
     assert _titles(report, server) == {"/": "Home", "/a": "Page A", "/b": "Page B"}
     assert report["errors"] == [], report["errors"]  # the unfinished page is not blamed on the site
+
+
+def test_a_signal_in_the_first_second_never_leaves_an_earlier_runs_report_looking_current(tmp_path: Path) -> None:
+    """Before the crawl starts (imports, settings, opening the outputs) a signal ends the run with
+    no report; later, with the partial one. Either way the stderr line says which, and the files
+    agree with it. Before, a signal while the outputs were opened left report.ndjson emptied and
+    report.json from the earlier run, with exit 143 and only "terminated" on stderr. The moment
+    cannot be marked from outside (no request is made yet), so the signal is sent at 14 delays."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for number in range(300):
+        links = "".join(f'<a href="/p{n}.html">p{n}</a>' for n in range(number + 1, min(number + 4, 300)))
+        name = "index.html" if number == 0 else f"p{number}.html"
+        (site / name).write_text(PLAIN.format(title=f"Page {number}").replace("</body>", links + "</body>"))
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    earlier = {"report.json": '{"earlier": true}\n', "report.ndjson": '{"earlier": true}\n'}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("CI", None)
+    stopped = written = 0
+    for step in range(14):
+        for name, text in earlier.items():
+            (outputs / name).write_text(text)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smo_audit", "audit", str(site), "--format", "ndjson,json", "--output-dir",
+             str(outputs), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(0.15 + 0.06 * step)
+        _, _, err = _signal_and_wait(process, signal.SIGTERM)
+        if process.returncode == 0:
+            continue  # finished before the signal: nothing to check at this delay
+        files = {name: (outputs / name).read_text(encoding="utf-8") for name in earlier}
+        if process.returncode == -signal.SIGTERM:  # before Python ran any of our code: the default action
+            assert files == earlier
+            continue
+        assert process.returncode == 143, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        if "no report was written" in err:
+            stopped += 1
+            assert files == earlier, err
+            continue
+        written += 1
+        assert "the partial report of" in err, err
+        report = json.loads(files["report.json"])
+        assert report["partial"] is True and report["stop_reason"] == "terminated", err
+        lines = [json.loads(line) for line in files["report.ndjson"].splitlines()]
+        assert lines and any(line.get("stop_reason") == "terminated" for line in lines), (err, files["report.ndjson"][:300])
+    assert stopped + written > 0, "every run finished before its signal: the site is too small to test this"
