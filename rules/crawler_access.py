@@ -225,7 +225,9 @@ async def robots_social_bots(ctx: SiteContext) -> list[Outcome]:
 def _sample(ctx: SiteContext, size: int) -> list[PageRecord]:
     start = ctx.site.start_url
     pages = [p for p in ctx.pages if 200 <= p.status < 300]
-    pages.sort(key=lambda p: p.url != start and p.final_url != start)
+    # The start page, then the shallowest pages by URL: ctx.pages is in completion order, which
+    # differs from run to run and between one process and a merge of shards.
+    pages.sort(key=lambda p: (p.url != start and p.final_url != start, p.final_url.count("/"), p.final_url))
     return [tagged(ctx.pages, page) for page in pages[:size]]  # _judge_bot_answer reads their tags
 
 
@@ -243,12 +245,13 @@ def _compare(normal: Mapping[str, str], bot: Mapping[str, str]) -> tuple[list[st
     category="crawler-access",
     severity="error",
     weight=3,
-    options={"sample_pages": Option(3, "Pages requested as each social crawler: the start page and the next ones.")},
+    options={"sample_pages": Option(3, "Pages requested as each social crawler: the start page and the shallowest others.")},
 )
 async def bot_cloaking(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     """
     ## What it checks
-    The start page and a few more (`sample_pages`, default 3) are requested again as
+    The start page and a few more (`sample_pages`, default 3: the shallowest by URL, so every
+    run, and every split into shards, checks the same pages) are requested again as
     `facebookexternalhit` and as `Twitterbot` (the platforms marked `check_cloaking` in the
     catalogue). Each answer must be 2xx and carry the same preview tags (`og:title`,
     `og:description`, `og:image`, `og:url`, `og:type`, `twitter:*`) as the normal fetch.

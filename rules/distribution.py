@@ -47,8 +47,9 @@ class _LoadedFeed:
 
 
 def _feed_urls(ctx: SiteContext, limit: int) -> list[str]:
-    urls = dict.fromkeys(f.url for r in ctx.pages for f in r.facts.feeds)
-    return list(urls)[:limit]
+    urls = {f.url for r in ctx.pages for f in r.facts.feeds}
+    # Sorted, not in page order (completion order: it differs between runs, and in a merge of shards).
+    return sorted(urls, key=lambda url: (url.count("/"), url))[:limit]
 
 
 async def _load(ctx: SiteContext, url: str) -> _LoadedFeed:
