@@ -293,12 +293,12 @@ def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, us
 
         baseline = load_report(cfg.baseline)  # a bad baseline stops the run before the crawl (exit 2)
     plan = OutputPlan(tuple(cfg.format), cfg.output, cfg.output_dir, cfg.show)
-    target = resolve_target(target_text)
-    if target.folder is not None:
+    if target_text.strip() and Path(target_text.strip()).is_dir():
         from smo_audit.report.outputs import check_outside
 
-        check_outside(plan, target.folder)  # before check(), which creates the output folder
+        check_outside(plan, Path(target_text.strip()))  # before check(), which creates the output folder
     plan.check()
+    target = resolve_target(target_text)
     if dask_text is not None:
         return _audit_on_dask(dask_text, target_text, target, cfg, plan, baseline)
     if shard is not None:
