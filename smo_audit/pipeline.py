@@ -783,26 +783,31 @@ class Audit:
             self.partial = True
             self.stop_reason = self.stop_reason or summary.stop_reason
 
+    def _pages_in_memory(self) -> list[rm.Page]:
+        """The pages kept in memory (no spool), by URL as the spool reads them back: audits finish
+        pages in any order, and the same audit must write the same report."""
+        return sorted(self.collected.pages, key=lambda page: page.url)
+
     def page_lines_ndjson(self) -> Iterator[str]:
-        """Every audited page as an NDJSON page line, in order."""
+        """Every audited page as an NDJSON page line, by URL."""
         if self.spool is not None:
             yield from self.spool.ndjson_lines()
         else:
-            for page in self.collected.pages:
+            for page in self._pages_in_memory():
                 yield ndjson_page_line(page)
 
     def page_lines(self) -> Iterator[str]:
-        """Every audited page as JSON text, in order: from the spool, or dumped from memory."""
+        """Every audited page as JSON text, by URL: from the spool, or dumped from memory."""
         if self.spool is not None:
             yield from self.spool.lines()
         else:
-            for page in self.collected.pages:
+            for page in self._pages_in_memory():
                 yield page_json(page)
 
     def snapshot(self, *, finished: bool = False) -> rm.Report:
         """The report as it stands, pages included: valid JSON-contract data even mid-crawl."""
         head = self.summary(finished=finished)
-        pages = list(self.spool.pages()) if self.spool is not None else list(self.collected.pages)
+        pages = list(self.spool.pages()) if self.spool is not None else self._pages_in_memory()
         return head.model_copy(update={"pages": pages})
 
     def _tally(self) -> Tally:

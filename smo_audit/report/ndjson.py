@@ -108,4 +108,7 @@ def read_ndjson(lines: Iterable[str]) -> Report:
             pages[position[page["url"]]] = page
         else:
             pages.append(page)
+    # The stream is in the order pages were audited; the report lists them by URL, as the JSON
+    # report does (report/spool.py), so both describe the same report.
+    pages.sort(key=lambda page: str(page.get("url", "")) if isinstance(page, dict) else "")
     return Report.model_validate({**summary, "pages": pages})
