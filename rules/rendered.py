@@ -81,6 +81,9 @@ def share_visible_mobile(ctx: PageContext) -> Outcome | None:
     above 0, not clipped away by an ancestor's `overflow` and not positioned off the page. Each
     hidden button is listed with the reason. Pages without share buttons are not judged here.
 
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
+
     ## Why it matters
     Most shares happen on phones. A share bar hidden by a responsive breakpoint (`@media
     (max-width: 600px) { .share { display: none } }`), pushed off-screen or collapsed to zero
@@ -116,6 +119,9 @@ def share_visible_desktop(ctx: PageContext) -> Outcome | None:
     visible: displayed, larger than 1x1 px, not `visibility:hidden`, opacity above 0, not clipped
     away and not off the page. Each hidden button is listed with the reason.
 
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
+
     ## Why it matters
     Share buttons that only exist in the markup (a bar left at `opacity: 0` by an animation that
     never runs, a `visibility: hidden` bar waiting for a script, icons moved to `left: -9999px`)
@@ -149,6 +155,9 @@ def share_reachable(ctx: PageContext) -> Outcome | None:
     ## What it checks
     In every rendered viewport, at least one visible share button is in the first screen, or
     sticky/fixed (it follows the reader), or at most `screens` screen heights down the page.
+
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
 
     ## Why it matters
     A share bar at the end of a long article is met by the few who finish it; readers share
@@ -222,6 +231,9 @@ def share_tap_target(ctx: PageContext) -> Outcome | None:
     (no `<meta name="viewport">`), sizes are taken as shown, after the browser's zoom-out.
     Below 24 px fails; between 24 and 44 px on a phone warns.
 
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
+
     ## Why it matters
     A 16 px icon is easy to click with a mouse and hard to hit with a thumb: readers tap the
     neighbouring icon, or give up.
@@ -287,6 +299,9 @@ def share_not_covered(ctx: PageContext) -> Outcome | None:
     browser's `elementFromPoint`): a cookie banner, a newsletter pop-up, a chat bubble, a sticky
     header. Buttons in the first screen are checked as the page opens; others once scrolled to
     the middle of the screen. The covering element is named.
+
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
 
     ## Why it matters
     A first-time visitor meets the cookie banner before anything else. A banner over a sticky

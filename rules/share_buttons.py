@@ -73,9 +73,16 @@ def _real(buttons: Iterable[ShareButton]) -> list[ShareButton]:
     return [b for b in buttons if b.network not in PSEUDO_NETWORKS]
 
 
+# Problems that leave a button sharing nothing usable (share-url-correct fails them).
+_UNSHARABLE = ("dead-service:", "no-url:", "template:", "not-absolute:")
+
+
 def _working(buttons: Iterable[ShareButton]) -> list[ShareButton]:
-    """Real-network buttons that do not point at a shut-down service."""
-    return [b for b in _real(buttons) if not any(p.startswith("dead-service:") for p in b.problems)]
+    """Real-network buttons that can share this page: not of a shut-down service, carrying a URL
+    (or filled by a script on click), and shown by the browser in some viewport when the page was
+    rendered. A button that shares nothing, or that nobody can see, covers nothing."""
+    return [b for b in _real(buttons)
+            if b.visible is not False and not any(p.startswith(_UNSHARABLE) for p in b.problems)]
 
 
 def _live_js_widgets(widgets: Iterable[ShareWidget]) -> list[ShareWidget]:
@@ -174,7 +181,8 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
     without: list[str] = []
     for page in content:
         facts = page.facts
-        if _working(facts.share_buttons) or any(b.network == "web-share" for b in facts.share_buttons) or any(
+        if _working(facts.share_buttons) or any(
+            b.network == "web-share" and b.visible is not False for b in facts.share_buttons) or any(
             w.networks and not w.dead for w in facts.share_widgets
         ):
             with_buttons.append(page.final_url)
@@ -404,7 +412,10 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
     (tracking parameters and a trailing slash aside). It fails for localhost and staging hosts,
     another page (often the home page), an unfilled template (`{url}`), a relative URL, a link
     that carries no URL, and an unencoded URL whose own query is cut at the first `&`. Buttons
-    that share "the current page" by design (SDK defaults, `location.href`) pass.
+    that share "the current page" by design (SDK defaults, `location.href`) pass. It fails when
+    no button shares this page and warns when some do. A hygiene rule: passing earns no points;
+    a failure takes the whole Share buttons score (a button that shares the wrong page is no
+    better than none), a warning half of it.
 
     ## Why it matters
     A share button is only as good as the URL it sends. A template that bakes in the staging
@@ -471,8 +482,10 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
             (warnings if soft else failures).append(line)
             evidence.append(f"{_button_evidence(button)} -> {button.href[:300] or button.shares_url or ''}")
     if failures:
-        return failed(f"{_counted(len(failures), 'share button', 'shares', 'share')} the wrong URL: " + "; ".join(failures[:3]),
-                      *evidence)
+        wrong = f"{_counted(len(failures), 'share button', 'shares', 'share')} the wrong URL: " + "; ".join(failures[:3])
+        if len(failures) == checked:  # no button shares this page: the category's gate (rules/scoring.toml)
+            return failed(wrong, *evidence)
+        return warned(f"{wrong} ({checked - len(failures)} of {checked} share it right)", *evidence)
     if warnings:
         return warned("; ".join(warnings[:3]), *evidence)
     if checked:
@@ -497,6 +510,9 @@ def share_link_safe(ctx: PageContext) -> Outcome | None:
     Plain share links to a network (`https://` links, not `mailto:` or app links) open in a new
     tab with `rel="noopener"` (or `noreferrer`), or in a popup window opened by a script, instead
     of replacing the article in the reader's tab.
+
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
 
     ## Why it matters
     A share link that navigates away takes the reader off your page: after sharing, they land on
@@ -560,6 +576,9 @@ def share_accessible_name(ctx: PageContext) -> Outcome | None:
     announce: visible text, `aria-label`, `title`, or an `<img alt>`. Icon-only buttons (an
     `<svg>` or icon font and nothing else) fail. Buttons drawn inside a network's own iframe
     (the Facebook SDK button) are named by the network and not checked.
+
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
 
     ## Why it matters
     A screen reader announces an unnamed icon link as "link" or reads out the share URL: the
@@ -763,6 +782,9 @@ async def share_js_only(ctx: PageContext) -> Outcome | None:
     their buttons are unknown, not absent. A container or placeholder whose provider's script is
     never loaded is a warning: nothing will ever fill it. For a generic share control, same-site
     scripts are searched for `navigator.share()` (the Web Share API).
+
+    A hygiene rule (rules/scoring.toml): passing it earns no points and a problem costs a share
+    of the Share buttons score, so buttons with the problem never score above no buttons.
 
     ## Why it matters
     Buttons drawn by JavaScript appear late, not at all when the script is blocked (privacy

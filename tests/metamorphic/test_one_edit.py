@@ -61,6 +61,17 @@ def comments_without_sdk(html: str) -> str:
                         '</main>', 1)
 
 
+def _add_to_main(link: str) -> Edit:
+    return lambda html: html.replace("</main>", f"<p>{link}</p>\n</main>", 1)
+
+
+DEAD_SHARE = _add_to_main('<a href="https://plus.google.com/share?url=https%3A%2F%2Fblog.example%2Fposts%2Fcold-brew'
+                          '.html">Share on Google+</a>')
+NO_URL_SHARE = _add_to_main('<a href="https://www.facebook.com/sharer/sharer.php"><svg></svg></a>')
+ELSEWHERE_SHARE = _add_to_main('<a href="https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fother.example%2F" '
+                               'target="_blank" rel="noopener">Share on Facebook</a>')
+
+
 # (page edited, the worse version, the better version)
 CASES: dict[str, tuple[str, Edit, Edit]] = {
     # og:type decided "article", and an article without share buttons fails share-coverage:
@@ -76,6 +87,15 @@ CASES: dict[str, tuple[str, Edit, Edit]] = {
     # a comments container without its script on a page with no conversation: widget-incomplete's
     # warning brought the Conversation category in at 0.5, above the page's mean (a review's bare
     # page: 10.0 -> 12.5); a hygiene rule now, it brings the category in at 0
+    # A broken share button scored above none: without buttons only share-coverage judged the
+    # post, with one the rules about buttons (a name, safe links, the URL) brought their passes
+    # (a review: +3.8 for Google+, +14.6 for a link that shares no URL, +8.4 on a page that needs none)
+    "a dead Google+ share button on a post without share buttons": (
+        "posts/cold-brew.html", _then(NO_SHARE_BAR, DEAD_SHARE), NO_SHARE_BAR),
+    "a share link with no URL on a post without share buttons": (
+        "posts/cold-brew.html", _then(NO_SHARE_BAR, NO_URL_SHARE), NO_SHARE_BAR),
+    "a share link sharing another site on a page that needs none": (
+        "about.html", ELSEWHERE_SHARE, lambda html: html),
     "comments that render nothing on a page without conversation": (
         "about.html", _then(NO_PREVIEW_TAGS, NO_JSON_LD, comments_without_sdk), _then(NO_PREVIEW_TAGS, NO_JSON_LD)),
 }
