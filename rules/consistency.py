@@ -298,8 +298,8 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
     ## What it checks
     Across the audited pages, no single `og:image`, `og:title` or `og:description` value is used
     by most of them (default: more than 60% of at least 3 pages). Pages that declare none of a
-    tag count with its most common value: leaving the tag out makes no page look different, and
-    taking it off one page must not lift the warning. Skipped when fewer than `min_pages` pages
+    tag count with its most common value when at least two pages share it: leaving the tag out
+    makes no page look different, and taking it off one page must not lift the warning. Skipped when fewer than `min_pages` pages
     were audited or none declares any of them (nothing to compare). A hygiene rule: passing it
     earns no points, a warning costs a share of the Open Graph score (rules/scoring.toml).
 
@@ -356,7 +356,9 @@ def site_same_preview(ctx: SiteContext) -> Outcome | list[Outcome] | None:
         # scores higher for declaring less.
         missing = judged - sum(counted.values())
         alike = count + missing
-        if alike > 1 and alike / judged > share:
+        # At least two pages must share the value: one page declaring its own (the others none)
+        # is the start of distinct previews, not sameness, and must not cost the site.
+        if count > 1 and alike / judged > share:
             shared = (f"{count} of {judged} pages share the same {key}" if not missing else
                       f"{alike} of {judged} pages have no {key} of their own ({count} share one, {missing} declare{'s' if missing == 1 else ''} none)")
             outcomes.append(warned(

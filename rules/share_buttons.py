@@ -255,8 +255,10 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
     default articles and products) without any share button covers none of them and fails: that
     is the page's gate of the share-buttons category, so adding even a partial share bar raises
     its score. Other pages (a home page, a contact page) need no share buttons: they are not
-    judged without them, and with some they are credited for complete coverage and otherwise
-    skipped, so that one button there never scores below none.
+    judged, with or without them, and the checks of the buttons themselves (names, safe links,
+    visibility) cost nothing there either, so a button there never scores below none; a button
+    that shares the wrong page still fails share-url-correct. Buttons of a shut-down service,
+    buttons that carry no URL and, rendered, buttons no viewport showed cover nothing.
 
     ## Why it matters
     A share bar without WhatsApp loses most mobile sharing in large parts of the world; one
@@ -310,11 +312,12 @@ def share_coverage(ctx: PageContext) -> Outcome | None:
             covered.update(widget.networks)
     missing = [n for n in required if n not in covered]
     present = [n for n in required if n in covered]
-    if missing and not content:
+    if not content:
         # A page that needs no share buttons (a home page, a contact page) is not judged for
-        # offering some: one button there must not score below none.
-        return skipped(f"this {facts.page_type} page is not a content page: share buttons are credited here only when "
-                       f"they cover {_names(required)} (present: {_names(present) if present else 'none of them'})")
+        # offering some: its buttons neither earn nor cost (rules/scoring.toml [penalty_scope]),
+        # so one button there never scores below none, nor above it.
+        return skipped(f"this {facts.page_type} page is not a content page: its share buttons are optional and not "
+                       f"judged (present: {_names(present) if present else 'none of ' + _names(required)})")
     if not missing:
         return passed(f"share buttons cover {_names(required)}", *sorted(covered))
     js_widgets = _live_js_widgets(facts.share_widgets)
@@ -413,7 +416,8 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
     another page (often the home page), an unfilled template (`{url}`), a relative URL, a link
     that carries no URL, and an unencoded URL whose own query is cut at the first `&`. Buttons
     that share "the current page" by design (SDK defaults, `location.href`) pass. It fails when
-    no button shares this page and warns when some do. A hygiene rule: passing earns no points;
+    no live, visible button shares this page (a dead service's or a hidden one does not count)
+    and warns when some do. A hygiene rule: passing earns no points;
     a failure takes the whole Share buttons score (a button that shares the wrong page is no
     better than none), a warning half of it.
 
@@ -459,6 +463,10 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
     unknown: list[str] = []
     evidence: list[str] = []
     checked = 0
+    right = 0  # buttons that can share (see _working) and share this page: the rule fails without one
+    usable = {id(b) for b in _working(buttons)} | {
+        id(b) for b in buttons
+        if b.network == "web-share" and b.visible is not False and not any(p.startswith(_UNSHARABLE) for p in b.problems)}
     for button in buttons:
         codes = _problem_codes(button)
         problem: str | None = None
@@ -481,11 +489,13 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
             line = f"{_name(button.network)}: {problem}"
             (warnings if soft else failures).append(line)
             evidence.append(f"{_button_evidence(button)} -> {button.href[:300] or button.shares_url or ''}")
+        if (problem is None or soft) and id(button) in usable:
+            right += 1
     if failures:
         wrong = f"{_counted(len(failures), 'share button', 'shares', 'share')} the wrong URL: " + "; ".join(failures[:3])
-        if len(failures) == checked:  # no button shares this page: the category's gate (rules/scoring.toml)
+        if not right:  # no live, visible button shares this page: the category's gate (rules/scoring.toml)
             return failed(wrong, *evidence)
-        return warned(f"{wrong} ({checked - len(failures)} of {checked} share it right)", *evidence)
+        return warned(f"{wrong} ({right} of {checked} share it)", *evidence)
     if warnings:
         return warned("; ".join(warnings[:3]), *evidence)
     if checked:

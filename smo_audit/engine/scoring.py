@@ -68,6 +68,8 @@ class ScoringProfile:
     unknown_category_weight: float = 1.0
     rule_weights: Mapping[str, float] = field(default_factory=dict)
     penalties: Mapping[str, float] = field(default_factory=dict)  # hygiene rule -> share of its category a fail takes
+    # hygiene rule -> the rule that must be scored on the page for its penalty to count
+    penalty_scope: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> ScoringProfile:
@@ -88,6 +90,7 @@ class ScoringProfile:
             unknown_category_weight=float(data.get("unknown_category", {}).get("weight", 1)),
             rule_weights={k: float(v) for k, v in data.get("rule_weights", {}).items()},
             penalties=penalties,
+            penalty_scope={k: str(v) for k, v in data.get("penalty_scope", {}).items()},
         )
 
     def category(self, category_id: str) -> Category:
@@ -115,15 +118,22 @@ _Entries = list[tuple[str, float, float]]
 
 
 def _category_value(entries: _Entries, penalties: Mapping[str, float], passing: str | None = None,
-                    all_pass: bool = False) -> float | None:
-    """One category's value (0..1) on one page; `passing`/`all_pass` evaluate "what if it passed"."""
+                    all_pass: bool = False, scope: Mapping[str, str] | None = None) -> float | None:
+    """One category's value (0..1) on one page; `passing`/`all_pass` evaluate "what if it passed".
+
+    A penalty with a `scope` rule counts only where that rule is scored too (the share buttons'
+    hygiene only on pages that must offer sharing: elsewhere buttons are optional, and neither
+    earn nor cost, so a working button with a flaw never scores below none)."""
     total = weight = 0.0
     factor = 1.0
     penalised = False
+    scored = {rule for rule, _, _ in entries} if scope else set()
     for rule, value, w in entries:
         if all_pass or rule == passing:
             value = 1.0
         penalty = penalties.get(rule)
+        if penalty is not None and scope and rule in scope and scope[rule] not in scored:
+            continue  # out of its scope: not judged on this page
         if penalty is not None:
             if value < 1.0:
                 factor *= 1.0 - penalty * (1.0 - value)
@@ -163,7 +173,7 @@ def category_scores(findings: Iterable[Scored], profile: ScoringProfile) -> dict
     """Per category, its value (0..1): weighted mean of its rules times its hygiene penalties."""
     result: dict[str, float] = {}
     for category, entries in _group(findings, profile).items():
-        value = _category_value(entries, profile.penalties)
+        value = _category_value(entries, profile.penalties, scope=profile.penalty_scope)
         if value is not None:
             result[category] = value
     return result
@@ -247,7 +257,7 @@ class SiteScorer:
         for signature, count in signatures.items():
             grouped = _group((*signature, *self._site), profile)
             values = {c: v for c, entries in grouped.items()
-                      if (v := _category_value(entries, profile.penalties)) is not None}
+                      if (v := _category_value(entries, profile.penalties, scope=profile.penalty_scope)) is not None}
             base = _combine(values, profile)
             if base is None:
                 continue
@@ -301,7 +311,8 @@ class SiteScorer:
                  passing: str | None = None, all_pass: bool = False) -> float:
         """How much this page's score (0..1) would rise if `passing` (or the whole category) passed."""
         changed = dict(values)
-        value = _category_value(entries, self.profile.penalties, passing=passing, all_pass=all_pass)
+        value = _category_value(entries, self.profile.penalties, passing=passing, all_pass=all_pass,
+                                scope=self.profile.penalty_scope)
         if value is None:
             changed.pop(category, None)
         else:
@@ -313,7 +324,7 @@ class SiteScorer:
         values: dict[str, float] = {}
         for category, entries in grouped.items():
             lifted = [(rule, 1.0 if rule in rules else value, w) for rule, value, w in entries]
-            value = _category_value(lifted, self.profile.penalties)
+            value = _category_value(lifted, self.profile.penalties, scope=self.profile.penalty_scope)
             if value is not None:
                 values[category] = value
         after = _combine(values, self.profile)

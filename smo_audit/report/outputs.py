@@ -87,7 +87,14 @@ class OutputPlan:
 
 
 # How each report format of ours starts: a file that starts otherwise is not ours to replace.
-_OUR_REPORT_MARKS = (b"smo-audit", b"page_url,source_path,page_score,", b'{"type":"')
+_OUR_REPORT_STARTS = (
+    b'{\n  "schema_version":',  # JSON
+    b'{"type":"page","url":', b'{"type":"summary",',  # NDJSON
+    b"page_url,source_path,page_score,",  # CSV
+    b"## smo-audit",  # Markdown
+)
+_OUR_REPORT_NAMES = (b'"name": "smo-audit"', b'<testsuites name="smo-audit',  # SARIF, JUnit
+                     b'<meta name="generator" content="smo-audit')  # HTML
 _PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
@@ -118,7 +125,8 @@ def _is_our_report(path: Path) -> bool:
             head = handle.read(4096)
     except OSError:
         return False
-    return not head or head.startswith(_OUR_REPORT_MARKS[1:]) or _OUR_REPORT_MARKS[0] in head
+    return not head or head.startswith(_OUR_REPORT_STARTS) or (
+        head.lstrip().startswith((b"{", b"<")) and any(name in head for name in _OUR_REPORT_NAMES))
 
 
 def _check_file(path: Path) -> None:

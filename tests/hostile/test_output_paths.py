@@ -177,6 +177,8 @@ def _build(root: Path) -> Path:
                                      '<a href="/a.html">a</a></body></html>')
     (site / "a.html").write_text("<!doctype html><html><head><title>Page A</title></head><body>a</body></html>")
     (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    (site / "notes.txt").write_text("We run smo-audit in CI.\n")  # names the tool, is no report of it
+    (site / "map.geojson").write_text('{"type":"FeatureCollection","features":[]}')
     return site
 
 
@@ -184,7 +186,9 @@ def _build(root: Path) -> Path:
     (["-f", "json", "-o", "site/index.html"], "would replace site/index.html, a file of the folder"),
     (["-f", "json", "-o", "site/robots.txt"], "would replace site/robots.txt, a file of the folder"),
     (["-f", "json,html", "--output-dir", "site/reports"], "take it for one of the site's pages"),
-], ids=["over-a-page", "over-robots-txt", "html-inside"])
+    (["-f", "json", "-o", "site/notes.txt"], "would replace site/notes.txt"),
+    (["-f", "ndjson", "-o", "site/map.geojson"], "would replace site/map.geojson"),
+], ids=["over-a-page", "over-robots-txt", "html-inside", "over-a-file-naming-the-tool", "over-a-json-file"])
 def test_a_report_is_never_written_over_or_into_the_folder_being_audited(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], needle: str) -> None:
     # `-o public/index.html` replaced the build's home page with the JSON report, exit 0.

@@ -96,6 +96,15 @@ CASES: dict[str, tuple[str, Edit, Edit]] = {
         "posts/cold-brew.html", _then(NO_SHARE_BAR, NO_URL_SHARE), NO_SHARE_BAR),
     "a share link sharing another site on a page that needs none": (
         "about.html", ELSEWHERE_SHARE, lambda html: html),
+    # a dead Google+ link beside a button sharing another page counted as "1 of 2 share it right":
+    # share-url-correct warned instead of failing, so the dead link raised the post (a review: 61.5 -> 65.4)
+    "a dead Google+ link beside a share link sharing another site": (
+        "posts/cold-brew.html", _then(NO_SHARE_BAR, ELSEWHERE_SHARE, DEAD_SHARE), _then(NO_SHARE_BAR, ELSEWHERE_SHARE)),
+    # on a page that needs none, a working button whose link lacks rel="noopener" left only the
+    # buttons' hygiene rules to judge the category, which then scored 0 (a review: 70.4 -> 63.0)
+    "no share button on the home page, against one without noopener": (
+        "index.html", lambda html: html, _add_to_main('<a href="https://www.facebook.com/sharer/sharer.php?u=https%3A'
+                                                      '%2F%2Fblog.example%2F">Share on Facebook</a>')),
     "comments that render nothing on a page without conversation": (
         "about.html", _then(NO_PREVIEW_TAGS, NO_JSON_LD, comments_without_sdk), _then(NO_PREVIEW_TAGS, NO_JSON_LD)),
 }
