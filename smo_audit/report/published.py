@@ -28,22 +28,28 @@ class Published:
     served: str  # "http://127.0.0.1:PORT/"
     public: str  # "https://example.com/blog/" or "/"
 
-    def text(self, value: str) -> str:
+    def text(self, value: str, *, in_json: bool = False) -> str:
+        """`value` with the served URLs named as published; `in_json`: `value` is JSON text, into
+        which the published URL goes JSON-escaped (a detected origin comes from a page's og:url or
+        canonical, and `https://ex"ample.com/` made the page's JSON invalid: the page was lost)."""
         if "127.0.0.1" not in value:
             return value
         served = self.served.rstrip("/") + "/"
         bare = served[:-1]
-        value = value.replace(served, self.public)
-        return value.replace(bare, self.public.rstrip("/") or "/") if bare in value else value
+        public, root = self.public, self.public.rstrip("/") or "/"
+        if in_json:
+            public, root = (json.dumps(v, ensure_ascii=False)[1:-1] for v in (public, root))
+        value = value.replace(served, public)
+        return value.replace(bare, root) if bare in value else value
 
     def page(self, page: rm.Page) -> rm.Page:
         text = page_json(page)
-        public = self.text(text)
+        public = self.text(text, in_json=True)
         return page if public is text else rm.Page.model_validate_json(public)
 
     def finding(self, finding: rm.Finding) -> rm.Finding:
         data = finding.data
         if data is not None:
-            data = json.loads(self.text(json.dumps(data)))
+            data = json.loads(self.text(json.dumps(data), in_json=True))
         return dataclasses.replace(finding, message=self.text(finding.message),
                                    evidence=[self.text(e) for e in finding.evidence], data=data)

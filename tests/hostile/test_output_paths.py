@@ -209,3 +209,22 @@ def test_a_report_of_ours_inside_the_folder_is_replaced_as_usual(tmp_path: Path,
         assert code in (0, 1), err
         report = json.loads((site / "smo-report.json").read_text(encoding="utf-8"))
         assert sorted(p["facts"]["title"] for p in report["pages"]) == ["Home", "Page A"]
+
+
+def test_a_production_origin_with_a_quote_keeps_the_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The origin a folder audit detects comes from the pages' og:url and canonical; it went into
+    # each page's JSON text unescaped, so `https://ex"ample.com/` made every page invalid JSON
+    # ("processing failed", exit 3: nothing audited).
+    site = tmp_path / "site"
+    site.mkdir()
+    for name, title in (("index.html", "Home"), ("a.html", "Page A")):
+        url = "https://ex&quot;ample.com/" + ("" if name == "index.html" else name)
+        (site / name).write_text(f'<!doctype html><html><head><title>{title}</title><link rel="canonical" href="{url}">'
+                                 f'<meta property="og:url" content="{url}"></head><body><a href="/a.html">a</a>'
+                                 "</body></html>")
+    monkeypatch.chdir(tmp_path)
+    code, _, err, _ = run_cli(["audit", "site", "--quiet", "-f", "json", "-o", "r.json"], bound=30)
+    assert code in (0, 1), err
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert sorted(p["facts"]["title"] for p in report["pages"]) == ["Home", "Page A"]
+    assert report["errors"] == []
