@@ -6,9 +6,11 @@ Imports of httpx, pydantic models, rich and friends happen inside the commands, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -262,7 +264,6 @@ def _plural(count: int, word: str) -> str:
 def _audit(target_text: str, flags: dict[str, Any], config_path: Path | None, use_config_files: bool,
            settings: Settings | None = None, stage: _Stage | None = None) -> int:
     import asyncio
-    import contextlib
 
     if flags.get("workers") != 0 and not flags.get("debug") and flags.get("dask") is None:  # --dask parses nothing here
         from smo_audit.extract.workers import prestart
@@ -530,12 +531,20 @@ def list_rules(rules_dir: RulesDirOpt = None, skip_broken_plugins: SkipBrokenOpt
     except SmoAuditError as error:
         _fail(error)
     ordered = sorted(loaded.rules, key=lambda r: (r.category, r.id))
+    try:
+        with _stdout_guard():
+            _print_rules(ordered)
+    except SmoAuditError as error:
+        _fail(error)
+    for _source, problem in loaded.problems:
+        sys.stderr.write(f"smo-audit: warning: {printable(problem)}\n")
+
+
+def _print_rules(ordered: list[Any]) -> None:
     if not sys.stdout.isatty():
         # Piped: one tab-separated line per rule, nothing cut, easy to grep and cut.
         for rule in ordered:
             sys.stdout.write("\t".join((rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)) + "\n")
-        for _source, problem in loaded.problems:
-            sys.stderr.write(f"smo-audit: warning: {printable(problem)}\n")
         return
     from rich.console import Console
     from rich.table import Table
@@ -546,9 +555,7 @@ def list_rules(rules_dir: RulesDirOpt = None, skip_broken_plugins: SkipBrokenOpt
     table.add_column("Title")
     for rule in ordered:
         table.add_row(rule.id, rule.category, rule.severity.value, rule.scope, rule.needs, rule.title)
-    Console(file=sys.stdout).print(table)
-    for _source, problem in loaded.problems:
-        sys.stderr.write(f"smo-audit: warning: {printable(problem)}\n")
+    _quiet_console(Console(file=sys.stdout)).print(table)
 
 
 @app.command()
@@ -567,7 +574,11 @@ def explain(
     rule = loaded.by_id().get(rule_id)
     if rule is None:
         _fail(UsageError(f"no rule named {rule_id!r} (see `smo-audit rules`)"))
-    sys.stdout.write(rule_markdown(rule) + "\n")
+    try:
+        with _stdout_guard():
+            sys.stdout.write(rule_markdown(rule) + "\n")
+    except SmoAuditError as error:
+        _fail(error)
 
 
 @app.command("report")
@@ -694,7 +705,8 @@ def _compare(paths: list[Path], fmt: str, output: Path | None) -> None:
             with output.open("w", encoding="utf-8") as handle:
                 render_terminal(comparison, Console(file=handle, width=100, color_system=None))
         else:
-            render_terminal(comparison, Console(file=sys.stdout, highlight=False))
+            with _stdout_guard():
+                render_terminal(comparison, _quiet_console(Console(file=sys.stdout, highlight=False)))
         return
     text = to_markdown(comparison) if fmt == "markdown" else to_html(comparison)
     if output is not None:
@@ -720,15 +732,22 @@ def config_command(
 
 
 def _config_show(config_path: Path | None, as_json: bool, rules_dirs: list[Path] | None) -> None:
-    import json
-
-    from smo_audit.config import check_rules, effective_values, load_settings, toml_value
+    from smo_audit.config import check_rules, effective_values, load_settings
     from smo_audit.engine.scoring import ScoringProfile
 
     settings = load_settings(Path.cwd(), config_path, {"rules_dirs": rules_dirs})
     loaded = _load_rules(settings.config.rules_dirs, settings.config.skip_broken_plugins)
     check_rules(settings, loaded.rules, ScoringProfile.load().categories)
     rows = effective_values(settings)
+    with _stdout_guard():
+        _print_config(settings, rows, as_json)
+
+
+def _print_config(settings: Settings, rows: list[tuple[str, Any, str]], as_json: bool) -> None:
+    import json
+
+    from smo_audit.config import toml_value
+
     if as_json:
         document = {"file": str(settings.path) if settings.path else None,
                     "settings": {key: {"value": value, "source": source} for key, value, source in rows}}
@@ -778,7 +797,8 @@ def _diff(old_path: Path, new_path: Path, fmt: str, tolerance: float, output: Pa
     if output is not None:
         write_atomic(output, text)
     elif fmt == "terminal":
-        sys.stdout.write(text)
+        with _stdout_guard():
+            sys.stdout.write(text)
     else:
         _print_file_format(text)
     return EXIT_BELOW_THRESHOLD if diff.regressed else EXIT_PASSED
@@ -827,7 +847,11 @@ def schema() -> None:
 
     from smo_audit.report.model import json_schema
 
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    try:
+        with _stdout_guard():
+            sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    except SmoAuditError as error:
+        _fail(error)
 
 
 RENDER_MODES = ("auto", "all", "off")
@@ -890,8 +914,34 @@ def _print_file_format(text: str) -> None:
 
     if not text:
         return
-    with utf8_stdout() as out:
+    with _stdout_guard(), utf8_stdout() as out:
         out.write(text if text.endswith("\n") else text + "\n")
+
+
+@contextlib.contextmanager
+def _stdout_guard() -> Iterator[None]:
+    """What a command prints on stdout, written (and flushed) as `audit` writes its report there:
+    a reader that went away (`| head`) ends the output quietly; any other failure (a full disk
+    behind stdout) is one sentence and exit 2, and nothing more goes to stdout, not even at exit."""
+    from smo_audit.report.outputs import OutputFailed, silence_stdout
+
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as exc:
+        silence_stdout()
+        raise OutputFailed(f"could not write the report to standard output: {exc.strerror or type(exc).__name__}") \
+            from None
+
+
+def _quiet_console(console: Any) -> Any:
+    """A rich Console on stdout whose closed pipe silences stdout (rich's own answer is SystemExit(1))."""
+    from smo_audit.report.outputs import silence_stdout
+
+    setattr(console, "on_broken_pipe", silence_stdout)  # noqa: B010
+    return console
 
 
 # Options after which `audit` may run without the parse workers: the normal path decides.
@@ -912,8 +962,6 @@ def _prestart_workers(args: list[str]) -> None:
     say `workers = 0`: then the idle fork server is simply never used.
     """
     if wants_early_workers(args):
-        import contextlib
-
         from smo_audit.extract.workers import prestart
 
         with contextlib.suppress(OSError):  # only a head start: the pool starts (and reports) on its own
@@ -922,11 +970,10 @@ def _prestart_workers(args: list[str]) -> None:
 
 def main() -> None:
     _safe_streams()  # the fast path below skips the typer callback that does it for other commands
-    fast = _fast_metadata_command(sys.argv[1:])
-    if fast is not None:
-        sys.stdout.flush()
-        sys.exit(fast)
     try:
+        fast = _fast_metadata_command(sys.argv[1:])
+        if fast is not None:
+            sys.exit(fast)
         _prestart_workers(sys.argv[1:])  # inside: a Ctrl-C during it exits 130 like any other
         app(args=normalise_render_flag(sys.argv[1:]))
     except SmoAuditError as error:  # pragma: no cover - commands handle their own
