@@ -692,17 +692,20 @@ def _compare(paths: list[Path], fmt: str, output: Path | None) -> None:
     from smo_audit.report.compare import compare, render_terminal, to_html, to_markdown
     from smo_audit.report.json_writer import write_atomic
     from smo_audit.report.load import load_report
+    from smo_audit.report.outputs import check_output_file
 
     if fmt not in ("terminal", "markdown", "html"):
         raise UsageError(f"compare writes terminal, markdown or html, not {fmt!r}")
     if len(paths) < 2:
         raise UsageError("compare needs at least two reports (the first is the reference)")
+    if output is not None:
+        check_output_file(output)
     comparison = compare([load_report(path) for path in paths])
     if fmt == "terminal":
         from rich.console import Console
 
         if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
+            with _file_guard(output), output.open("w", encoding="utf-8") as handle:
                 render_terminal(comparison, Console(file=handle, width=100, color_system=None))
         else:
             with _stdout_guard():
@@ -710,7 +713,8 @@ def _compare(paths: list[Path], fmt: str, output: Path | None) -> None:
         return
     text = to_markdown(comparison) if fmt == "markdown" else to_html(comparison)
     if output is not None:
-        write_atomic(output, text)
+        with _file_guard(output):
+            write_atomic(output, text)
     else:
         _print_file_format(text)
 
@@ -788,14 +792,18 @@ def _diff(old_path: Path, new_path: Path, fmt: str, tolerance: float, output: Pa
     from smo_audit.gate.diff_render import to_json, to_markdown, to_terminal
     from smo_audit.report.json_writer import write_atomic
     from smo_audit.report.load import load_report
+    from smo_audit.report.outputs import check_output_file
 
     writers = {"terminal": to_terminal, "markdown": to_markdown, "json": to_json}
     if fmt not in writers:
         raise UsageError(f"diff writes terminal, markdown or json, not {fmt!r}")
+    if output is not None:
+        check_output_file(output)
     diff = diff_reports(load_report(old_path), load_report(new_path), tolerance=tolerance)
     text = writers[fmt](diff)
     if output is not None:
-        write_atomic(output, text)
+        with _file_guard(output):
+            write_atomic(output, text)
     elif fmt == "terminal":
         with _stdout_guard():
             sys.stdout.write(text)
@@ -825,19 +833,29 @@ def _github(path: Path, sarif: Path | None, baseline: Path | None, tolerance: fl
     from smo_audit.gate.diff import diff_reports
     from smo_audit.report.json_writer import write_atomic
     from smo_audit.report.load import load_report
+    from smo_audit.report.outputs import check_output_file
 
+    env = github.environment()
+    summary, outputs = env.get("GITHUB_STEP_SUMMARY"), env.get("GITHUB_OUTPUT")
+    # Every file is checked before anything is published: a job is not left half-reported.
+    for option, destination in (("$GITHUB_STEP_SUMMARY", summary), ("$GITHUB_OUTPUT", outputs),
+                                ("--comment-body", body)):
+        if destination:
+            check_output_file(Path(destination), option)
     report = load_report(path)
     diff = diff_reports(load_report(baseline), report, tolerance=tolerance) if baseline is not None else None
-    env = github.environment()
     rules = _load_rules(None, skip_broken=True).by_id()
     markdown = github.summary_markdown(report, rules, diff)
-    github.append(env.get("GITHUB_STEP_SUMMARY"), markdown)
+    with _file_guard(summary or ""):
+        github.append(summary, markdown)
     workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
     _print_file_format("".join(line + "\n" for line in github.workflow_commands(github.find_annotations(report, workspace))))
     pr = github.pull_request_number(env.get("GITHUB_EVENT_PATH"))
-    github.write_outputs(env.get("GITHUB_OUTPUT"), github.outputs(report, path, sarif, pr))
+    with _file_guard(outputs or ""):
+        github.write_outputs(outputs, github.outputs(report, path, sarif, pr))
     if body is not None:
-        write_atomic(body, github.comment_body(report, rules, diff, github.comment_marker(report.target)))
+        with _file_guard(body):
+            write_atomic(body, github.comment_body(report, rules, diff, github.comment_marker(report.target)))
 
 
 @app.command()
@@ -923,7 +941,7 @@ def _stdout_guard() -> Iterator[None]:
     """What a command prints on stdout, written (and flushed) as `audit` writes its report there:
     a reader that went away (`| head`) ends the output quietly; any other failure (a full disk
     behind stdout) is one sentence and exit 2, and nothing more goes to stdout, not even at exit."""
-    from smo_audit.report.outputs import OutputFailed, silence_stdout
+    from smo_audit.report.outputs import OutputFailed, reason, silence_stdout
 
     try:
         yield
@@ -932,8 +950,19 @@ def _stdout_guard() -> Iterator[None]:
         silence_stdout()
     except OSError as exc:
         silence_stdout()
-        raise OutputFailed(f"could not write the report to standard output: {exc.strerror or type(exc).__name__}") \
-            from None
+        raise OutputFailed(f"could not write the report to standard output: {reason(exc)}") from None
+
+
+@contextlib.contextmanager
+def _file_guard(path: Path | str) -> Iterator[None]:
+    """A file a command writes (checked beforehand with check_output_file): a write that fails
+    anyway (disk full, permission) is one sentence and exit 2, as for audit's reports."""
+    from smo_audit.report.outputs import OutputFailed, reason
+
+    try:
+        yield
+    except OSError as exc:
+        raise OutputFailed(f"could not write the report to {path}: {reason(exc)}") from None
 
 
 def _quiet_console(console: Any) -> Any:

@@ -83,7 +83,7 @@ class OutputPlan:
             if files:
                 _check_folder(self.output_dir, "--output-dir")
         if self.output is not None:
-            _check_file(self.output)
+            check_output_file(self.output, output_dir_hint=True)
 
 
 # How each report format of ours starts: a file that starts otherwise is not ours to replace.
@@ -129,13 +129,16 @@ def _is_our_report(path: Path) -> bool:
         head.lstrip().startswith((b"{", b"<")) and any(name in head for name in _OUR_REPORT_NAMES))
 
 
-def _check_file(path: Path) -> None:
-    """`--output FILE` must be a file we can create or replace (or a device/pipe we can open)."""
+def check_output_file(path: Path, option: str = "--output", *, output_dir_hint: bool = False) -> None:
+    """`--output FILE` (or another file a command writes, named by `option`: --comment-body,
+    $GITHUB_STEP_SUMMARY) must be a file we can create or replace (or a device/pipe we can open).
+    `output_dir_hint`: the command also has --output-dir (audit, report), which the error suggests."""
     from smo_audit.report.json_writer import is_special
 
     if path.is_dir():
-        raise UsageError(f"--output {path} is a folder: give a file name (e.g. {path / 'report.json'}), "
-                         "or use --output-dir")
+        example = f" (e.g. {path / 'report.json'})" if option == "--output" else ""
+        raise UsageError(f"{option} {path} is a folder: give a file name{example}"
+                         f"{', or use --output-dir' if output_dir_hint else ''}")
     if is_special(path):  # not opened here: opening a named pipe waits for (and spends) its reader
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write the report to {path}: permission denied")
@@ -145,7 +148,7 @@ def _check_file(path: Path) -> None:
             if not parent.is_dir():
                 raise UsageError(f"cannot write the report to {path}: {parent} is a file, not a folder")
             break
-    _check_folder(path.parent, "--output")
+    _check_folder(path.parent, option)
 
 
 def _check_folder(folder: Path, option: str) -> None:
@@ -157,10 +160,10 @@ def _check_folder(folder: Path, option: str) -> None:
         with tempfile.NamedTemporaryFile(prefix=".smo-audit-probe.", dir=folder):
             pass
     except OSError as exc:
-        raise UsageError(f"cannot write reports in {folder} ({option}): {_reason(exc)}") from None
+        raise UsageError(f"cannot write reports in {folder} ({option}): {reason(exc)}") from None
 
 
-def _reason(exc: OSError) -> str:
+def reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
@@ -249,7 +252,7 @@ class ReportOutputs:
             except OSError as exc:  # disk full, file too large, the folder went away: go on with the others
                 if destination.path is None:
                     silence_stdout()  # a full disk behind stdout: nothing more goes there, not even at exit
-                failures.append(f"{destination.path or 'standard output'}: {_reason(exc)}")
+                failures.append(f"{destination.path or 'standard output'}: {reason(exc)}")
         if failures:
             kept = f" ({', '.join(str(p) for p in self.written)} written)" if self.written else ""
             raise OutputFailed(f"could not write the report to {'; '.join(failures)}{kept}")

@@ -88,3 +88,60 @@ def test_a_reader_that_goes_away_is_not_an_error(report: Path, tmp_path: Path, c
     process.wait(timeout=60)
     assert process.returncode == 0, err
     assert err == "", err
+
+
+# A destination the command cannot write: {dir} is an existing folder.
+UNWRITABLE = [
+    (["diff", "{report}", "{report}", "-f", "json", "-o", "{dir}"], {}, "--output {dir} is a folder"),
+    (["diff", "{report}", "{report}", "-o", "/proc/x/y"], {}, "cannot write reports in /proc/x (--output)"),
+    (["compare", "{report}", "{report}", "-o", "{dir}"], {}, "--output {dir} is a folder"),
+    (["compare", "{report}", "{report}", "-f", "html", "-o", "/proc/x/c.html"], {},
+     "cannot write reports in /proc/x (--output)"),
+    (["github", "{report}", "--comment-body", "{dir}"], {}, "--comment-body {dir} is a folder"),
+    (["github", "{report}"], {"GITHUB_STEP_SUMMARY": "{dir}"}, "$GITHUB_STEP_SUMMARY {dir} is a folder"),
+    (["github", "{report}"], {"GITHUB_OUTPUT": "{dir}"}, "$GITHUB_OUTPUT {dir} is a folder"),
+    (["github", "{report}"], {"GITHUB_STEP_SUMMARY": "/proc/x"}, "($GITHUB_STEP_SUMMARY)"),
+]
+
+
+@pytest.mark.parametrize(("command", "env", "needle"), UNWRITABLE, ids=[" ".join(c[0]) + str(c[1]) for c in UNWRITABLE])
+def test_an_unwritable_output_is_one_sentence_and_exit_2(report: Path, tmp_path: Path, command: list[str],
+                                                         env: dict[str, str], needle: str) -> None:
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    summary = tmp_path / "summary.md"
+    fill = {"{report}": str(report), "{dir}": str(folder)}
+
+    def filled(text: str) -> str:
+        for key, value in fill.items():
+            text = text.replace(key, value)
+        return text
+
+    environment = {"GITHUB_STEP_SUMMARY": str(summary), **{k: filled(v) for k, v in env.items()}}
+    result = _cli(*[filled(arg) for arg in command], env=environment, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert filled(needle) in result.stderr, result.stderr
+    _one_sentence(result.stderr)
+    assert result.stdout == "" and list(folder.iterdir()) == []
+    # Nothing was published before the bad destination was found (github checks them all first).
+    assert not summary.exists() or summary.read_text() == ""
+
+
+def test_output_into_a_new_folder_is_created_as_for_audit(report: Path, tmp_path: Path) -> None:
+    """`-o missing/dir/c.txt`: the folders are created, as `audit -o` creates them."""
+    for command, name in ((["compare", str(report), str(report)], "c.txt"),
+                          (["compare", str(report), str(report), "-f", "markdown"], "c.md"),
+                          (["diff", str(report), str(report), "-f", "json"], "d.json")):
+        target = tmp_path / "missing" / "dir" / name
+        result = _cli(*command, "-o", str(target), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert target.read_text(encoding="utf-8").strip(), command
+
+
+def test_github_writes_every_destination_when_they_are_writable(report: Path, tmp_path: Path) -> None:
+    """Control for the refusals above: the same command with good destinations publishes all."""
+    summary, outputs, body = tmp_path / "summary.md", tmp_path / "out.txt", tmp_path / "body.md"
+    result = _cli("github", str(report), "--comment-body", str(body),
+                  env={"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs)}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "score=" in outputs.read_text() and summary.read_text().strip() and body.read_text().strip()
