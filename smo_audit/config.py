@@ -308,7 +308,7 @@ def find_config(start: Path, explicit: Path | None = None) -> tuple[Path | None,
         if not explicit.is_file():
             raise UsageError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)
-        table = data.get("tool", {}).get("smo-audit", data) if explicit.name == "pyproject.toml" else data
+        table = _tool_table(explicit, data).get("smo-audit", data) if explicit.name == "pyproject.toml" else data
         return explicit, _table(explicit, table)
     for folder in (start, *start.parents):
         for name in CONFIG_FILES:
@@ -317,7 +317,7 @@ def find_config(start: Path, explicit: Path | None = None) -> tuple[Path | None,
                 continue
             data = _read_toml(path)
             if name == "pyproject.toml":
-                table = data.get("tool", {}).get("smo-audit")
+                table = _tool_table(path, data).get("smo-audit")
                 if table is None:
                     continue
                 return path, _table(path, table)
@@ -327,8 +327,31 @@ def find_config(start: Path, explicit: Path | None = None) -> tuple[Path | None,
 
 def _table(path: Path, table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
-        raise UsageError(f"{path}: {TABLE} must be a table of settings, not {type(table).__name__}")
+        raise UsageError(f"{path}: {TABLE} must be a table of settings, not {_toml_type(table)}")
     return dict(table)
+
+
+def _tool_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """pyproject.toml's `tool`, which must be a table (`tool = "x"` or `[[tool]]` is not one)."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"{path}: tool must be a table ([tool.smo-audit] holds the settings), not {_toml_type(tool)}")
+    return tool
+
+
+def _toml_type(value: Any) -> str:
+    """How TOML calls a value's type, for messages: `tool = "x"` is a string, `[[tool]]` an array."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
 
 
 def _normalise(table: Mapping[str, Any], allowed: Sequence[str], source: str | None, where: str) -> dict[str, Any]:
@@ -360,6 +383,10 @@ def build_settings(file_values: Mapping[str, Any], flags: Mapping[str, Any], pat
     file_values = _normalise(file_values, FIELDS, str(path) if path else None, TABLE)
     flag_values = {k: v for k, v in flags.items() if v is not None}
     preset_name = flag_values.get("extends", file_values.get("extends", "smo:recommended"))
+    if not isinstance(preset_name, str):
+        origin = flag_name("extends") if "extends" in flag_values else str(path) if path else None
+        raise UsageError(f"{_where(origin)}extends must be the name of a preset ({', '.join(PRESETS)}), "
+                         f"not {_toml_type(preset_name)}")
     if preset_name not in PRESETS:
         origin = flag_name("extends") if "extends" in flag_values else str(path) if path else None
         raise UsageError(f"{_where(origin)}extends = {preset_name!r} is not a preset (allowed: {', '.join(PRESETS)})"

@@ -281,6 +281,30 @@ def test_bad_config_exits_2_with_one_sentence_from_every_command(tmp_path: Path)
     assert result.returncode == 2 and result.stderr.startswith("smo-audit: error: --select: unknown rule or category")
 
 
+SHAPES = [
+    ("pyproject.toml", 'tool = "x"', ["tool must be a table", "not a string"]),
+    ("pyproject.toml", "[[tool]]\nname = 1", ["tool must be a table", "not an array"]),
+    ("smo-audit.toml", 'extends = ["smo:strict"]', ["extends must be the name of a preset", "smo:strict", "not an array"]),
+    ("smo-audit.toml", "extends = {a = 1}", ["extends must be the name of a preset", "not a table"]),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "needles"), SHAPES, ids=[f"{n}: {b}" for n, b, _ in SHAPES])
+def test_a_config_of_the_wrong_shape_exits_2_naming_the_key(tmp_path: Path, name: str, body: str,
+                                                              needles: list[str]) -> None:
+    """A key that should be a table or a name holds something else: exit 2 naming it, not exit 4."""
+    (tmp_path / name).write_text(body + "\n")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    for args in (("config", "--show"), ("audit", "site", "--quiet"), ("config", "--show", "--config", name)):
+        result = _cli(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert f"{name}: " in result.stderr, result.stderr
+        for needle in needles:
+            assert needle in result.stderr, (needle, result.stderr)
+
+
 def test_config_show_prints_values_and_sources(tmp_path: Path) -> None:
     (tmp_path / "smo-audit.toml").write_text('extends = "smo:strict"\nmax-pages = 25\n[rules]\nog-type = "off"\n')
     result = _cli("config", "--show", cwd=tmp_path)
