@@ -96,8 +96,23 @@ class Override(BaseModel):
 
 
 def _absolute_url(value: str | None) -> str | None:
-    if value is not None and not value.startswith(("http://", "https://")):
-        raise ValueError("must be an absolute http(s) URL such as https://example.com")
+    """An absolute http(s) URL with a host (no whitespace or control characters) and a valid port."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return value
+    example = "such as https://example.com"
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"must be an absolute http(s) URL {example}")
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError(f"must be an absolute http(s) URL {example}, without control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc}): give one {example}") from None
+    if not parts.hostname or any(ch.isspace() for ch in parts.netloc):
+        raise ValueError(f"must name a host without spaces, {example}")
     return value
 
 

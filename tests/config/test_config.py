@@ -305,6 +305,50 @@ def test_a_config_of_the_wrong_shape_exits_2_naming_the_key(tmp_path: Path, name
             assert needle in result.stderr, (needle, result.stderr)
 
 
+BAD_FLAGS = [
+    (["--base-url", "https://[::1"], "--base-url: is not a valid URL"),
+    (["--base-url", "http://x:99999/"], "--base-url: is not a valid URL (Port out of range"),
+    (["--base-url", "https://"], "--base-url: must name a host"),
+    (["--base-url", "https://exa mple.com"], "--base-url: must name a host without spaces"),
+    (["--base-url", "https://exa\tmple.com"], "--base-url: must be an absolute http(s) URL"),
+]
+
+
+@pytest.mark.parametrize(("flags", "needle"), BAD_FLAGS, ids=[" ".join(f) for f, _ in BAD_FLAGS])
+def test_a_bad_flag_value_exits_2_naming_the_flag(tmp_path: Path, flags: list[str], needle: str) -> None:
+    """A value the audit could not use is refused before it starts: exit 2 naming the flag, not an
+    internal error (exit 4) or a run where every fetch fails (exit 3); a good value is accepted."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    result = _cli("audit", "site", *flags, "--quiet", "-f", "json", "-o", "r.json", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"smo-audit: error: {needle}"), result.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_config_base_url_with_a_control_character_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    for body in ('base-url = "https://exa\\u001bmple.com"\n',
+                 '[[overrides]]\npaths = ["/docs/*"]\nbase-url = "https://docs.exa\\u001bmple.com"\n'):
+        (tmp_path / "smo-audit.toml").write_text(body)
+        result = _cli("audit", "site", "--quiet", "-f", "json", "-o", "r.json", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert str(tmp_path / "smo-audit.toml") in result.stderr and "base-url" in result.stderr
+        assert "control characters" in result.stderr and "\x1b" not in result.stderr
+
+
+def test_good_base_urls_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    for url in ("https://example.com:8443/docs/", "http://[::1]:8080/", "https://acme.dev"):
+        result = _cli("audit", "site", "--base-url", url, "--quiet", "-f", "json", "-o", "r.json", cwd=tmp_path)
+        assert result.returncode == 0, (url, result.stderr)
+        assert json.loads((tmp_path / "r.json").read_text())["settings"]["base_url"] == url
+
+
 def test_config_show_prints_values_and_sources(tmp_path: Path) -> None:
     (tmp_path / "smo-audit.toml").write_text('extends = "smo:strict"\nmax-pages = 25\n[rules]\nog-type = "off"\n')
     result = _cli("config", "--show", cwd=tmp_path)
