@@ -209,8 +209,8 @@ class AuditConfig(BaseModel):
     @field_validator("user_agent")
     @classmethod
     def _printable_user_agent(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or not value.isprintable()):
-            raise ValueError("must be one line of printable text (it is sent as an HTTP header)")
+        if value is not None and (not value.strip() or not value.isprintable() or not value.isascii()):
+            raise ValueError("must be one line of printable ASCII text (it is sent as an HTTP header)")
         return value
 
     @field_validator("render", mode="before")

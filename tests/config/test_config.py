@@ -311,6 +311,8 @@ BAD_FLAGS = [
     (["--base-url", "https://"], "--base-url: must name a host"),
     (["--base-url", "https://exa mple.com"], "--base-url: must name a host without spaces"),
     (["--base-url", "https://exa\tmple.com"], "--base-url: must be an absolute http(s) URL"),
+    (["--user-agent", "smo-audit ✓"], "--user-agent: must be one line of printable ASCII text"),
+    (["--user-agent", "smo-audit\r\nX-Evil: 1"], "--user-agent: must be one line of printable ASCII text"),
 ]
 
 
