@@ -555,8 +555,10 @@ def known_networks() -> tuple[set[str], set[str]]:
 def _kind(default: Any) -> str:
     if isinstance(default, bool):
         return "true or false"
-    if isinstance(default, int | float):
-        return "a number"
+    if isinstance(default, int):
+        return "a whole number of 0 or more" if default >= 0 else "a whole number"
+    if isinstance(default, float):
+        return "a finite number"
     if isinstance(default, list | tuple):
         return "a list"
     return f"a {type(default).__name__}"

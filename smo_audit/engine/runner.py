@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
+import math
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -90,11 +91,16 @@ def selects(pattern: str, rule: Rule) -> bool:
 
 
 def same_kind(default: Any, value: Any) -> bool:
-    """A configured option value has the kind of the option's default (bool is not a number)."""
+    """A configured option value has the kind of the option's default (bool is not a number).
+
+    Numbers are finite (no inf or nan); a whole-number default takes whole numbers only (70, not
+    70.0 or 70.5), and one of 0 or more (every count, length and size) takes none below 0."""
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
+    if isinstance(default, int):
+        return isinstance(value, int) and (default < 0 or value >= 0)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and math.isfinite(value)
     if isinstance(default, list | tuple):
         return isinstance(value, list | tuple)
     return isinstance(value, type(default))

@@ -227,7 +227,7 @@ BAD = [
     ('[rules]\nog-image = "eror"', ["rules.og-image.level", "did you mean 'error'?"]),
     ('[rules]\nog-title-length = ["warning", {max_lenght = 70}]',
      ["rules.og-title-length", "unknown option 'max_lenght'", "min_length, max_length", "did you mean 'max_length'?"]),
-    ('[rules]\nog-title-length = {max_length = "long"}', ["rules.og-title-length.max_length", "a number", "'long'"]),
+    ('[rules]\nog-title-length = {max_length = "long"}', ["rules.og-title-length.max_length", "a whole number", "'long'"]),
     ('[rules]\nog-title-length = ["warning", 3]', ["rules.og-title-length", "[level, {options}]"]),
     ('select = ["og-imgae"]', ["select", "unknown rule or category 'og-imgae'", "preview-image", "did you mean 'og-image'?"]),
     ('ignore = ["sharebuttons"]', ["ignore", "'sharebuttons'", "did you mean 'share-buttons'?"]),
@@ -279,6 +279,46 @@ def test_bad_config_exits_2_with_one_sentence_from_every_command(tmp_path: Path)
     (tmp_path / "pyproject.toml").write_text('[tool.smo-audit]\nmax-pages = 3\n')
     result = _cli("audit", "site", "--select", "og-imgae", "--quiet", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("smo-audit: error: --select: unknown rule or category")
+
+
+IMPOSSIBLE_OPTIONS = [
+    ("og-title-length = {max_length = inf}", "rules.og-title-length.max_length: must be a whole number of 0 or more", "inf"),
+    ("og-title-length = {max_length = nan}", "rules.og-title-length.max_length: must be a whole number of 0 or more", "nan"),
+    ("og-title-length = {max_length = 70.5}", "rules.og-title-length.max_length: must be a whole number", "70.5"),
+    ("og-title-length = {max_length = 70.0}", "rules.og-title-length.max_length: must be a whole number", "70.0"),
+    ("site-same-preview = {min_pages = -1}", "rules.site-same-preview.min_pages: must be a whole number of 0 or more", "-1"),
+    ("site-same-preview = {share = nan}", "rules.site-same-preview.share: must be a finite number", "nan"),
+    ("site-same-preview = {share = -inf}", "rules.site-same-preview.share: must be a finite number", "-inf"),
+]
+
+
+@pytest.mark.parametrize(("entry", "needle", "value"), IMPOSSIBLE_OPTIONS, ids=[e for e, _, _ in IMPOSSIBLE_OPTIONS])
+def test_an_impossible_rule_option_exits_2_naming_it(tmp_path: Path, entry: str, needle: str, value: str) -> None:
+    """A number of the right type but an impossible value (inf, nan, a negative count, a fraction of
+    a count) would make the rule fail on every page as a rule error, out of the score: exit 2."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    for where in ("[rules]\n", '[[overrides]]\npaths = ["/*"]\n[overrides.rules]\n'):
+        (tmp_path / "smo-audit.toml").write_text(where + entry + "\n")
+        for args in (("config", "--show"), ("audit", "site", "--quiet", "-f", "json", "-o", "r.json")):
+            result = _cli(*args, cwd=tmp_path)
+            assert result.returncode == 2, (args, result.stderr)
+            assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+            assert str(tmp_path / "smo-audit.toml") in result.stderr and needle.split(": ")[1] in result.stderr
+            assert needle.split(": ")[0].split(".", 1)[1] in result.stderr and f"got {value}" in result.stderr
+        assert not (tmp_path / "r.json").exists()
+
+
+def test_possible_rule_options_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    (tmp_path / "smo-audit.toml").write_text("[rules]\nog-title-length = {max_length = 70, min_length = 0}\n"
+                                             "site-same-preview = {min_pages = 0, share = 1}\n")
+    result = _cli("audit", "site", "--quiet", "-f", "json", "-o", "r.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    findings = [f for page in report["pages"] for f in page["findings"]] + report.get("site_findings", [])
+    assert not [f for f in findings if f.get("status") == "error"], findings
 
 
 SHAPES = [
