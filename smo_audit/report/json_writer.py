@@ -28,7 +28,7 @@ _findings = TypeAdapter(Finding)
 
 
 def _compact(value: Any) -> str:
-    return valid_utf8_json(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return valid_utf8_json(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
 
 
 def _finding_json(finding: Finding) -> str:

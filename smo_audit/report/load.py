@@ -52,8 +52,12 @@ def load_report(path: Path) -> Report:
     stripped = text.lstrip()
     if stripped.startswith("{") and '"type"' in stripped[:40]:
         return _load_ndjson(text, path)
+    from smo_audit.report.ndjson import NonFiniteNumber, loads_finite
+
     try:
-        data = json.loads(text)
+        data = loads_finite(text)
+    except NonFiniteNumber as exc:
+        raise UsageError(f"{path} is not a valid smo-audit report ({exc})") from None
     except json.JSONDecodeError:
         raise UsageError(f"{path} is not a smo-audit report (not JSON)") from None
     except RecursionError:  # JSON nested thousands deep: nothing this tool wrote
@@ -73,7 +77,7 @@ def _load_ndjson(text: str, path: Path) -> Report:
     lines = text.splitlines()
     try:
         summary = json.loads(lines[-1]) if lines else None
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         summary = None
     if isinstance(summary, dict):
         _check_header(summary, path)

@@ -17,6 +17,7 @@ and appends the rest. `read_ndjson` does exactly that and gives back the Report.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -77,6 +78,28 @@ class NotNdjsonReport(ValueError):
     """The text is not smo-audit NDJSON (no summary line, or a line that is not JSON)."""
 
 
+class NonFiniteNumber(ValueError):
+    """A saved report holds NaN, Infinity or a number beyond a float's range (1e400): no report
+    smo-audit writes does, and JSON itself has no such value."""
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise NonFiniteNumber(f"the number {text[:40]} is beyond a float's range")
+    return number
+
+
+def _no_constant(text: str) -> Any:
+    raise NonFiniteNumber(f"{text} is not a JSON value")
+
+
+def loads_finite(text: str) -> Any:
+    """json.loads that refuses NaN, Infinity and numbers beyond a float's range (NonFiniteNumber):
+    read back, they would turn a report into one no JSON parser reads ("score": Infinity)."""
+    return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+
+
 def read_ndjson(lines: Iterable[str]) -> Report:
     """The Report an NDJSON stream describes (page lines + summary), as `to_json` would write it."""
     pages: list[dict[str, Any]] = []
@@ -85,7 +108,9 @@ def read_ndjson(lines: Iterable[str]) -> Report:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = loads_finite(line)
+        except NonFiniteNumber as exc:
+            raise NotNdjsonReport(f"line {number} is not valid: {exc}") from None
         except json.JSONDecodeError:
             raise NotNdjsonReport(f"line {number} is not JSON") from None
         except RecursionError:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -123,6 +124,42 @@ def test_report_refuses_what_it_cannot_read_in_one_sentence(tmp_path: Path) -> N
         assert result.stdout == ""
     absent = runner.invoke(app, ["report", str(tmp_path / "absent.json")])
     assert absent.exit_code == 2 and "does not exist" in absent.stderr
+
+
+def test_a_report_with_a_number_json_cannot_hold_is_refused(tmp_path: Path) -> None:
+    """`"score": 1e400` is valid JSON but no float: read back it became `"score": Infinity`
+    (invalid JSON) and `Score inf/100`. Such a report, and NaN/Infinity tokens, exit 2."""
+    direct = _saved(tmp_path, "ndjson")
+    text = (direct / "report.json").read_text(encoding="utf-8")
+    assert re.search(r'\n  "score": [0-9.]+,', text)
+    runner = CliRunner()
+    for value, needle in (("1e400", "the number 1e400 is beyond a float's range"), ("-1e400", "the number -1e400 is beyond a float's range"),
+                          ("NaN", "NaN is not a JSON value"), ("Infinity", "Infinity is not a JSON value")):
+        edited = tmp_path / f"edited-{value}.json"
+        edited.write_text(re.sub(r'\n  "score": [0-9.]+,', f'\n  "score": {value},', text, count=1), encoding="utf-8")
+        for command in (["report", str(edited), "-f", "json"], ["report", str(edited)],
+                        ["diff", str(direct / "report.json"), str(edited)]):
+            result = runner.invoke(app, command)
+            assert result.exit_code == 2, (command, result.stderr)
+            assert f"{edited} is not a valid smo-audit report ({needle})" in result.stderr, result.stderr
+            assert result.stderr.count("\n") == 1 and result.stdout == ""
+    lines = (direct / "report.ndjson").read_text(encoding="utf-8").splitlines()
+    lines[-1] = re.sub(r'"score":[0-9.]+', '"score":1e999', lines[-1], count=1)
+    (tmp_path / "edited.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["report", str(tmp_path / "edited.ndjson"), "-f", "json"])
+    assert result.exit_code == 2 and "beyond a float's range" in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_the_json_writer_never_writes_nan_or_infinity() -> None:
+    """Should a non-finite number reach the writer anyway, it refuses rather than write invalid JSON."""
+    from smo_audit.report.json_writer import to_json
+    from smo_audit.report.model import Tool
+
+    report = Report(tool=Tool(name="smo-audit", version="0"), target="t", mode="static", started_at="s",
+                    finished_at="f", score=float("inf"), passed=None, categories=[], pages=[])
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        to_json(report)
 
 
 def _smo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
