@@ -249,8 +249,16 @@ def _check_part(part: Part) -> None:
             raise TypeError("not a list")
         for error in errors:
             CrawlError.model_validate(error)
-        if summary.get("started_at") is not None:
-            datetime.fromisoformat(str(summary["started_at"]))
+        if not isinstance(summary.get("partial", False), bool):
+            raise TypeError(f"partial is {summary['partial']!r:.40}, not true or false")
+        if not isinstance(summary.get("stop_reason"), str | None):
+            raise TypeError(f"stop_reason is {summary['stop_reason']!r:.40}, not a reason")
+        started = summary.get("started_at")
+        if started is not None:
+            if not isinstance(started, str):
+                raise TypeError(f"started_at is {started!r:.40}, not a time")
+            if datetime.fromisoformat(started).tzinfo is None:  # the merge compares it with the others'
+                raise ValueError(f"started_at {started!r:.40} has no time zone")
     except (ValidationError, TypeError, ValueError) as exc:
         raise part.damaged(f"its summary line: {_first_line(exc)}") from None
 

@@ -322,6 +322,11 @@ DAMAGED_PARTS: list[tuple[str, Callable[[Path], None], str]] = [
     ("a start time that is not one", _set("summary", "started_at", "yesterday"), "its summary line"),
     ("a shard that is not K/N", _set("shard", "shard", "abc"), "its shard line says shard 'abc'"),
     ("a shard of null", _set("shard", "shard", None), "its shard line says shard 'None'"),
+    ("a stop reason that is an object", lambda part: _edit_part(
+        part, "summary", lambda line: line.update(partial=True, stop_reason={"a": 1})), "stop_reason"),
+    ("partial a string", _set("summary", "partial", "yes"), "partial"),
+    ("a start time without a time zone", _set("summary", "started_at", "2020-01-01T00:00:00"), "time zone"),
+    ("a start time that is a number", _set("summary", "started_at", 5), "started_at"),
 ]
 
 
