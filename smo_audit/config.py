@@ -16,9 +16,17 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from smo_audit.errors import UsageError
 
@@ -93,6 +101,13 @@ class Override(BaseModel):
     def applies_to(self, path: str, source_path: str | None = None) -> bool:
         return any(fnmatch.fnmatchcase(path, p) or (source_path is not None and fnmatch.fnmatchcase(source_path, p))
                    for p in self.paths)
+
+
+def _numeric(annotation: Any) -> bool:
+    """A field holding numbers: int, float, `int | None`, `dict[str, float]` (bool is not int here)."""
+    if annotation in (int, float):
+        return True
+    return any(_numeric(arg) for arg in get_args(annotation))
 
 
 def _absolute_url(value: str | None) -> str | None:
@@ -189,6 +204,20 @@ class AuditConfig(BaseModel):
     show: Literal["summary", "pages", "rules", "all"] = Field("summary", description="Terminal report detail.")
     quiet: bool = Field(False, description="No progress or summary on stderr.")
     debug: bool = Field(False, description="Re-raise rule errors instead of reporting them.")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """TOML's `true` is not a number: pydantic's lax mode would read `fail-under = true` as 1."""
+        if info.field_name is None or not _numeric(cls.model_fields[info.field_name].annotation):
+            return value
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not true or false")
+        if isinstance(value, dict):
+            for key, entry in value.items():
+                if isinstance(entry, bool):
+                    raise ValueError(f"{key} = {str(entry).lower()} must be a number, not true or false")
+        return value
 
     @field_validator("extends")
     @classmethod

@@ -16,6 +16,7 @@ The parser is a few linear regular expressions over one short line of configurat
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -79,9 +80,12 @@ def _condition(part: str) -> Condition:
 
 def _number(part: str, text: str) -> float:
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise FailOnError(f"{part!r}: {text!r} is not a number") from None
+    if not math.isfinite(number):  # nan compares false with everything: the condition could never hold
+        raise FailOnError(f"{part!r}: {text!r} is not a finite number")
+    return number
 
 
 def compare(left: float, op: Operator, right: float) -> bool:

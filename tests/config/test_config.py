@@ -321,6 +321,43 @@ def test_possible_rule_options_are_accepted(tmp_path: Path) -> None:
     assert not [f for f in findings if f.get("status") == "error"], findings
 
 
+BOOLEAN_NUMBERS = [
+    ("fail-under = true", "fail-under: must be a number, not true or false"),
+    ("max-pages = true", "max-pages: must be a number, not true or false"),
+    ("timeout = false", "timeout: must be a number, not true or false"),
+    ("[category-fail-under]\npreview-image = true", "category-fail-under: preview-image = true must be a number"),
+    ("[max-failures]\nog-image = true", "max-failures: og-image = true must be a number"),
+]
+
+
+@pytest.mark.parametrize(("body", "needle"), BOOLEAN_NUMBERS, ids=[b for b, _ in BOOLEAN_NUMBERS])
+def test_a_boolean_for_a_number_exits_2(tmp_path: Path, body: str, needle: str) -> None:
+    """TOML's `true` is not 1 (pydantic's lax mode read `fail-under = true` as a threshold of 1)."""
+    (tmp_path / "smo-audit.toml").write_text(body + "\n")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    for args in (("config", "--show"), ("audit", "site", "--quiet", "-f", "json", "-o", "r.json")):
+        result = _cli(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert f"{tmp_path / 'smo-audit.toml'}: {needle}" in result.stderr, result.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("expression", ["score<nan", "score<inf", "score<1e400", "category.preview-image<NaN"])
+def test_fail_on_a_number_that_is_not_finite_exits_2(tmp_path: Path, expression: str) -> None:
+    """`score<nan` never holds: it passed every run (exit 0, passed true) instead of being refused."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<title>x</title>")
+    result = _cli("audit", "site", "--fail-on", expression, "--quiet", "-f", "json", "-o", "r.json", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("smo-audit: error: --fail-on: ") and "is not a finite number" in result.stderr
+    (tmp_path / "smo-audit.toml").write_text(f'fail-on = "{expression}"\n')
+    result = _cli("config", "--show", cwd=tmp_path)
+    assert result.returncode == 2 and "fail-on" in result.stderr and "is not a finite number" in result.stderr
+
+
 SHAPES = [
     ("pyproject.toml", 'tool = "x"', ["tool must be a table", "not a string"]),
     ("pyproject.toml", "[[tool]]\nname = 1", ["tool must be a table", "not an array"]),
