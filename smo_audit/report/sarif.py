@@ -77,18 +77,30 @@ def _source_uri(report: Report, source_path: str) -> str:
     (what GitHub code scanning maps onto the repository), else an absolute file: URI. Both are
     percent-encoded alike (RFC 3986): a file named 'my page#1.html', '100%.html' or 'a:b.html'
     would otherwise read as a fragment, a broken escape or a URI scheme."""
-    path = posixpath.normpath(posixpath.join(report.target, source_path))
-    return f"file://{_quote_path(path)}" if path.startswith("/") else _quote_path(path)
+    path = posixpath.normpath(posixpath.join(_path_bytes(report.target), _source_bytes(source_path)))
+    quoted = quote_from_bytes(path, safe="/")  # every byte but unreserved characters and '/', as as_uri
+    return f"file://{quoted}" if path.startswith(b"/") else quoted
 
 
-def _quote_path(path: str) -> str:
-    """Every byte but unreserved characters and '/' escaped, as PurePath.as_uri does; a name that
-    is no valid UTF-8 (a lone surrogate from a saved report) has '?' (%3F) where it breaks."""
+def _path_bytes(path: str) -> bytes:
+    """A path's bytes; a name that is no valid UTF-8 (a lone surrogate from a saved report) has
+    '?' (%3F once quoted) where it breaks."""
     try:
-        raw = path.encode("utf-8", "surrogateescape")
+        return path.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
-        raw = path.encode("utf-8", "replace")
-    return quote_from_bytes(raw, safe="/")
+        return path.encode("utf-8", "replace")
+
+
+def _source_bytes(source_path: str) -> bytes:
+    """The file system bytes of a page's source_path: a folder audit names a file that is not
+    UTF-8 with escapes (`caf\\xe9.html`, a real backslash `\\x5c`), which are undone here, so
+    the URI is the file's own (`caf%E9.html`), not that of a file named with a backslash."""
+    from smo_audit.crawl.folder import fs_bytes
+
+    try:
+        return fs_bytes(source_path)
+    except UnicodeEncodeError:
+        return _path_bytes(source_path)
 
 
 def _needles(finding: Finding) -> list[tuple[str, str]]:
@@ -122,13 +134,15 @@ class _Sources:
     def _read(self, source_path: str) -> list[str] | None:
         if self.root is None:
             return None
-        path = (self.root / source_path).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            return None  # a saved report is untrusted: never read outside the target folder
+        from smo_audit.crawl.folder import file_of
+
         try:
+            path = file_of(self.root, source_path).resolve()  # the real name behind `caf\\xe9.html`
+            if not path.is_relative_to(self.root) or not path.is_file():
+                return None  # a saved report is untrusted: never read outside the target folder
             with path.open("rb") as handle:
                 data = handle.read(_MAX_SOURCE_BYTES)
-        except OSError:
+        except (OSError, UnicodeEncodeError):
             return None
         return data.decode("utf-8", "replace").splitlines()
 

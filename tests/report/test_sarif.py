@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from importlib import resources
@@ -158,3 +159,29 @@ def test_source_file_uris_are_percent_encoded_references(tmp_path: Path, monkeyp
             assert path.is_file() and path.resolve().parent == site.resolve(), uri
             if target != "site6":
                 assert uri == path.as_uri()
+
+
+def test_a_file_name_that_is_not_utf8_is_its_own_uri_and_gives_lines(tmp_path: Path, monkeypatch) -> None:
+    """A folder file named by the bytes caf\\xe9.html is reported as `caf\\xe9.html` (escaped);
+    its SARIF URI is the file's own bytes percent-encoded (caf%E9.html, not caf%5Cxe9.html, a
+    file named with a backslash), and its line numbers are found in the real file."""
+    site = tmp_path / "s2"
+    site.mkdir()
+    (site / "index.html").write_text('<html><head><title>t</title></head><body><a href="caf%E9.html">x</a>'
+                                     "</body></html>")
+    page = ('<!doctype html>\n<html>\n<head>\n<title>t</title>\n'
+            '<meta property="og:title" content="Hi">\n</head>\n<body></body>\n</html>\n')
+    (site / os.fsdecode(b"caf\xe9.html")).write_text(page)
+    report = Report.model_validate(audit_json(site))
+    assert {p.source_path for p in report.pages} == {"index.html", "caf\\xe9.html"}
+    monkeypatch.chdir(tmp_path)
+    for target in ("s2", str(site)):
+        run = _sarif(report.model_copy(update={"target": target}), root=site)["runs"][0]
+        by_uri: dict[str, list[dict[str, Any]]] = {}
+        for result in run["results"]:
+            physical = result["locations"][0]["physicalLocation"]
+            by_uri.setdefault(physical["artifactLocation"]["uri"], []).append(physical)
+        uri = ("s2/" if target == "s2" else site.as_uri() + "/") + "caf%E9.html"
+        assert uri in by_uri, sorted(by_uri)
+        lines = {p.get("region", {}).get("startLine") for p in by_uri[uri]}
+        assert 5 in lines, lines  # the og:title tag's line, read from the real file
