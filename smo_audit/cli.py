@@ -659,14 +659,15 @@ def _report(path: Path, page_key: str | None, rule_id: str | None, formats: str 
     # Rule docs come from the installed rules; a plugin that no longer loads only loses its docs.
     rules = _load_rules(rules_dirs, skip_broken=True).by_id()
     if page_key is not None or rule_id is not None:
-        console = Console(file=sys.stdout, highlight=False)
-        if page_key is not None:
-            found = find_page(report, page_key)
-            if found is None:
-                raise UsageError(f"no page {page_key!r} in {path} (give its URL or source file)")
-            render_page(report, found, rules, console)
-        if rule_id is not None and not render_rule(report, rule_id, rules, console):
-            raise UsageError(f"no rule {rule_id!r} in {path} (see `smo-audit rules`)")
+        found = find_page(report, page_key) if page_key is not None else None
+        if page_key is not None and found is None:
+            raise UsageError(f"no page {page_key!r} in {path} (give its URL or source file)")
+        with _stdout_guard():  # a reader that goes away is quiet, a full stdout one sentence (exit 2)
+            console = _quiet_console(Console(file=sys.stdout, highlight=False))
+            if found is not None:
+                render_page(report, found, rules, console)
+            if rule_id is not None and not render_rule(report, rule_id, rules, console):
+                raise UsageError(f"no rule {rule_id!r} in {path} (see `smo-audit rules`)")
         return
     outputs = ReportOutputs(plan, rules=lambda: rules)
     outputs.finish(report)

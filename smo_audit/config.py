@@ -128,6 +128,9 @@ def _absolute_url(value: str | None) -> str | None:
         raise ValueError(f"is not a valid URL ({exc}): give one {example}") from None
     if not parts.hostname or any(ch.isspace() for ch in parts.netloc):
         raise ValueError(f"must name a host without spaces, {example}")
+    unsafe = sorted({ch for ch in value if ch.isspace() or ch in '"<>\\^`{|}'})
+    if unsafe:  # characters a URL never holds unescaped (RFC 3986)
+        raise ValueError(f"must not contain {' '.join(repr(ch) for ch in unsafe)}: percent-encode them, {example}")
     return value
 
 
@@ -238,8 +241,10 @@ class AuditConfig(BaseModel):
     @field_validator("user_agent")
     @classmethod
     def _printable_user_agent(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or not value.isprintable() or not value.isascii()):
-            raise ValueError("must be one line of printable ASCII text (it is sent as an HTTP header)")
+        if value is not None and (not value.strip() or not value.isprintable() or not value.isascii()
+                                  or value != value.strip()):
+            raise ValueError("must be one line of printable ASCII text, with no space at either end (it is sent "
+                             "as an HTTP header)")
         return value
 
     @field_validator("render", mode="before")

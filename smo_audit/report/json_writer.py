@@ -91,8 +91,14 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def is_special(path: Path) -> bool:
-    """`path` exists and is neither a file nor a folder: /dev/stdout, /dev/null, a named pipe."""
+    """`path` exists and is neither a file nor a folder: /dev/stdout, /dev/null, a named pipe.
+
+    Anything under /dev or /proc is written in place too: /dev/stdout is a link to /proc/self/fd/1,
+    which resolves to a plain file when stdout is redirected to one, and a rename over it would
+    replace the machine's /dev/stdout link itself (as root) instead of writing to stdout."""
     try:
+        if str(path.absolute()).startswith(("/dev/", "/proc/")):
+            return path.exists()
         return path.exists() and not path.is_file() and not path.is_dir()
     except OSError:
         return False

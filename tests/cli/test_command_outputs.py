@@ -61,6 +61,8 @@ PRINTING = [
     ["diff", "{report}", "{report}", "-f", "json"],
     ["compare", "{report}", "{report}"],
     ["compare", "{report}", "{report}", "-f", "markdown"],
+    ["report", "{report}", "--page", "/"],
+    ["report", "{report}", "--rule", "og-image"],
 ]
 
 

@@ -390,6 +390,13 @@ BAD_FLAGS = [
     (["--base-url", "https://exa\tmple.com"], "--base-url: must be an absolute http(s) URL"),
     (["--user-agent", "smo-audit ✓"], "--user-agent: must be one line of printable ASCII text"),
     (["--user-agent", "smo-audit\r\nX-Evil: 1"], "--user-agent: must be one line of printable ASCII text"),
+    # a space at either end: httpx refuses the header, and every fetch failed (exit 3)
+    (["--user-agent", "Bot/1.0 "], "--user-agent: must be one line of printable ASCII text, with no space"),
+    (["--user-agent", " Bot/1.0"], "--user-agent: must be one line of printable ASCII text, with no space"),
+    # a quote or backslash went into the pages' JSON (exit 3: "processing failed"); a space in the path
+    (["--base-url", 'https://ex"ample.com/'], "--base-url: must not contain '\"'"),
+    (["--base-url", "https://example.com\\@evil.com"], "--base-url: must not contain '\\\\'"),
+    (["--base-url", "https://example.com/a b"], "--base-url: must not contain ' '"),
 ]
 
 
