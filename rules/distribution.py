@@ -33,9 +33,13 @@ from smo_audit.extract.feeds import FEED_MAX_BYTES, FeedError, ParsedFeed, parse
 from smo_audit.extract.urlmatch import split_url
 from smo_audit.preview import fetch_image, og_image_url, production_for
 
+from ._tags import human_list
 from .profiles import is_home
 
 _FEED_TYPES = ("xml", "rss", "atom", "json")
+
+
+FEEDS_CHECKED = 5  # distinct feeds fetched (feed-valid's max_feeds default; feed-discoverable reads the same)
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,14 @@ def _is_content(record: PageRecord) -> bool:
 
 @site_rule(id="feed-discoverable", title="Feed advertised on home and content pages", category="distribution",
            severity="warning", weight=2)
-def feed_discoverable(ctx: SiteContext) -> Outcome | None:
+async def feed_discoverable(ctx: SiteContext) -> Outcome | None:
     """
     ## What it checks
     The home page and every content page (article) advertise an RSS, Atom or JSON Feed with
     `<link rel="alternate" type="application/rss+xml" href="...">` (or atom+xml, feed+json).
-    Sites without articles and without a feed are not judged.
+    Sites without articles and without a feed are not judged. Only a feed that loads counts: a
+    link to one that answers 404 or does not parse (which feed-valid fails) advertises nothing,
+    so a broken feed never scores above no feed.
 
     ## Why it matters
     Social scheduling tools, "auto-post new articles" integrations and feed readers find a site's
@@ -106,15 +112,23 @@ def feed_discoverable(ctx: SiteContext) -> Outcome | None:
     """
     content = [r for r in ctx.pages if _is_content(r) and r.status < 400]
     homes = [r for r in ctx.pages if is_home(r, ctx.site) and r.status < 400 and not _is_content(r)]
-    feeds = list(dict.fromkeys(f.url for r in ctx.pages for f in r.facts.feeds))
+    advertised = list(dict.fromkeys(f.url for r in ctx.pages for f in r.facts.feeds))
+    # The feeds feed-valid fails (the same cached fetches): advertising one is advertising nothing.
+    broken = {item.url for item in await _load_all(ctx, FEEDS_CHECKED)
+              if item.feed is None and item.resource.error_kind is None}
+    feeds = [url for url in advertised if url not in broken]
     if not feeds:
+        why = (f" that loads (the advertised {human_list(sorted(broken)[:3])} cannot be read: see feed-valid)"
+               if broken else "")
         if content:
-            return warned(f"no page advertises an RSS, Atom or JSON feed, though the site has {len(content)} "
+            return warned(f"no page advertises an RSS, Atom or JSON feed{why}, though the site has {len(content)} "
                           "article(s)", *(r.url for r in content[:5]))
+        if broken:
+            return failed(f"no page advertises an RSS, Atom or JSON feed{why}", *sorted(broken)[:5])
         return skipped("no page advertises a feed and no audited page is an article: feeds are expected "
                        "of sites that publish articles")
     expected = homes + content
-    missing = [r for r in expected if not r.facts.feeds]
+    missing = [r for r in expected if not any(f.url not in broken for f in r.facts.feeds)]
     if missing:
         return warned(f"{len(missing)} of {len(expected)} home/content page(s) do not advertise the feed",
                       *(r.url for r in missing[:10]), *feeds)
@@ -125,7 +139,7 @@ def feed_discoverable(ctx: SiteContext) -> Outcome | None:
 
 @site_rule(
     id="feed-valid", title="Feed is valid", category="distribution", severity="error", weight=2,
-    options={"max_feeds": Option(5, "Distinct feed URLs fetched at most.")},
+    options={"max_feeds": Option(FEEDS_CHECKED, "Distinct feed URLs fetched at most.")},
 )
 async def feed_valid(ctx: SiteContext) -> Sequence[Outcome] | None:
     """
