@@ -77,12 +77,21 @@ def _real(buttons: Iterable[ShareButton]) -> list[ShareButton]:
 _UNSHARABLE = ("dead-service:", "no-url:", "template:", "not-absolute:")
 
 
+def _can_share(button: ShareButton) -> bool:
+    """Not of a shut-down service, carrying a URL (or filled by a script on click), and shown by
+    the browser in some viewport when the page was rendered."""
+    return button.visible is not False and not any(p.startswith(_UNSHARABLE) for p in button.problems)
+
+
 def _working(buttons: Iterable[ShareButton]) -> list[ShareButton]:
-    """Real-network buttons that can share this page: not of a shut-down service, carrying a URL
-    (or filled by a script on click), and shown by the browser in some viewport when the page was
-    rendered. A button that shares nothing, or that nobody can see, covers nothing."""
-    return [b for b in _real(buttons)
-            if b.visible is not False and not any(p.startswith(_UNSHARABLE) for p in b.problems)]
+    """Real-network buttons that can share this page (_can_share). A button that shares nothing,
+    or that nobody can see, covers nothing."""
+    return [b for b in _real(buttons) if _can_share(b)]
+
+
+def _usable(buttons: Iterable[ShareButton]) -> list[ShareButton]:
+    """The working buttons and a Web Share button that can share: what gives a page a way to share."""
+    return [b for b in buttons if b.network != "menu" and _can_share(b)]
 
 
 def _live_js_widgets(widgets: Iterable[ShareWidget]) -> list[ShareWidget]:
@@ -181,8 +190,7 @@ def share_buttons_present(ctx: SiteContext) -> Outcome | None:
     without: list[str] = []
     for page in content:
         facts = page.facts
-        if _working(facts.share_buttons) or any(
-            b.network == "web-share" and b.visible is not False for b in facts.share_buttons) or any(
+        if _usable(facts.share_buttons) or any(
             w.networks and not w.dead for w in facts.share_widgets
         ):
             with_buttons.append(page.final_url)
@@ -464,9 +472,7 @@ def share_url_correct(ctx: PageContext) -> Outcome | None:
     evidence: list[str] = []
     checked = 0
     right = 0  # buttons that can share (see _working) and share this page: the rule fails without one
-    usable = {id(b) for b in _working(buttons)} | {
-        id(b) for b in buttons
-        if b.network == "web-share" and b.visible is not False and not any(p.startswith(_UNSHARABLE) for p in b.problems)}
+    usable = {id(b) for b in _usable(buttons)}
     for button in buttons:
         codes = _problem_codes(button)
         problem: str | None = None
