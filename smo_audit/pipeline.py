@@ -335,7 +335,7 @@ class Audit:
                    skips: tuple[rm.Finding, ...]) -> None:
         self.collected.index[record.url] = len(self.collected.records)
         if self.spool is not None:
-            self.spool.append_line(entry.line.encode("utf-8"))
+            self.spool.append_line(entry.line)
         else:
             self.collected.pages.append(entry.page())
         self.collected.records.append(record)

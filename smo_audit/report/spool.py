@@ -117,10 +117,10 @@ class PageSpool:
         """Write one page; return its line number."""
         return self._write(ndjson_page_line(page).encode("utf-8"), page.url)
 
-    def append_line(self, line: bytes) -> int:
-        """Write one page that is already an NDJSON page line (from another spool or a shard file)."""
-        line = line.rstrip(b"\r\n")
-        return self._write(line, _line_url(line[:16384].decode("utf-8", "replace")))
+    def append_line(self, line: str) -> int:
+        """Write one page that is already an NDJSON page line (a parse worker's answer)."""
+        line = line.rstrip("\r\n")
+        return self._write(line.encode("utf-8"), _line_url(line))
 
     def _write(self, line: bytes, url: str) -> int:
         self._offsets.append(self._file.tell())
