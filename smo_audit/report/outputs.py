@@ -95,7 +95,6 @@ _OUR_REPORT_STARTS = (
 )
 _OUR_REPORT_NAMES = (b'"name": "smo-audit"', b'<testsuites name="smo-audit',  # SARIF, JUnit
                      b'<meta name="generator" content="smo-audit')  # HTML
-_PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
 def check_outside(plan: OutputPlan, folder: Path) -> None:
@@ -103,6 +102,8 @@ def check_outside(plan: OutputPlan, folder: Path) -> None:
     files (`-o public/index.html` replaced the page with the report), or as an HTML file there,
     which the next audit of the folder would audit as one of its pages. A report of ours is
     replaced as usual: `audit . -o report.json` can be run again."""
+    from smo_audit.crawl.folder import HTML_SUFFIXES  # the files a folder audit audits
+
     root = folder.resolve()
     for destination in plan.destinations():
         if destination.path is None:
@@ -114,7 +115,7 @@ def check_outside(plan: OutputPlan, folder: Path) -> None:
         if path.is_file() and not _is_our_report(path):
             raise UsageError(f"the {destination.format} report would replace {shown}, a file of the folder being "
                              "audited: write it elsewhere")
-        if path.suffix.lower() in _PAGE_SUFFIXES:
+        if path.name.lower().endswith(HTML_SUFFIXES):
             raise UsageError(f"the {destination.format} report {shown} would be inside the folder being audited, "
                              "where the next audit would take it for one of the site's pages: write it elsewhere")
 
